@@ -1,0 +1,62 @@
+"""Records and vocabularies shared by every stage of the pipeline.
+
+Values are frozen; every datetime is timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class FeedStatus(StrEnum):
+    """Health of a feed as admins see it."""
+
+    OK = "ok"
+    FAILING = "failing"
+    PAUSED = "paused"
+
+
+class FeedKind(StrEnum):
+    """Who writes a feed: the institution itself, a newsroom, or analysts."""
+
+    OFFICIAL = "official"
+    NEWS = "news"
+    ANALYSIS = "analysis"
+
+
+class EntityKind(StrEnum):
+    COMPANY = "company"
+    LAW = "law"
+
+
+class StanceLabel(StrEnum):
+    SUPPORT = "support"
+    OPPOSE = "oppose"
+    MIXED = "mixed"
+    NEUTRAL = "neutral"
+
+
+class Attribution(StrEnum):
+    """Whose words a stance claim rests on."""
+
+    STATED = "stated"  # the company or its spokesperson says it
+    REPORTED = "reported"  # a third party reports the company's position
+    ALLEGED = "alleged"  # critics or documents claim it
+
+
+class DigestStatus(StrEnum):
+    PENDING = "pending"
+    POSTED = "posted"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSource:
+    """One feed an instance or a server follows: where it is and how it is described."""
+
+    url: str
+    name: str
+    jurisdictions: tuple[str, ...] = ()
+    kind: FeedKind = FeedKind.NEWS
+    tags: tuple[str, ...] = ()

@@ -1,0 +1,1 @@
+"""Adapters to the world of feeds: feeds.yaml and OPML, fetching, parsing."""

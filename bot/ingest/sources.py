@@ -1,0 +1,122 @@
+"""feeds.yaml: the instance-wide feed list, validated whole before anything is used.
+
+The file is a mapping with one key, ``feeds``, a list of entries::
+
+    feeds:
+      - name: European Parliament press releases   # required, shown to users
+        url: https://www.europarl.europa.eu/rss/doc/press-releases/en.xml   # required, http(s)
+        kind: official                               # required: official | news | analysis
+        jurisdictions: [eu]                          # optional: eu, us, uk, us-ca, intl, ...
+        tags: [parliament]                           # optional free-form labels
+
+A bad file is rejected with the entry and the field at fault, never half-loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from bot.domain.model import FeedKind, FeedSource
+from bot.errors import FeedsFileError
+
+_ENTRY_KEYS = {"name", "url", "kind", "jurisdictions", "tags"}
+_LABEL = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+def load_feed_sources(path: Path) -> tuple[FeedSource, ...]:
+    """Read and validate ``path``; raise ``FeedsFileError`` naming the first problem."""
+    label = path.name
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FeedsFileError(str(path), "file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FeedsFileError(str(path), f"cannot be read: {exc}") from exc
+    try:
+        document = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or "syntax error"
+        raise FeedsFileError(label, f"not valid YAML{where}: {problem}") from exc
+    return parse_feed_sources(document, label=label)
+
+
+def parse_feed_sources(document: Any, *, label: str = "feeds.yaml") -> tuple[FeedSource, ...]:
+    """Validate an already-parsed document (a mapping with a ``feeds`` list)."""
+    if not isinstance(document, dict) or set(document) != {"feeds"}:
+        raise FeedsFileError(label, "expected a mapping with the single key 'feeds'")
+    entries = document["feeds"]
+    if not isinstance(entries, list) or not entries:
+        raise FeedsFileError(label, "'feeds' must be a non-empty list")
+    sources: list[FeedSource] = []
+    seen: dict[str, int] = {}
+    for number, entry in enumerate(entries, start=1):
+        source = _parse_entry(entry, label, number)
+        if source.url in seen:
+            raise FeedsFileError(
+                label, f"duplicate of entry {seen[source.url]}", entry=number, field="url"
+            )
+        seen[source.url] = number
+        sources.append(source)
+    return tuple(sources)
+
+
+def _parse_entry(entry: Any, label: str, number: int) -> FeedSource:
+    def fail(field: str | None, reason: str) -> FeedsFileError:
+        return FeedsFileError(label, reason, entry=number, field=field)
+
+    if not isinstance(entry, dict):
+        raise fail(None, "expected a mapping with name, url and kind")
+    unknown = sorted(set(map(str, entry)) - _ENTRY_KEYS)
+    if unknown:
+        raise fail(unknown[0], f"unknown key (allowed: {', '.join(sorted(_ENTRY_KEYS))})")
+    for required in ("name", "url", "kind"):
+        if required not in entry:
+            raise fail(required, "missing")
+
+    name = entry["name"]
+    if not isinstance(name, str) or not name.strip():
+        raise fail("name", "must be a non-empty string")
+    url = entry["url"]
+    if not isinstance(url, str) or not is_http_url(url.strip()):
+        raise fail("url", "not an http(s) URL")
+    kind = entry["kind"]
+    if kind not in {member.value for member in FeedKind}:
+        raise fail("kind", f"must be one of {', '.join(member.value for member in FeedKind)}")
+    return FeedSource(
+        url=url.strip(),
+        name=" ".join(name.split()),
+        kind=FeedKind(kind),
+        jurisdictions=_labels(entry.get("jurisdictions", []), fail, "jurisdictions"),
+        tags=_labels(entry.get("tags", []), fail, "tags"),
+    )
+
+
+def _labels(value: Any, fail: Any, field: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and _LABEL.match(v) for v in value
+    ):
+        raise fail(field, "must be a list of lowercase labels (letters, digits, hyphens)")
+    return tuple(dict.fromkeys(value))
+
+
+def is_http_url(url: str) -> bool:
+    """True for an absolute http(s) URL with a host and no spaces or credentials."""
+    try:
+        parts = urlsplit(url)
+        port_ok = parts.port is None or 0 < parts.port < 65536
+    except ValueError:
+        return False
+    return (
+        parts.scheme in {"http", "https"}
+        and bool(parts.hostname)
+        and port_ok
+        and parts.username is None
+        and not any(ch.isspace() for ch in url)
+    )

@@ -1,0 +1,111 @@
+"""One typed settings object, read from the environment (and an optional ``.env``).
+
+Built once in the composition root and passed down; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from bot.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/policybot.db"
+
+# Plain URLs are accepted and given the async driver this project ships with.
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+_SUPPORTED_DRIVERS = {"sqlite+aiosqlite", "postgresql+asyncpg"}
+
+
+class Settings(BaseSettings):
+    """Everything an operator can configure. Environment names are ``POLICYBOT_<FIELD>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="POLICYBOT_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    discord_token: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "discord_token")
+    )
+    database_url: str = DEFAULT_DATABASE_URL
+    feeds_file: Path = Path("feeds.yaml")
+    log_level: str = "INFO"
+    timezone: str = "UTC"
+    allow_private_feeds: bool = False
+
+    @field_validator("discord_token", mode="before")
+    @classmethod
+    def _blank_token_is_none(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL (e.g. sqlite:///data/policybot.db)") from None
+        url = url.set(drivername=_ASYNC_DRIVERS.get(url.drivername, url.drivername))
+        if url.drivername not in _SUPPORTED_DRIVERS:
+            raise ValueError(f"unsupported database {url.drivername!r}; use sqlite or postgresql")
+        return url.render_as_string(hide_password=False)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError(f"unknown log level {value!r}")
+        return level
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}") from None
+        return value
+
+    @property
+    def database(self) -> URL:
+        return make_url(self.database_url)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Settings:
+        """Read the environment; invalid values become one ``ConfigError`` line."""
+        try:
+            return cls(**overrides)
+        except ValidationError as exc:
+            raise ConfigError(_one_line(exc)) from None
+
+    def __repr_args__(self) -> Any:
+        # SecretStr already hides the token; keep the password of a database URL out of logs too.
+        for name, value in super().__repr_args__():
+            if name == "database_url":
+                value = make_url(str(value)).render_as_string(hide_password=True)
+            yield name, value
+
+
+def _one_line(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    field = str(error["loc"][0]) if error["loc"] else "settings"
+    env_name = "DISCORD_TOKEN" if field == "discord_token" else f"POLICYBOT_{field.upper()}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"invalid setting {env_name}: {message}{more}"

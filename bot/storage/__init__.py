@@ -1,0 +1,1 @@
+"""The SQLAlchemy adapter: schema, engine, migrations and stores that never commit."""

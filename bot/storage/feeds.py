@@ -1,0 +1,87 @@
+"""FeedStore: feed rows in and out. Receives a session; the caller commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.model import FeedSource
+from bot.storage.schema import Feed
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSyncResult:
+    """What a feeds.yaml sync changed, by URL."""
+
+    added: tuple[str, ...]
+    updated: tuple[str, ...]
+    removed: tuple[str, ...]
+
+
+class FeedStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def all(self) -> Sequence[Feed]:
+        return (await self._session.scalars(select(Feed).order_by(Feed.id))).all()
+
+    async def sync_instance_list(
+        self, sources: Sequence[FeedSource], *, now: datetime
+    ) -> FeedSyncResult:
+        """Make the instance list in the database match ``sources``.
+
+        Feeds dropped from the file leave the instance list but keep their rows and items:
+        servers may still follow them, and the archive is never thrown away.
+        """
+        wanted = {source.url: source for source in sources}
+        existing = {feed.url: feed for feed in await self.all()}
+        added: list[str] = []
+        updated: list[str] = []
+        removed: list[str] = []
+        for url, source in wanted.items():
+            feed = existing.get(url)
+            if feed is None:
+                self._session.add(_new_feed(source, now))
+                added.append(url)
+            elif _describe(feed, source):
+                updated.append(url)
+        for url, feed in existing.items():
+            if feed.in_instance_list and url not in wanted:
+                feed.in_instance_list = False
+                removed.append(url)
+        await self._session.flush()
+        return FeedSyncResult(tuple(added), tuple(updated), tuple(removed))
+
+
+def _new_feed(source: FeedSource, now: datetime) -> Feed:
+    feed = Feed(
+        url=source.url,
+        created_at=now,
+        redirect_count=0,
+        consecutive_errors=0,
+        fetch_count=0,
+        error_count=0,
+    )
+    _describe(feed, source)
+    return feed
+
+
+def _describe(feed: Feed, source: FeedSource) -> bool:
+    """Copy the file's description onto the row; True if anything changed."""
+    wanted = {
+        "title": source.name,
+        "kind": source.kind.value,
+        "jurisdictions": list(source.jurisdictions),
+        "tags": list(source.tags),
+        "in_instance_list": True,
+    }
+    changed = False
+    for attribute, value in wanted.items():
+        if getattr(feed, attribute, None) != value:
+            setattr(feed, attribute, value)
+            changed = True
+    return changed

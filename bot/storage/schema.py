@@ -1,0 +1,276 @@
+"""The database schema for the whole product, as typed SQLAlchemy 2 models.
+
+Unique constraints do the de-duplication: one row per feed URL, per (feed, item key),
+per (item, company, target, sentence), and per (guild, item) in the digest ledger, so
+"never post an item twice" is a property of the schema rather than of the code.
+
+Full-text search lives outside the models because it is dialect-specific: an FTS5 table
+kept in step by triggers on SQLite, an expression GIN index on PostgreSQL (see the
+initial migration and ``bot.storage.search``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Enum,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from bot.domain.model import Attribution, DigestStatus, EntityKind, FeedStatus, StanceLabel
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Tables and indexes the migrations create by hand, which the models do not describe.
+SEARCH_OBJECT_NAMES = frozenset({"items_fts", "ix_items_search"})
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and always returns them aware, on every dialect.
+
+    SQLite has no time zones, so a naive value read back is taken to be UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; pass an aware UTC value")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _enum(enum_class: type[Any]) -> Enum:
+    """A string column that accepts an enum's values; portable, no native ENUM type."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        create_constraint=False,
+        length=16,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime}
+
+
+class Feed(Base):
+    """A feed URL, fetched once per due time whichever servers follow it."""
+
+    __tablename__ = "feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    url: Mapped[str] = mapped_column(String(2048), unique=True)
+    title: Mapped[str] = mapped_column(String(512), default="")
+    site_url: Mapped[str | None] = mapped_column(String(2048))
+    kind: Mapped[str | None] = mapped_column(String(16))
+    jurisdictions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # True while the feed is listed in the instance's feeds.yaml; servers can follow it either way.
+    in_instance_list: Mapped[bool] = mapped_column(Boolean, default=False)
+    interval_minutes: Mapped[int | None] = mapped_column(Integer)
+
+    # Fetch state: validators echoed back on the next request, and when to ask again.
+    etag: Mapped[str | None] = mapped_column(String(1024))
+    last_modified: Mapped[str | None] = mapped_column(String(128))
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+    next_check_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_checked_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    # A permanent redirect is adopted only after it repeats.
+    redirect_url: Mapped[str | None] = mapped_column(String(2048))
+    redirect_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    # Health.
+    status: Mapped[FeedStatus] = mapped_column(_enum(FeedStatus), default=FeedStatus.OK)
+    consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+    fetch_count: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    created_at: Mapped[datetime]
+
+    items: Mapped[list[Item]] = relationship(back_populates="feed", passive_deletes=True)
+
+
+class Item(Base):
+    """One entry of one feed, identified by a key that is stable for that feed."""
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("feed_id", "key"),
+        Index("ix_items_published_at", "published_at"),
+        Index("ix_items_url", "url"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(512))
+    url: Mapped[str | None] = mapped_column(String(2048))
+    title: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    author: Mapped[str | None] = mapped_column(String(512))
+    published_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime | None]
+    fetched_at: Mapped[datetime]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # How often the content changed after the first fetch; capped for feeds that churn.
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    # Items from a feed's first fetch are archived but never put in a digest.
+    is_backlog: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Items reporting the same story share a cluster key (canonical URL or near-duplicate title).
+    story_key: Mapped[str | None] = mapped_column(String(128), index=True)
+
+    feed: Mapped[Feed] = relationship(back_populates="items")
+    analysis: Mapped[ItemAnalysis | None] = relationship(
+        back_populates="item", passive_deletes=True
+    )
+
+
+class ItemAnalysis(Base):
+    """What analysis concluded about an item; replaced wholesale by ``policybot reanalyse``."""
+
+    __tablename__ = "item_analyses"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    is_relevant: Mapped[bool] = mapped_column(Boolean, index=True)
+    relevance: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    analysed_at: Mapped[datetime]
+    # Bumped when the catalog or the rules change, so stale analyses can be found.
+    analyser_version: Mapped[str] = mapped_column(String(32))
+
+    item: Mapped[Item] = relationship(back_populates="analysis")
+
+
+class Mention(Base):
+    """A company or a law named in an item."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (
+        UniqueConstraint("item_id", "kind", "entity_id"),
+        Index("ix_mentions_entity", "kind", "entity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    kind: Mapped[EntityKind] = mapped_column(_enum(EntityKind))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    surface: Mapped[str] = mapped_column(String(256))
+    count: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class StanceClaim(Base):
+    """A company's position on a law, as one sentence of one item shows it."""
+
+    __tablename__ = "stance_claims"
+    __table_args__ = (
+        UniqueConstraint("item_id", "company_id", "target_id", "sentence_index"),
+        Index("ix_stance_claims_company", "company_id", "target_id"),
+        Index("ix_stance_claims_target", "target_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
+    company_id: Mapped[str] = mapped_column(String(64))
+    target_id: Mapped[str] = mapped_column(String(64))
+    stance: Mapped[StanceLabel] = mapped_column(_enum(StanceLabel))
+    evidence: Mapped[str] = mapped_column(Text)
+    sentence_index: Mapped[int] = mapped_column(Integer)
+    confidence: Mapped[float] = mapped_column(Float)
+    attribution: Mapped[Attribution] = mapped_column(_enum(Attribution))
+
+
+class Guild(Base):
+    """A Discord server and its settings. Ids are Discord snowflakes."""
+
+    __tablename__ = "guilds"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    digest_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    # A crontab expression in the guild's timezone, e.g. "0 9 * * mon-fri".
+    digest_schedule: Mapped[str | None] = mapped_column(String(64))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    admin_channel_id: Mapped[int | None] = mapped_column(BigInteger)
+    min_relevance: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class GuildFeed(Base):
+    """A feed a server follows on top of, or instead of, the instance list."""
+
+    __tablename__ = "guild_feeds"
+
+    guild_id: Mapped[int] = mapped_column(
+        ForeignKey("guilds.id", ondelete="CASCADE"), primary_key=True
+    )
+    feed_id: Mapped[int] = mapped_column(
+        ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    added_by: Mapped[int | None] = mapped_column(BigInteger)
+    added_at: Mapped[datetime]
+
+
+class Digest(Base):
+    """One digest for one guild: created pending, then posted (or failed) as messages."""
+
+    __tablename__ = "digests"
+    __table_args__ = (Index("ix_digests_guild_created", "guild_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guild_id: Mapped[int] = mapped_column(ForeignKey("guilds.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[DigestStatus] = mapped_column(_enum(DigestStatus), default=DigestStatus.PENDING)
+    created_at: Mapped[datetime]
+    posted_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class DigestEntry(Base):
+    """The ledger: which item went out in which digest and message. One item per guild, ever."""
+
+    __tablename__ = "digest_entries"
+    __table_args__ = (UniqueConstraint("guild_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"), index=True)
+    guild_id: Mapped[int] = mapped_column(ForeignKey("guilds.id", ondelete="CASCADE"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)

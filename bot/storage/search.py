@@ -1,0 +1,50 @@
+"""Full-text search over items: FTS5 on SQLite, a tsvector expression index on PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Select, func, literal_column, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from bot.storage.schema import Item
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+# Must match the expression of ix_items_search in the migrations, or PostgreSQL ignores the index.
+_POSTGRES_DOCUMENT = "to_tsvector('english', items.title || ' ' || items.summary)"
+
+
+def search_terms(query: str) -> list[str]:
+    """The words of a user's query; operators and punctuation carry no meaning here."""
+    return _WORD.findall(query)
+
+
+async def search_items(
+    session: AsyncSession, query: str, *, limit: int = 10, offset: int = 0
+) -> list[Item]:
+    """Items matching every word of ``query``, best match first (newest first on ties)."""
+    terms = search_terms(query)
+    if not terms:
+        return []
+    statement: Select[Item]
+    if session.get_bind().dialect.name == "sqlite":
+        # Each word quoted, so FTS5 syntax in user input (AND, NEAR, "*", ...) is taken literally.
+        match = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        statement = (
+            select(Item)
+            .join(text("items_fts ON items_fts.rowid = items.id"))
+            .where(text("items_fts MATCH :match").bindparams(match=match))
+            .order_by(text("bm25(items_fts)"), Item.published_at.desc())
+        )
+    else:
+        tsquery = func.plainto_tsquery("english", " ".join(terms))
+        document: ColumnElement[Any] = literal_column(_POSTGRES_DOCUMENT)
+        statement = (
+            select(Item)
+            .where(document.op("@@")(tsquery))
+            .order_by(func.ts_rank(document, tsquery).desc(), Item.published_at.desc())
+        )
+    result = await session.scalars(statement.limit(limit).offset(offset))
+    return list(result)
