@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Select, func, literal_column, select, text
+from sqlalchemy import Select, column, func, literal_column, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.storage.schema import Item
 
+_ITEMS_FTS = table("items_fts", column("rowid"))
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Must match the expression of ix_items_search in the migrations, or PostgreSQL ignores the index.
 _POSTGRES_DOCUMENT = "to_tsvector('english', items.title || ' ' || items.summary)"
@@ -34,7 +35,7 @@ async def search_items(
         match = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
         statement = (
             select(Item)
-            .join(text("items_fts ON items_fts.rowid = items.id"))
+            .join(_ITEMS_FTS, _ITEMS_FTS.c.rowid == Item.id)
             .where(text("items_fts MATCH :match").bindparams(match=match))
             .order_by(text("bm25(items_fts)"), Item.published_at.desc())
         )
