@@ -10,8 +10,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
+from bot.domain.schedule import SchedulePolicy
+from bot.ingest.fetch import FeedFetcher, FetchLimits, make_http_session
+from bot.ingest.parse import ParserPool
+from bot.polling import FeedPoller, PollSettings
 from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.engine import make_engine, make_session_factory
@@ -23,6 +30,42 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
     await asyncio.to_thread(migrate.upgrade, settings.database)
     engine = make_engine(settings.database)
     try:
-        yield Application(make_session_factory(engine))
+        sessions = make_session_factory(engine)
+        async with open_poller(settings, sessions) as poller:
+            yield Application(sessions, poller=poller)
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def open_poller(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[FeedPoller]:
+    """The HTTP session and the parser processes, closed on the way out."""
+    parser = ParserPool(workers=settings.parse_workers, timeout=settings.parse_timeout_seconds)
+    http = make_http_session(
+        user_agent=settings.user_agent,
+        allow_private=settings.allow_private_feeds,
+        limit=settings.poll_concurrency,
+        limit_per_host=settings.poll_per_host,
+    )
+    limits = FetchLimits(
+        total_timeout=settings.fetch_timeout_seconds,
+        connect_timeout=settings.fetch_connect_timeout_seconds,
+        read_timeout=min(settings.fetch_timeout_seconds, 15.0),
+        max_bytes=settings.fetch_max_bytes,
+    )
+    policy = SchedulePolicy(
+        base_interval=timedelta(minutes=settings.poll_interval_minutes),
+        unconditional_interval=timedelta(minutes=settings.poll_unconditional_interval_minutes),
+    )
+    try:
+        yield FeedPoller(
+            sessions,
+            FeedFetcher(http, limits),
+            parser,
+            PollSettings(policy=policy, concurrency=settings.poll_concurrency),
+        )
+    finally:
+        await http.close()
+        await asyncio.to_thread(parser.close)

@@ -6,7 +6,10 @@ Expected failures from the outside world are translated into these at the edge
     PolicybotError
     ├── ConfigError          settings that cannot run (bad URL, bad timezone, ...)
     ├── FeedsFileError       feeds.yaml unreadable or invalid; carries the entry and the field
-    └── StorageError         the database cannot be opened or migrated
+    ├── StorageError         the database cannot be opened or migrated
+    ├── FetchError           a feed could not be fetched; carries the URL, a kind and the status
+    ├── ParseError           a fetched body is not a feed we accept; carries the URL and a kind
+    └── OpmlError            an OPML file cannot be read
 """
 
 from __future__ import annotations
@@ -45,3 +48,46 @@ class FeedsFileError(PolicybotError):
 
 class StorageError(PolicybotError):
     """The database could not be reached, created or migrated."""
+
+
+class FetchError(PolicybotError):
+    """A feed could not be fetched.
+
+    ``kind`` says why, for counting and for admins: ``blocked`` (SSRF guard), ``timeout``,
+    ``connection``, ``redirects`` (loop or too many), ``too_large``, ``http`` (see ``status``),
+    ``bad_url``. ``retry_after`` is the raw header of a 429/503, if any.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        kind: str,
+        reason: str,
+        *,
+        status: int | None = None,
+        retry_after: str | None = None,
+    ) -> None:
+        self.url = url
+        self.kind = kind
+        self.reason = reason
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(f"{url}: {kind}: {reason}")
+
+
+class ParseError(PolicybotError):
+    """A body was fetched but is not a feed we accept.
+
+    ``kind`` is ``empty``, ``entities`` (the document declares XML entities), ``not_a_feed``,
+    ``timeout`` (the parser worker ran too long) or ``crashed`` (the worker died).
+    """
+
+    def __init__(self, url: str, kind: str, reason: str) -> None:
+        self.url = url
+        self.kind = kind
+        self.reason = reason
+        super().__init__(f"{url}: {kind}: {reason}")
+
+
+class OpmlError(PolicybotError):
+    """An OPML document is unreadable or holds no feed outlines."""

@@ -43,6 +43,19 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     timezone: str = "UTC"
     allow_private_feeds: bool = False
+    # Feed polling (see "Polling behaviour" in the README).
+    poll_interval_minutes: int = Field(default=60, ge=15, le=1440)
+    poll_unconditional_interval_minutes: int = Field(default=360, ge=15, le=1440)
+    poll_concurrency: int = Field(default=20, ge=1, le=200)
+    poll_per_host: int = Field(default=2, ge=1, le=8)
+    poll_tick_seconds: float = Field(default=60.0, gt=0)
+    user_agent: str = "policybot/0.1 (+https://github.com/policybot/policybot; self-hosted)"
+    fetch_timeout_seconds: float = Field(default=30.0, gt=0)
+    fetch_connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    fetch_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    parse_workers: int = Field(default=2, ge=1, le=16)
+    parse_timeout_seconds: float = Field(default=20.0, gt=0)
+    feeds_file_check_seconds: float = Field(default=10.0, gt=0)
 
     @field_validator("discord_token", mode="before")
     @classmethod

@@ -6,11 +6,30 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.domain.model import FeedSource
-from bot.storage.schema import Feed
+from bot.domain.model import FeedSource, FeedStatus
+from bot.storage.schema import Feed, GuildFeed, Item
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOverview:
+    """A feed's description, health and schedule, for ``feeds list`` and OPML export."""
+
+    id: int
+    url: str
+    title: str
+    site_url: str | None
+    kind: str | None
+    in_instance_list: bool
+    guild_count: int
+    status: FeedStatus
+    consecutive_errors: int
+    last_error: str | None
+    last_success_at: datetime | None
+    next_check_at: datetime | None
+    item_count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +47,31 @@ class FeedStore:
 
     async def all(self) -> Sequence[Feed]:
         return (await self._session.scalars(select(Feed).order_by(Feed.id))).all()
+
+    async def overview(self) -> list[FeedOverview]:
+        guilds = (
+            select(func.count()).where(GuildFeed.feed_id == Feed.id).scalar_subquery()
+        )
+        items = select(func.count()).where(Item.feed_id == Feed.id).scalar_subquery()
+        rows = await self._session.execute(select(Feed, guilds, items).order_by(Feed.id))
+        return [
+            FeedOverview(
+                id=feed.id,
+                url=feed.url,
+                title=feed.title,
+                site_url=feed.site_url,
+                kind=feed.kind,
+                in_instance_list=feed.in_instance_list,
+                guild_count=guild_count,
+                status=FeedStatus(feed.status),
+                consecutive_errors=feed.consecutive_errors,
+                last_error=feed.last_error,
+                last_success_at=feed.last_success_at,
+                next_check_at=feed.next_check_at,
+                item_count=item_count,
+            )
+            for feed, guild_count, item_count in rows
+        ]
 
     async def sync_instance_list(
         self, sources: Sequence[FeedSource], *, now: datetime

@@ -1,0 +1,241 @@
+"""Feed bytes over HTTP: conditional GET, hard limits, an SSRF guard; aiohttp errors end here.
+
+The fetcher echoes ``ETag``/``Last-Modified`` byte for byte, sends an honest User-Agent and a
+feed ``Accept``, keeps no cookies, follows at most 5 redirects, stops reading a body (after
+gzip decoding) at a size cap, and refuses to connect to non-public addresses unless allowed.
+The guard sits in the connector's socket factory, so it sees the address actually dialled:
+after DNS, for IP literals and for every redirect hop (no DNS-rebinding window).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import logging
+import socket
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp.abc import AbstractResolver
+from yarl import URL
+
+from bot.errors import FetchError
+
+log = logging.getLogger(__name__)
+
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, "
+    "application/xml;q=0.9, text/xml;q=0.8, */*;q=0.1"
+)
+PERMANENT_REDIRECTS = frozenset({301, 308})
+_SHARED_ADDRESS_SPACE = ipaddress.ip_network("100.64.0.0/10")
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class FetchLimits:
+    total_timeout: float = 30.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 15.0
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedFeed:
+    """A 200: the body (decoded from gzip) and what to remember for next time."""
+
+    url: str
+    final_url: str
+    permanent_url: str | None
+    status: int
+    body: bytes
+    content_type: str | None
+    etag: str | None
+    last_modified: str | None
+    cache_control: str | None
+    expires: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NotModified:
+    """A 304: nothing to parse; the server may have sent fresher validators."""
+
+    url: str
+    permanent_url: str | None
+    etag: str | None
+    last_modified: str | None
+    cache_control: str | None
+    expires: str | None
+
+
+FetchResult = FetchedFeed | NotModified
+
+
+class BlockedAddressError(OSError):
+    """Raised inside the connector when the dialled address is not public."""
+
+
+def is_public_address(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or (isinstance(ip, ipaddress.IPv4Address) and ip in _SHARED_ADDRESS_SPACE)
+    )
+
+
+def guarded_socket_factory(
+    addr_info: tuple[int, int, int, str, tuple[object, ...]],
+) -> socket.socket:
+    """aiohttp socket factory that refuses non-public addresses (the SSRF guard)."""
+    family, type_, proto, _, sockaddr = addr_info
+    address = str(sockaddr[0])
+    if not is_public_address(address):
+        raise BlockedAddressError(f"refusing to connect to non-public address {address}")
+    return socket.socket(family=family, type=type_, proto=proto)
+
+
+def make_http_session(
+    *,
+    user_agent: str,
+    allow_private: bool,
+    limit: int = 50,
+    limit_per_host: int = 2,
+    resolver: AbstractResolver | None = None,
+) -> aiohttp.ClientSession:
+    """The one cookie-less session the fetcher uses; built by the composition root."""
+    connector = aiohttp.TCPConnector(
+        limit=limit,
+        limit_per_host=limit_per_host,
+        ttl_dns_cache=300,
+        resolver=resolver,
+        socket_factory=None if allow_private else guarded_socket_factory,
+    )
+    return aiohttp.ClientSession(
+        connector=connector,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        headers={"User-Agent": user_agent, "Accept": ACCEPT},
+        auto_decompress=True,
+    )
+
+
+class FeedFetcher:
+    """Fetches one feed URL; everything that can go wrong comes out as ``FetchError``."""
+
+    def __init__(self, session: aiohttp.ClientSession, limits: FetchLimits) -> None:
+        self._session = session
+        self._limits = limits
+        self._timeout = aiohttp.ClientTimeout(
+            total=limits.total_timeout,
+            connect=limits.connect_timeout,
+            sock_read=limits.read_timeout,
+        )
+
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult:
+        headers: dict[str, str] = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        try:
+            target = URL(url, encoded=False)
+        except (ValueError, TypeError) as exc:
+            raise FetchError(url, "bad_url", "not a valid URL") from exc
+        if target.scheme not in {"http", "https"} or not target.host:
+            raise FetchError(url, "bad_url", "only http(s) URLs are fetched")
+        try:
+            async with self._session.get(
+                target,
+                headers=headers,
+                timeout=self._timeout,
+                max_redirects=self._limits.max_redirects,
+                allow_redirects=True,
+            ) as response:
+                return await self._read(url, response)
+        except FetchError:
+            raise
+        except aiohttp.TooManyRedirects as exc:
+            raise FetchError(url, "redirects", "too many redirects (or a loop)") from exc
+        except aiohttp.InvalidUrlRedirectClientError as exc:
+            raise FetchError(url, "redirects", "redirect to a non-http(s) URL") from exc
+        except aiohttp.ClientConnectorError as exc:
+            if isinstance(exc.os_error, BlockedAddressError):
+                raise FetchError(url, "blocked", str(exc.os_error)) from exc
+            raise FetchError(url, "connection", str(exc)) from exc
+        except BlockedAddressError as exc:
+            raise FetchError(url, "blocked", str(exc)) from exc
+        except TimeoutError as exc:
+            raise FetchError(url, "timeout", "no complete answer in time") from exc
+        except aiohttp.ClientPayloadError as exc:
+            raise FetchError(url, "connection", f"broken body: {exc}") from exc
+        except aiohttp.InvalidURL as exc:
+            raise FetchError(url, "bad_url", str(exc)) from exc
+        except (aiohttp.ClientError, OSError, ValueError) as exc:
+            raise FetchError(url, "connection", f"{type(exc).__name__}: {exc}") from exc
+
+    async def _read(self, url: str, response: aiohttp.ClientResponse) -> FetchResult:
+        permanent = _permanent_target(response)
+        headers = response.headers
+        if response.status == 304:
+            return NotModified(
+                url=url,
+                permanent_url=permanent,
+                etag=headers.get("ETag"),
+                last_modified=headers.get("Last-Modified"),
+                cache_control=headers.get("Cache-Control"),
+                expires=headers.get("Expires"),
+            )
+        if response.status != 200:
+            raise FetchError(
+                url,
+                "http",
+                f"HTTP {response.status} {response.reason or ''}".strip(),
+                status=response.status,
+                retry_after=headers.get("Retry-After"),
+            )
+        declared = response.content_length
+        if (
+            declared is not None
+            and declared > self._limits.max_bytes
+            and not headers.get("Content-Encoding")
+        ):
+            raise FetchError(url, "too_large", f"Content-Length {declared} over the cap")
+        body = bytearray()
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            body += chunk
+            if len(body) > self._limits.max_bytes:
+                raise FetchError(
+                    url, "too_large", f"body over {self._limits.max_bytes} bytes (decoded)"
+                )
+        return FetchedFeed(
+            url=url,
+            final_url=str(response.url),
+            permanent_url=permanent,
+            status=response.status,
+            body=bytes(body),
+            content_type=headers.get("Content-Type"),
+            etag=headers.get("ETag"),
+            last_modified=headers.get("Last-Modified"),
+            cache_control=headers.get("Cache-Control"),
+            expires=headers.get("Expires"),
+        )
+
+
+def _permanent_target(response: aiohttp.ClientResponse) -> str | None:
+    """Where the leading run of permanent (301/308) hops led, if it started with one."""
+    hops = [*response.history, response]
+    target: str | None = None
+    for hop, following in itertools.pairwise(hops):
+        if hop.status not in PERMANENT_REDIRECTS:
+            break
+        target = str(following.url)
+    return target

@@ -1,0 +1,231 @@
+"""Feed bytes -> ``ParsedFeed``: feedparser (RSS/Atom/RDF) or JSON Feed, run in worker processes.
+
+``parse_document`` is a synchronous function of bytes; it never fetches. ``ParserPool`` runs
+it in a small process pool so the event loop (shared with the Discord gateway) never stalls:
+threads do not achieve that under the GIL. A parse that runs too long is killed with its pool.
+
+Hostile input: documents that declare XML entities are refused before feedparser sees them
+(feedparser re-expands "safe" entities in its loose parser: quadratic blowup), and any
+remaining DOCTYPE is dropped. Titles and summaries are reduced to plain text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import html
+import json
+import logging
+import multiprocessing
+import re
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from bot.domain.entries import ParsedEntry, ParsedFeed
+from bot.domain.urls import canonical_url, resolve_link
+from bot.errors import ParseError
+
+log = logging.getLogger(__name__)
+
+MAX_SUMMARY_CHARS = 16_000
+MAX_TITLE_CHARS = 1_000
+_ROOT = re.compile(rb"<[A-Za-z_]")
+_DOCTYPE = re.compile(rb"<!DOCTYPE\b(?:[^\[>]|\[.*?\]\s*)*>", re.S | re.I)
+_ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.I)
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
+_TAG = re.compile(r"<[^>]*>")
+_BLOCK_END = re.compile(r"</?(?:p|div|br|li|h[1-6]|tr|blockquote)\b[^>]*>", re.I)
+_SPACES = re.compile(r"\s+")
+
+
+def harden_xml(url: str, body: bytes) -> bytes:
+    """Refuse entity declarations; strip any DOCTYPE before the root element."""
+    if b"\x00" in body[:4]:  # UTF-16/32: look at the ASCII skeleton of the prolog
+        skeleton = body[:1_000_000].replace(b"\x00", b"")
+        match = _ROOT.search(skeleton)
+        if _ENTITY_DECLARATION.search(skeleton[: match.start()] if match else skeleton):
+            raise ParseError(url, "entities", "the document declares XML entities")
+        return body
+    match = _ROOT.search(body)
+    head = body[: match.start()] if match else body[:4096]
+    if _ENTITY_DECLARATION.search(head):
+        raise ParseError(url, "entities", "the document declares XML entities")
+    return _DOCTYPE.sub(b"", head) + body[len(head) :]
+
+
+def plain_text(markup: str, *, limit: int) -> str:
+    """HTML (or text) to one line of plain text: no tags, entities decoded, spaces collapsed."""
+    if "<" in markup:
+        markup = _SCRIPT_OR_STYLE.sub(" ", markup)
+        markup = _BLOCK_END.sub(" ", markup)
+        markup = _TAG.sub("", markup)
+    text = _SPACES.sub(" ", html.unescape(markup).replace("\x00", "")).strip()
+    return text[:limit]
+
+
+def parse_document(url: str, body: bytes, content_type: str | None) -> ParsedFeed:
+    """Parse one fetched document; ``url`` is where it was fetched (the base for links)."""
+    stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped:
+        raise ParseError(url, "empty", "the response body is empty")
+    if stripped[:1] in (b"{", b"[") or "json" in (content_type or "").lower():
+        return _parse_json_feed(url, stripped)
+    hardened = harden_xml(url, body)
+    headers = {"content-type": content_type or "application/xml"}
+    result = feedparser.parse(hardened, response_headers=headers, sanitize_html=False)
+    version = result.get("version") or ""
+    entries = result.get("entries") or []
+    feed = result.get("feed") or {}
+    if not version and not entries:
+        reason = "not an RSS, Atom or JSON feed"
+        if b"<html" in stripped[:2048].lower():
+            reason = "an HTML page, not a feed"
+        raise ParseError(url, "not_a_feed", reason)
+    parsed_entries = tuple(_entry(url, entry) for entry in entries)
+    return ParsedFeed(
+        title=plain_text(str(feed.get("title") or ""), limit=512),
+        site_url=resolve_link(url, feed.get("link")),
+        version=version or "unknown",
+        ttl_minutes=_int_or_none(feed.get("ttl")),
+        entries=parsed_entries,
+    )
+
+
+def _entry(base: str, entry: Any) -> ParsedEntry:
+    title = plain_text(str(entry.get("title") or ""), limit=MAX_TITLE_CHARS)
+    summary = str(entry.get("summary") or "")
+    contents = entry.get("content") or []
+    longest = max((str(part.get("value") or "") for part in contents), key=len, default="")
+    text = plain_text(longest if len(longest) > len(summary) else summary, limit=MAX_SUMMARY_CHARS)
+    link = resolve_link(base, entry.get("link"))
+    guid = entry.get("id")
+    return ParsedEntry(
+        guid=str(guid).replace("\x00", "").strip() or None if guid else None,
+        link=canonical_url(link) if link else None,
+        title=title,
+        summary=text,
+        author=plain_text(str(entry.get("author") or ""), limit=512) or None,
+        published_at=_time(entry.get("published_parsed")),
+        updated_at=_time(entry.get("updated_parsed")),
+    )
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, time.struct_time):
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _parse_json_feed(url: str, body: bytes) -> ParsedFeed:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise ParseError(url, "not_a_feed", "invalid JSON") from exc
+    if not isinstance(document, dict) or not str(document.get("version", "")).startswith(
+        "https://jsonfeed.org/version/"
+    ):
+        raise ParseError(url, "not_a_feed", "JSON, but not a JSON Feed")
+    items = document.get("items")
+    entries: list[ParsedEntry] = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, dict):
+            continue
+        link = resolve_link(url, _str(item.get("url")) or _str(item.get("external_url")))
+        html_text = _str(item.get("content_html")) or ""
+        plain = _str(item.get("content_text")) or _str(item.get("summary")) or ""
+        authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
+        names = [_str(a.get("name")) for a in authors if isinstance(a, dict)]
+        guid = item.get("id")
+        entries.append(
+            ParsedEntry(
+                guid=str(guid).strip() if isinstance(guid, str | int) and str(guid) else None,
+                link=canonical_url(link) if link else None,
+                title=plain_text(_str(item.get("title")) or "", limit=MAX_TITLE_CHARS),
+                summary=plain_text(html_text or plain, limit=MAX_SUMMARY_CHARS),
+                author=", ".join(n for n in names if n) or None,
+                published_at=_iso(item.get("date_published")),
+                updated_at=_iso(item.get("date_modified")),
+            )
+        )
+    return ParsedFeed(
+        title=plain_text(_str(document.get("title")) or "", limit=512),
+        site_url=resolve_link(url, _str(document.get("home_page_url"))),
+        version="json" + str(document.get("version", "")).rsplit("/", 1)[-1],
+        entries=tuple(entries),
+    )
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _iso(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+class ParserPool:
+    """``parse_document`` in worker processes, with a per-document time limit.
+
+    A document that exceeds the limit gets its worker killed: the whole pool is replaced
+    (``ProcessPoolExecutor`` cannot kill one worker), and parses that were in flight on the
+    old pool are retried once on the new one.
+    """
+
+    def __init__(self, *, workers: int = 2, timeout: float = 20.0) -> None:
+        self._workers = workers
+        self._timeout = timeout
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        return ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+
+    async def parse(self, url: str, body: bytes, content_type: str | None) -> ParsedFeed:
+        for attempt in (1, 2):
+            pool = self._pool
+            loop = asyncio.get_running_loop()
+            future = loop.run_in_executor(pool, parse_document, url, body, content_type)
+            try:
+                return await asyncio.wait_for(future, self._timeout)
+            except TimeoutError:
+                log.warning("parse timed out url=%s seconds=%s", url, self._timeout)
+                self._restart(pool)
+                raise ParseError(url, "timeout", f"parsing took over {self._timeout:g} s") from None
+            except BrokenProcessPool as exc:
+                if attempt == 2:
+                    raise ParseError(url, "crashed", "the parser worker died") from exc
+                self._restart(pool)
+        raise AssertionError("unreachable")
+
+    def _restart(self, broken: ProcessPoolExecutor) -> None:
+        if broken is not self._pool:
+            return
+        self._pool = self._new_pool()
+        processes = list(getattr(broken, "_processes", {}).values())
+        for process in processes:
+            process.kill()
+        broken.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)

@@ -1,0 +1,433 @@
+"""The poll use case: due feeds -> fetch -> parse -> store -> reschedule, one feed at a time safe.
+
+Fetches run concurrently (bounded overall and per host by the HTTP session); parsing runs in
+worker processes; each feed's items and its new fetch state are written in ONE transaction,
+through one writer lock (SQLite has a single writer). A crash mid-cycle therefore loses
+nothing: feeds not yet committed keep their old validators and due time and are fetched
+again, and insert-or-ignore keeps the retry from duplicating anything.
+
+One broken feed never stops the others: expected failures (``PolicybotError``) become that
+feed's error state and a line in the report; health transitions become events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
+
+from bot.domain import health as feed_health
+from bot.domain import schedule
+from bot.domain.entries import ParsedFeed, key_entries
+from bot.domain.health import Health, HealthEvent, HealthEventKind
+from bot.domain.model import FeedStatus
+from bot.errors import FetchError, ParseError, PolicybotError
+from bot.ingest.fetch import FetchedFeed, FetchResult, NotModified
+from bot.storage.items import ItemStore
+from bot.storage.schema import Feed, GuildFeed
+
+log = logging.getLogger(__name__)
+
+ADOPT_REDIRECT_AFTER = 3
+THROTTLE_STATUSES = frozenset({429, 503})
+
+
+class Fetcher(Protocol):
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult: ...
+
+
+class Parser(Protocol):
+    async def parse(self, url: str, body: bytes, content_type: str | None) -> ParsedFeed: ...
+
+
+class Outcome(StrEnum):
+    FETCHED = "fetched"  # 200, parsed and stored
+    NOT_MODIFIED = "not_modified"  # 304
+    UNCHANGED = "unchanged"  # 200 with the same body as last time: not parsed
+    THROTTLED = "throttled"  # 429/503: asked to wait
+    GONE = "gone"  # 410: paused
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPollResult:
+    feed_id: int
+    url: str
+    outcome: Outcome
+    new_items: int = 0
+    updated_items: int = 0
+    error_kind: str | None = None
+    error: str | None = None
+    next_check_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    """One cycle: per-feed results, ids of new/updated items, and health events to announce."""
+
+    started_at: datetime
+    feeds: tuple[FeedPollResult, ...] = ()
+    new_item_ids: tuple[int, ...] = ()
+    updated_item_ids: tuple[int, ...] = ()
+    events: tuple[HealthEvent, ...] = ()
+    outcomes: dict[str, int] = field(default_factory=dict)
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedProbe:
+    """What fetching a URL once showed (``feeds check``); nothing is stored."""
+
+    url: str
+    ok: bool
+    final_url: str | None = None
+    title: str = ""
+    version: str = ""
+    entry_count: int = 0
+    sample_titles: tuple[str, ...] = ()
+    has_validators: bool = False
+    cache_control: str | None = None
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _FeedState:
+    """What a cycle needs from a feed row, read before any network I/O."""
+
+    id: int
+    url: str
+    title: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    interval_minutes: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PollSettings:
+    policy: schedule.SchedulePolicy = field(default_factory=schedule.SchedulePolicy)
+    concurrency: int = 20
+    failing_after_errors: int = feed_health.FAILING_AFTER_ERRORS
+
+
+class FeedPoller:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        fetcher: Fetcher,
+        parser: Parser,
+        settings: PollSettings | None = None,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._fetcher = fetcher
+        self._parser = parser
+        self._settings = settings or PollSettings()
+        self._rng = rng or random.Random()
+        self._writer = asyncio.Lock()
+
+    async def poll(
+        self,
+        *,
+        now: datetime,
+        only_due: bool = True,
+        on_feed: Callable[[FeedPollResult], None] | None = None,
+        on_start: Callable[[int], None] | None = None,
+    ) -> PollReport:
+        """Poll due feeds (or every active feed); ``now`` is the cycle's clock for every feed."""
+        feeds = await self._select(now=now, only_due=only_due)
+        if on_start is not None:
+            on_start(len(feeds))
+        limit = asyncio.Semaphore(self._settings.concurrency)
+        results: list[tuple[FeedPollResult, tuple[int, ...], tuple[int, ...], HealthEvent | None]]
+        results = []
+
+        async def one(feed: _FeedState) -> None:
+            async with limit:
+                outcome = await self._poll_feed(feed, now=now)
+            results.append(outcome)
+            if on_feed is not None:
+                on_feed(outcome[0])
+
+        await asyncio.gather(*(one(feed) for feed in feeds))
+        results.sort(key=lambda r: r[0].feed_id)
+        per_feed = tuple(r[0] for r in results)
+        return PollReport(
+            started_at=now,
+            feeds=per_feed,
+            new_item_ids=tuple(i for r in results for i in r[1]),
+            updated_item_ids=tuple(i for r in results for i in r[2]),
+            events=tuple(r[3] for r in results if r[3] is not None),
+            outcomes=dict(Counter(r.outcome.value for r in per_feed)),
+            errors_by_kind=dict(Counter(r.error_kind for r in per_feed if r.error_kind)),
+        )
+
+    async def probe(self, url: str) -> FeedProbe:
+        """Fetch (unconditionally) and parse ``url``; report, store nothing."""
+        try:
+            fetched = await self._fetcher.fetch(url)
+            if not isinstance(fetched, FetchedFeed):
+                return FeedProbe(url, ok=False, problem="304 to an unconditional request")
+            parsed = await self._parser.parse(fetched.final_url, fetched.body, fetched.content_type)
+        except PolicybotError as exc:
+            return FeedProbe(url, ok=False, problem=str(exc))
+        return FeedProbe(
+            url,
+            ok=True,
+            final_url=fetched.final_url,
+            title=parsed.title,
+            version=parsed.version,
+            entry_count=len(parsed.entries),
+            sample_titles=tuple(entry.title for entry in parsed.entries[:5]),
+            has_validators=bool(fetched.etag or fetched.last_modified),
+            cache_control=fetched.cache_control,
+        )
+
+    async def spread_due(self, *, now: datetime) -> int:
+        """After a restart, scatter overdue and never-checked feeds over one interval."""
+        async with self._sessions.begin() as session:
+            feeds = (
+                await session.scalars(
+                    select(Feed).where(
+                        Feed.status != FeedStatus.PAUSED,
+                        _followed(),
+                        or_(Feed.next_check_at.is_(None), Feed.next_check_at <= now),
+                    )
+                )
+            ).all()
+            for feed in feeds:
+                interval = self._settings.policy.interval_for(feed.interval_minutes)
+                feed.next_check_at = schedule.spread_first_check(
+                    now=now, interval=interval, jitter=self._rng.random()
+                )
+            return len(feeds)
+
+    async def _select(self, *, now: datetime, only_due: bool) -> list[_FeedState]:
+        query = select(Feed).where(Feed.status != FeedStatus.PAUSED, _followed()).order_by(Feed.id)
+        if only_due:
+            query = query.where(or_(Feed.next_check_at.is_(None), Feed.next_check_at <= now))
+        async with self._sessions() as session:
+            rows = (await session.scalars(query)).all()
+            return [
+                _FeedState(
+                    id=f.id,
+                    url=f.url,
+                    title=f.title,
+                    etag=f.etag,
+                    last_modified=f.last_modified,
+                    body_hash=f.body_hash,
+                    interval_minutes=f.interval_minutes,
+                )
+                for f in rows
+            ]
+
+    async def _poll_feed(
+        self, feed: _FeedState, *, now: datetime
+    ) -> tuple[FeedPollResult, tuple[int, ...], tuple[int, ...], HealthEvent | None]:
+        parsed: ParsedFeed | None = None
+        body_hash: str | None = None
+        try:
+            fetched = await self._fetcher.fetch(
+                feed.url, etag=feed.etag, last_modified=feed.last_modified
+            )
+            if isinstance(fetched, FetchedFeed):
+                body_hash = hashlib.sha256(fetched.body).hexdigest()
+                if body_hash != feed.body_hash:
+                    parsed = await self._parser.parse(
+                        fetched.final_url, fetched.body, fetched.content_type
+                    )
+        except PolicybotError as exc:
+            async with self._writer, self._sessions.begin() as session:
+                return await self._record_failure(session, feed.id, exc, now=now)
+        async with self._writer, self._sessions.begin() as session:
+            return await self._record_success(session, feed.id, fetched, parsed, body_hash, now=now)
+
+    async def _record_success(
+        self,
+        session: AsyncSession,
+        feed_id: int,
+        fetched: FetchResult,
+        parsed: ParsedFeed | None,
+        body_hash: str | None,
+        *,
+        now: datetime,
+    ) -> tuple[FeedPollResult, tuple[int, ...], tuple[int, ...], HealthEvent | None]:
+        feed = await session.get_one(Feed, feed_id)
+        first_success = feed.last_success_at is None
+        new_ids: tuple[int, ...] = ()
+        updated_ids: tuple[int, ...] = ()
+        if isinstance(fetched, NotModified):
+            outcome = Outcome.NOT_MODIFIED
+            feed.etag = fetched.etag or feed.etag
+            feed.last_modified = fetched.last_modified or feed.last_modified
+        else:
+            outcome = Outcome.FETCHED if parsed is not None else Outcome.UNCHANGED
+            feed.etag = fetched.etag
+            feed.last_modified = fetched.last_modified
+            feed.body_hash = body_hash
+        if parsed is not None:
+            saved = await ItemStore(session).save(
+                feed.id, key_entries(parsed.entries), now=now, backlog=first_success
+            )
+            new_ids, updated_ids = saved.new_ids, saved.updated_ids
+            if not feed.title and parsed.title:
+                feed.title = parsed.title[:512]
+            if feed.site_url is None and parsed.site_url and len(parsed.site_url) <= 2048:
+                feed.site_url = parsed.site_url
+        await self._note_redirect(session, feed, fetched.permanent_url)
+        state, event_kind = feed_health.after_success(self._health(feed))
+        self._apply_health(feed, state)
+        hints = schedule.CacheHints(
+            cache_control=fetched.cache_control,
+            expires=fetched.expires,
+            ttl_minutes=parsed.ttl_minutes if parsed is not None else None,
+        )
+        feed.next_check_at = schedule.next_check_after_success(
+            now=now,
+            interval=self._settings.policy.interval_for(feed.interval_minutes),
+            hints=hints,
+            has_validators=bool(feed.etag or feed.last_modified),
+            policy=self._settings.policy,
+            jitter=self._rng.random(),
+        )
+        feed.last_checked_at = now
+        feed.last_success_at = now
+        feed.fetch_count = (feed.fetch_count or 0) + 1
+        log.info(
+            "feed polled url=%s outcome=%s new=%d updated=%d",
+            feed.url,
+            outcome.value,
+            len(new_ids),
+            len(updated_ids),
+        )
+        result = FeedPollResult(
+            feed_id=feed.id,
+            url=feed.url,
+            outcome=outcome,
+            new_items=len(new_ids),
+            updated_items=len(updated_ids),
+            next_check_at=feed.next_check_at,
+        )
+        return result, new_ids, updated_ids, self._event(feed, event_kind, None, now)
+
+    async def _record_failure(
+        self, session: AsyncSession, feed_id: int, exc: PolicybotError, *, now: datetime
+    ) -> tuple[FeedPollResult, tuple[int, ...], tuple[int, ...], HealthEvent | None]:
+        feed = await session.get_one(Feed, feed_id)
+        interval = self._settings.policy.interval_for(feed.interval_minutes)
+        kind = exc.kind if isinstance(exc, FetchError | ParseError) else "error"
+        status = exc.status if isinstance(exc, FetchError) else None
+        reason = str(exc.reason) if isinstance(exc, FetchError | ParseError) else str(exc)
+        jitter = self._rng.random()
+        if status in THROTTLE_STATUSES:
+            outcome = Outcome.THROTTLED
+            assert isinstance(exc, FetchError)
+            state, event_kind = feed_health.after_throttle(self._health(feed))
+            feed.next_check_at = schedule.next_check_after_throttle(
+                now=now,
+                interval=interval,
+                retry_after=schedule.parse_retry_after(exc.retry_after, now=now),
+                jitter=jitter,
+            )
+        elif status == 410:
+            outcome = Outcome.GONE
+            state, event_kind = feed_health.after_gone(self._health(feed))
+            feed.next_check_at = now + schedule.MAX_BACKOFF
+        else:
+            outcome = Outcome.ERROR
+            state, event_kind = feed_health.after_error(
+                self._health(feed), failing_after=self._settings.failing_after_errors
+            )
+            feed.next_check_at = schedule.next_check_after_error(
+                now=now,
+                interval=interval,
+                consecutive_errors=state.consecutive_errors,
+                jitter=jitter,
+            )
+            feed.error_count = (feed.error_count or 0) + 1
+        self._apply_health(feed, state)
+        error_kind = f"http_{status}" if status is not None else kind
+        feed.last_error = f"{error_kind}: {reason}"[:2000]
+        feed.last_error_at = now
+        feed.last_checked_at = now
+        feed.fetch_count = (feed.fetch_count or 0) + 1
+        log.info(
+            "feed failed url=%s outcome=%s kind=%s reason=%s next=%s",
+            feed.url,
+            outcome.value,
+            error_kind,
+            reason,
+            feed.next_check_at.isoformat(),
+        )
+        result = FeedPollResult(
+            feed_id=feed.id,
+            url=feed.url,
+            outcome=outcome,
+            error_kind=error_kind,
+            error=reason,
+            next_check_at=feed.next_check_at,
+        )
+        return result, (), (), self._event(feed, event_kind, feed.last_error, now)
+
+    @staticmethod
+    def _health(feed: Feed) -> Health:
+        return Health(FeedStatus(feed.status), feed.consecutive_errors or 0)
+
+    @staticmethod
+    def _apply_health(feed: Feed, state: Health) -> None:
+        feed.status = state.status
+        feed.consecutive_errors = state.consecutive_errors
+
+    @staticmethod
+    def _event(
+        feed: Feed, kind: HealthEventKind | None, reason: str | None, now: datetime
+    ) -> HealthEvent | None:
+        if kind is None:
+            return None
+        log.info("feed health url=%s event=%s reason=%s", feed.url, kind.value, reason)
+        return HealthEvent(feed.id, feed.url, feed.title, kind, reason, now)
+
+    @staticmethod
+    async def _note_redirect(session: AsyncSession, feed: Feed, permanent_url: str | None) -> None:
+        """301/308 is adopted as the feed's URL only once it repeats; 302/307 never are."""
+        if permanent_url is None or permanent_url == feed.url:
+            feed.redirect_url = None
+            feed.redirect_count = 0
+            return
+        if feed.redirect_url == permanent_url:
+            feed.redirect_count = (feed.redirect_count or 0) + 1
+        else:
+            feed.redirect_url = permanent_url
+            feed.redirect_count = 1
+        if feed.redirect_count < ADOPT_REDIRECT_AFTER or len(permanent_url) > 2048:
+            return
+        taken = await session.scalar(select(Feed.id).where(Feed.url == permanent_url))
+        if taken is not None:
+            log.warning("feed moved to a known url url=%s new_url=%s", feed.url, permanent_url)
+        else:
+            log.info("feed moved url=%s new_url=%s", feed.url, permanent_url)
+            feed.url = permanent_url
+            feed.redirect_url = None
+            feed.redirect_count = 0
+
+
+def _followed() -> ColumnElement[bool]:
+    """Feeds someone reads: on the instance list or followed by a server. Others stop."""
+    return or_(
+        Feed.in_instance_list.is_(True),
+        exists().where(GuildFeed.feed_id == Feed.id),
+    )

@@ -1,0 +1,126 @@
+"""ItemStore: a feed's entries into ``items``: batch insert-or-ignore, update in place.
+
+New keys go in with one ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` per feed (SQLite
+and PostgreSQL share the syntax), so a retried or concurrent cycle never duplicates a row.
+Changed entries are updated in place and their revision counted; an item stops being
+updated after ``revision_cap`` changes, so a feed that rewrites every entry on every fetch
+cannot churn forever. Receives a session; the caller commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.entries import KeyedEntry
+from bot.storage.schema import Item
+
+REVISION_CAP = 24
+_MAX_URL = 2048
+_KEY_BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSaveResult:
+    new_ids: tuple[int, ...]
+    updated_ids: tuple[int, ...]
+
+
+class ItemStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def save(
+        self,
+        feed_id: int,
+        entries: Sequence[KeyedEntry],
+        *,
+        now: datetime,
+        backlog: bool,
+        revision_cap: int = REVISION_CAP,
+    ) -> ItemSaveResult:
+        """Insert unseen keys, update changed ones; return the ids of both."""
+        if not entries:
+            return ItemSaveResult((), ())
+        known = await self._known(feed_id, [entry.key for entry in entries])
+        fresh = [entry for entry in entries if entry.key not in known]
+        new_ids = await self._insert(feed_id, fresh, now=now, backlog=backlog)
+        changes: list[dict[str, Any]] = []
+        for keyed in entries:
+            row = known.get(keyed.key)
+            if row is None:
+                continue
+            item_id, old_hash, revision = row
+            if old_hash == keyed.content_hash or revision >= revision_cap:
+                continue
+            entry = keyed.entry
+            changes.append(
+                {
+                    "id": item_id,
+                    "url": _url(entry.link),
+                    "title": entry.title,
+                    "summary": entry.summary,
+                    "author": entry.author,
+                    "updated_at": entry.updated_at or now,
+                    "content_hash": keyed.content_hash,
+                    "revision": revision + 1,
+                }
+            )
+        if changes:
+            await self._session.execute(update(Item), changes)
+        return ItemSaveResult(new_ids, tuple(change["id"] for change in changes))
+
+    async def _known(self, feed_id: int, keys: list[str]) -> dict[str, tuple[int, str, int]]:
+        known: dict[str, tuple[int, str, int]] = {}
+        for start in range(0, len(keys), _KEY_BATCH):
+            rows = await self._session.execute(
+                select(Item.key, Item.id, Item.content_hash, Item.revision).where(
+                    Item.feed_id == feed_id, Item.key.in_(keys[start : start + _KEY_BATCH])
+                )
+            )
+            for key, item_id, content_hash, revision in rows:
+                known[key] = (item_id, content_hash, revision)
+        return known
+
+    async def _insert(
+        self, feed_id: int, entries: Sequence[KeyedEntry], *, now: datetime, backlog: bool
+    ) -> tuple[int, ...]:
+        if not entries:
+            return ()
+        rows = [
+            {
+                "feed_id": feed_id,
+                "key": keyed.key,
+                "url": _url(keyed.entry.link),
+                "title": keyed.entry.title,
+                "summary": keyed.entry.summary,
+                "author": keyed.entry.author,
+                "published_at": keyed.entry.published_at,
+                "updated_at": keyed.entry.updated_at,
+                "fetched_at": now,
+                "content_hash": keyed.content_hash,
+                "revision": 0,
+                "is_backlog": backlog,
+            }
+            for keyed in entries
+        ]
+        dialect = self._session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        statement = (
+            insert(Item)
+            .on_conflict_do_nothing(index_elements=["feed_id", "key"])
+            .returning(Item.id)
+        )
+        result = await self._session.execute(statement, rows)
+        return tuple(sorted(result.scalars().all()))
+
+
+def _url(link: str | None) -> str | None:
+    return link if link and len(link) <= _MAX_URL else None

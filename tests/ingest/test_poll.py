@@ -1,0 +1,317 @@
+"""The poll cycle end to end: local server -> fetch -> parse (processes) -> real database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aiohttp import web
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.domain.health import HealthEventKind
+from bot.domain.model import FeedStatus
+from bot.polling import FeedPoller, Outcome
+from bot.storage.schema import Item
+from tests.conftest import NOW
+from tests.ingest.builders import add_feed, load_feed, rss
+from tests.ingest.conftest import FeedServer
+
+
+def static(body: bytes, **headers: str) -> web.Response:
+    return web.Response(body=body, headers=headers, content_type="application/rss+xml")
+
+
+async def item_count(sessions: async_sessionmaker[AsyncSession], feed_id: int) -> int:
+    async with sessions() as session:
+        count = await session.scalar(select(func.count()).where(Item.feed_id == feed_id))
+        return int(count or 0)
+
+
+async def test_200_then_304_with_etag_echoed_verbatim(
+    feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    etag = 'W/"abc-123"'
+
+    async def handler(request: web.Request) -> web.Response:
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return static(rss([("a", "A"), ("b", "B")]), ETag=etag)
+
+    feed_server.routes["/feed"] = handler
+    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+
+    first = await poller.poll(now=NOW)
+    assert [r.outcome for r in first.feeds] == [Outcome.FETCHED]
+    assert len(first.new_item_ids) == 2
+    feed = await load_feed(sessions, feed_id)
+    assert feed.etag == etag
+    assert feed.next_check_at is not None
+    assert NOW + timedelta(minutes=60) <= feed.next_check_at <= NOW + timedelta(minutes=72)
+
+    second = await poller.poll(now=feed.next_check_at)
+    assert [r.outcome for r in second.feeds] == [Outcome.NOT_MODIFIED]
+    assert second.new_item_ids == ()
+    assert feed_server.hits("/feed")[1]["If-None-Match"] == etag
+    assert "Cookie" not in feed_server.hits("/feed")[1]
+    assert feed_server.hits("/feed")[0]["User-Agent"] == "policybot-tests/1"
+    assert await item_count(sessions, feed_id) == 2
+
+
+async def test_last_modified_only_is_echoed_and_updated_from_a_304(
+    feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    stamp = "Tue, 24 Nov 2026 10:00:00 GMT"
+    newer = "Tue, 24 Nov 2026 11:00:00 GMT"
+
+    async def handler(request: web.Request) -> web.Response:
+        if request.headers.get("If-Modified-Since") in (stamp, newer):
+            return web.Response(status=304, headers={"Last-Modified": newer})
+        return static(rss([("a", "A")]), **{"Last-Modified": stamp})
+
+    feed_server.routes["/feed"] = handler
+    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    await poller.poll(now=NOW)
+    report = await poller.poll(now=NOW, only_due=False)
+    assert report.outcomes == {"not_modified": 1}
+    assert feed_server.hits("/feed")[1]["If-Modified-Since"] == stamp
+    feed = await load_feed(sessions, feed_id)
+    assert feed.last_modified == newer
+    assert feed.etag is None
+
+
+async def test_server_ignoring_validators_is_not_reparsed(
+    feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    body = rss([("a", "A")])
+
+    async def handler(request: web.Request) -> web.Response:
+        return static(body, ETag='"v1"')
+
+    feed_server.routes["/feed"] = handler
+    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    await poller.poll(now=NOW)
+    report = await poller.poll(now=NOW, only_due=False)
+    assert report.outcomes == {"unchanged": 1}
+    assert await item_count(sessions, feed_id) == 1
+
+
+async def test_feed_without_validators_is_polled_less_often(
+    feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return static(rss([("a", "A")]))
+
+    feed_server.routes["/feed"] = handler
+    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    await poller.poll(now=NOW)
+    feed = await load_feed(sessions, feed_id)
+    assert feed.next_check_at is not None
+    assert feed.next_check_at >= NOW + timedelta(hours=6)
+
+
+async def test_cache_control_and_ttl_push_the_next_check(
+    feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async def max_age(request: web.Request) -> web.Response:
+        return static(rss([("a", "A")]), ETag='"1"', **{"Cache-Control": "public, max-age=7200"})
+
+    async def expires(request: web.Request) -> web.Response:
+        return static(rss([("a", "A")]), ETag='"1"', Expires="Fri, 27 Nov 2026 12:00:00 GMT")
+
+    async def ttl(request: web.Request) -> web.Response:
+        return static(rss([("a", "A")], extra="<ttl>180</ttl>"), ETag='"1"')
+
+    feed_server.routes.update({"/max-age": max_age, "/expires": expires, "/ttl": ttl})
+    ids = [await add_feed(sessions, feed_server.url(p), now=NOW) for p in feed_server.routes]
+    await poller.poll(now=NOW)
+    max_age_feed, expires_feed, ttl_feed = [await load_feed(sessions, i) for i in ids]
+    assert max_age_feed.next_check_at is not None
+    assert NOW + timedelta(hours=2) <= max_age_feed.next_check_at <= NOW + timedelta(hours=2.4)
+    # Expires two days away is capped at the 24-hour maximum for healthy feeds.
+    assert expires_feed.next_check_at == NOW + timedelta(hours=24)
+    assert ttl_feed.next_check_at is not None
+    assert NOW + timedelta(hours=3) <= ttl_feed.next_check_at <= NOW + timedelta(hours=3.6)
+
+
+async def test_429_and_503_honour_retry_after_without_counting_as_errors(
+    feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async def seconds(request: web.Request) -> web.Response:
+        return web.Response(status=429, headers={"Retry-After": "7200"})
+
+    async def date(request: web.Request) -> web.Response:
+        return web.Response(status=503, headers={"Retry-After": "Wed, 25 Nov 2026 17:00:00 GMT"})
+
+    async def bare(request: web.Request) -> web.Response:
+        return web.Response(status=429)
+
+    feed_server.routes.update({"/seconds": seconds, "/date": date, "/bare": bare})
+    ids = [await add_feed(sessions, feed_server.url(p), now=NOW) for p in feed_server.routes]
+    report = await poller.poll(now=NOW)
+    assert report.outcomes == {"throttled": 3}
+    assert report.events == ()
+    by_seconds, by_date, bare_feed = [await load_feed(sessions, i) for i in ids]
+    assert by_seconds.consecutive_errors == 0
+    assert by_seconds.status is FeedStatus.OK
+    assert by_seconds.next_check_at is not None
+    assert NOW + timedelta(hours=2) <= by_seconds.next_check_at <= NOW + timedelta(hours=2.4)
+    assert by_date.next_check_at is not None
+    assert NOW + timedelta(hours=5) <= by_date.next_check_at <= NOW + timedelta(hours=6)
+    assert bare_feed.next_check_at is not None
+    assert bare_feed.next_check_at >= NOW + timedelta(hours=1)
+    assert report.errors_by_kind == {"http_429": 2, "http_503": 1}
+
+
+async def test_errors_back_off_exponentially_and_report_failing_once_then_recovered(
+    feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    state = {"status": 500}
+
+    async def handler(request: web.Request) -> web.Response:
+        if state["status"] != 200:
+            return web.Response(status=state["status"])
+        return static(rss([("a", "A")]), ETag='"1"')
+
+    feed_server.routes["/feed"] = handler
+    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    now = NOW
+    waits = []
+    events = []
+    for status in (500, 404, 500, 500):
+        state["status"] = status
+        report = await poller.poll(now=now)
+        assert report.outcomes == {"error": 1}
+        events.extend(report.events)
+        feed = await load_feed(sessions, feed_id)
+        assert feed.next_check_at is not None
+        waits.append(feed.next_check_at - now)
+        now = feed.next_check_at
+    hours = [w / timedelta(hours=1) for w in waits]
+    for exponent, measured in enumerate(hours):
+        assert 2**exponent <= measured <= 2**exponent * 1.25
+    assert [e.kind for e in events] == [HealthEventKind.FAILING]
+    feed = await load_feed(sessions, feed_id)
+    assert feed.status is FeedStatus.FAILING
+    assert feed.consecutive_errors == 4
+    assert feed.last_error is not None
+    assert "http_500" in feed.last_error
+
+    state["status"] = 200
+    report = await poller.poll(now=now)
+    assert [e.kind for e in report.events] == [HealthEventKind.RECOVERED]
+    feed = await load_feed(sessions, feed_id)
+    assert (feed.status, feed.consecutive_errors) == (FeedStatus.OK, 0)
+
+
+async def test_backoff_is_capped_at_a_week(
+    feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=500)
+
+    feed_server.routes["/feed"] = handler
+    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    async with sessions.begin() as session:
+        feed = await session.get_one(type(await load_feed(sessions, feed_id)), feed_id)
+        feed.consecutive_errors = 30
+        feed.status = FeedStatus.FAILING
+    await poller.poll(now=NOW)
+    feed = await load_feed(sessions, feed_id)
+    assert feed.next_check_at == NOW + timedelta(days=7)
+
+
+async def test_410_pauses_the_feed_and_says_so_once(
+    feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(status=410)
+
+    feed_server.routes["/feed"] = handler
+    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    report = await poller.poll(now=NOW)
+    assert report.outcomes == {"gone": 1}
+    assert [e.kind for e in report.events] == [HealthEventKind.PAUSED]
+    assert (await load_feed(sessions, feed_id)).status is FeedStatus.PAUSED
+    again = await poller.poll(now=NOW + timedelta(days=30), only_due=False)
+    assert again.feeds == ()
+    assert len(feed_server.hits("/feed")) == 1
+
+
+async def test_301_chain_is_adopted_after_it_repeats_but_302_never(
+    feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently(feed_server.url("/moved-again"))
+
+    async def moved_again(request: web.Request) -> web.Response:
+        raise web.HTTPPermanentRedirect(feed_server.url("/new"))
+
+    async def temporary(request: web.Request) -> web.Response:
+        raise web.HTTPFound(feed_server.url("/new"))
+
+    async def mixed(request: web.Request) -> web.Response:
+        raise web.HTTPMovedPermanently(feed_server.url("/mirror"))
+
+    async def new(request: web.Request) -> web.Response:
+        return static(rss([("a", "A")]), ETag='"1"')
+
+    feed_server.routes.update(
+        {
+            "/old": moved,
+            "/moved-again": moved_again,
+            "/temporary": temporary,
+            "/mirror": temporary,
+            "/mixed": mixed,
+            "/new": new,
+        }
+    )
+    old_id = await add_feed(sessions, feed_server.url("/old"), now=NOW)
+    temp_id = await add_feed(sessions, feed_server.url("/temporary"), now=NOW)
+    mixed_id = await add_feed(sessions, feed_server.url("/mixed"), now=NOW)
+    for cycle in range(3):
+        report = await poller.poll(now=NOW + timedelta(days=cycle), only_due=False)
+        assert report.outcomes in ({"fetched": 3}, {"unchanged": 3})
+        if cycle == 0:
+            old = await load_feed(sessions, old_id)
+            assert (old.url, old.redirect_url, old.redirect_count) == (
+                feed_server.url("/old"),
+                feed_server.url("/new"),
+                1,
+            )
+    assert (await load_feed(sessions, old_id)).url == feed_server.url("/new")
+    assert (await load_feed(sessions, temp_id)).url == feed_server.url("/temporary")
+    # 301 then 302: only the permanent hop counts, so the URL moves to /mirror.
+    assert (await load_feed(sessions, mixed_id)).url == feed_server.url("/mirror")
+
+
+async def test_day_one_to_day_two_yields_exactly_the_new_item(
+    feed_server: FeedServer,
+    poller: FeedPoller,
+    sessions: async_sessionmaker[AsyncSession],
+    shared_dir: object,
+) -> None:
+    from pathlib import Path
+
+    folder = Path(str(shared_dir)) / "fixtures" / "feeds"
+    day = {"name": "eu-eci-petitions-2026-05-07.rss.xml"}
+
+    async def handler(request: web.Request) -> web.Response:
+        return static((folder / day["name"]).read_bytes())
+
+    feed_server.routes["/eci"] = handler
+    feed_id = await add_feed(sessions, feed_server.url("/eci"), now=NOW)
+    first = await poller.poll(now=NOW)
+    assert len(first.new_item_ids) == 7
+    async with sessions() as session:
+        backlog = (await session.scalars(select(Item.is_backlog))).all()
+    assert backlog == [True] * 7
+
+    day["name"] = "eu-eci-petitions-2026-05-08.rss.xml"
+    second = await poller.poll(now=NOW + timedelta(days=1), only_due=False)
+    assert len(second.new_item_ids) == 1
+    async with sessions() as session:
+        new = await session.get_one(Item, second.new_item_ids[0])
+        assert new.key == "g:1816"
+        assert new.is_backlog is False
+    assert second.updated_item_ids  # supporter counts changed in place
+    assert await item_count(sessions, feed_id) == 8
