@@ -11,9 +11,20 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.domain.archive import ArchivePage
+from bot.domain.following import (
+    FeedCheck,
+    FollowOutcome,
+    FollowResult,
+    GuildFeedList,
+    UnfollowResult,
+)
 from bot.domain.model import FeedSource
+from bot.ingest.sources import is_http_url
 from bot.polling import FeedPoller, FeedPollResult, FeedProbe, PollReport
+from bot.storage.archive import archive_entries, latest_items
 from bot.storage.feeds import FeedOverview, FeedStore, FeedSyncResult
+from bot.storage.guilds import GuildStore
 from bot.storage.schema import Item
 from bot.storage.search import search_items
 
@@ -67,3 +78,100 @@ class Application:
     async def search(self, query: str, *, limit: int = 10, offset: int = 0) -> list[Item]:
         async with self._sessions() as session:
             return await search_items(session, query, limit=limit, offset=offset)
+
+    async def search_page(self, query: str, *, page: int, per_page: int) -> ArchivePage:
+        """One page of full-text results, best match first (``/search``)."""
+        async with self._sessions() as session:
+            offset = (page - 1) * per_page
+            items = await search_items(session, query, limit=per_page + 1, offset=offset)
+            entries = await archive_entries(session, items[:per_page])
+        return ArchivePage(tuple(entries), page, per_page, has_more=len(items) > per_page)
+
+    async def latest_page(self, topic: str | None, *, page: int, per_page: int) -> ArchivePage:
+        """One page of the newest items, optionally only those matching ``topic`` (``/latest``)."""
+        async with self._sessions() as session:
+            offset = (page - 1) * per_page
+            items = await latest_items(session, topic, limit=per_page + 1, offset=offset)
+            entries = await archive_entries(session, items[:per_page])
+        return ArchivePage(tuple(entries), page, per_page, has_more=len(items) > per_page)
+
+    async def guild_feeds(self, guild_id: int, *, cap: int) -> GuildFeedList:
+        """The feeds one server follows itself; never another server's."""
+        async with self._sessions() as session:
+            store = GuildStore(session)
+            followed = await store.followed(guild_id)
+            instance_count = await store.instance_feed_count()
+        return GuildFeedList(tuple(followed), instance_count, cap)
+
+    async def follow_feed(
+        self,
+        guild_id: int,
+        url: str,
+        *,
+        guild_name: str,
+        added_by: int | None,
+        now: datetime,
+        cap: int,
+        check_feed: FeedCheck | None = None,
+    ) -> FollowResult:
+        """Add a feed to a server's list after the cheap checks, then the (slow) fetch check.
+
+        ``check_feed`` is the seam for fetching the URL once; without it the URL is accepted
+        once it is a well-formed http(s) URL, new to this server and within the cap.
+        """
+        url = url.strip()
+        if not is_http_url(url):
+            return FollowResult(FollowOutcome.NOT_A_URL, url)
+        refusal = await self._follow_refusal(guild_id, url, cap)
+        if refusal is not None:
+            return refusal
+        title = ""
+        if check_feed is not None:
+            checked = await check_feed(url)
+            if not checked.ok:
+                return FollowResult(FollowOutcome.CHECK_FAILED, url, detail=checked.problem)
+            title = checked.title or ""
+        async with self._sessions.begin() as session:
+            # Checked again inside the write: another admin may have added it meanwhile.
+            refusal = await self._follow_refusal(guild_id, url, cap, session=session)
+            if refusal is not None:
+                return refusal
+            store = GuildStore(session)
+            await store.ensure_guild(guild_id, guild_name, now=now)
+            feed = await store.follow(guild_id, url, title=title, added_by=added_by, now=now)
+        return FollowResult(FollowOutcome.ADDED, url, feed=feed, cap=cap)
+
+    async def unfollow_feed(self, guild_id: int, reference: str) -> UnfollowResult:
+        """Stop following a feed given by id or URL; the archive keeps its items."""
+        async with self._sessions.begin() as session:
+            store = GuildStore(session)
+            feed = await store.find_followed(guild_id, reference)
+            if feed is not None:
+                await store.unfollow(guild_id, feed.feed_id)
+        return UnfollowResult(reference, feed)
+
+    async def followed_feed_choices(
+        self, guild_id: int, typed: str, *, limit: int
+    ) -> GuildFeedList:
+        """A server's feeds whose title or URL contains ``typed`` (for autocomplete)."""
+        listing = await self.guild_feeds(guild_id, cap=0)
+        needle = typed.strip().casefold()
+        matching = tuple(
+            feed
+            for feed in listing.followed
+            if needle in feed.title.casefold() or needle in feed.url.casefold()
+        )
+        return GuildFeedList(matching[:limit], listing.instance_feed_count, 0)
+
+    async def _follow_refusal(
+        self, guild_id: int, url: str, cap: int, *, session: AsyncSession | None = None
+    ) -> FollowResult | None:
+        if session is None:
+            async with self._sessions() as own_session:
+                return await self._follow_refusal(guild_id, url, cap, session=own_session)
+        store = GuildStore(session)
+        if await store.follows(guild_id, url):
+            return FollowResult(FollowOutcome.DUPLICATE, url)
+        if await store.followed_count(guild_id) >= cap:
+            return FollowResult(FollowOutcome.OVER_CAP, url, cap=cap)
+        return None

@@ -15,8 +15,9 @@ from typing import Any
 from alembic import command as alembic_command
 
 from bot import __version__
-from bot.composition import open_application
-from bot.service import install_stop_signals, run_service
+from bot.composition import make_scheduler, open_application, open_chat_bot
+from bot.errors import ConfigError
+from bot.service import announce_start, install_stop_signals, run_service
 from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.engine import make_engine
@@ -40,6 +41,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.set_defaults(handler=run_command)
 
+    sync = commands.add_parser(
+        "sync-commands",
+        help="register the slash commands with Discord (after installing or upgrading)",
+        description="Global commands reach every server but may take a while to appear; a "
+        "server sync (--guild, or POLICYBOT_DEV_GUILD_ID) shows changes at once.",
+    )
+    scope = sync.add_mutually_exclusive_group()
+    scope.add_argument("--guild", type=int, metavar="ID", help="sync to this server only")
+    scope.add_argument(
+        "--global",
+        dest="global_scope",
+        action="store_true",
+        help="sync globally even when POLICYBOT_DEV_GUILD_ID is set",
+    )
+    sync.set_defaults(handler=sync_commands_command)
+
     db = commands.add_parser("db", help="database migrations")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", help="migrate to the newest (or a given) revision")
@@ -59,10 +76,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 async def run_command(args: argparse.Namespace, settings: Settings) -> int:
+    announce_start(settings)
     stop = asyncio.Event()
     install_stop_signals(stop)
-    async with open_application(settings) as app:
-        await run_service(app, settings, stop)
+    async with (
+        open_application(settings) as app,
+        open_chat_bot(app, settings, make_scheduler()) as chat,
+    ):
+        await run_service(app, settings, stop, chat=chat)
+    return 0
+
+
+async def sync_commands_command(args: argparse.Namespace, settings: Settings) -> int:
+    if settings.discord_token is None:
+        raise ConfigError("sync-commands needs DISCORD_TOKEN (the bot token from Discord)")
+    guild_id = None if args.global_scope else (args.guild or settings.dev_guild_id)
+    async with (
+        open_application(settings) as app,
+        open_chat_bot(app, settings, make_scheduler()) as chat,
+    ):
+        assert chat is not None  # the token is set
+        synced = await chat.sync_commands(
+            settings.discord_token.get_secret_value(), guild_id=guild_id
+        )
+    names = ", ".join(sorted(f"/{command.name}" for command in synced))
+    where = f"server {guild_id}" if guild_id else "every server (global; may take a while)"
+    print(f"synced {len(synced)} commands to {where}: {names}")
     return 0
 
 

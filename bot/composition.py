@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
+from datetime import UTC, timedelta
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
+from bot.chat.client import PolicyBot
 from bot.domain.schedule import SchedulePolicy
 from bot.ingest.fetch import FeedFetcher, FetchLimits, make_http_session
 from bot.ingest.parse import ParserPool
@@ -69,3 +71,24 @@ async def open_poller(
     finally:
         await http.close()
         await asyncio.to_thread(parser.close)
+
+
+def make_scheduler() -> AsyncIOScheduler:
+    """The process's one scheduler for timed jobs, in UTC; the Discord bot starts it."""
+    return AsyncIOScheduler(timezone=UTC)
+
+
+@asynccontextmanager
+async def open_chat_bot(
+    app: Application, settings: Settings, scheduler: AsyncIOScheduler
+) -> AsyncIterator[PolicyBot | None]:
+    """The Discord client when DISCORD_TOKEN is set, else None (console mode); closed after."""
+    if settings.discord_token is None:
+        yield None
+        return
+    # check_feed: the seam for /feeds add's fetch-once validation (None = no network check yet).
+    bot = PolicyBot(app, settings, scheduler=scheduler, check_feed=None)
+    try:
+        yield bot
+    finally:
+        await bot.close()

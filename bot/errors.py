@@ -9,7 +9,8 @@ Expected failures from the outside world are translated into these at the edge
     ├── StorageError         the database cannot be opened or migrated
     ├── FetchError           a feed could not be fetched; carries the URL, a kind and the status
     ├── ParseError           a fetched body is not a feed we accept; carries the URL and a kind
-    └── OpmlError            an OPML file cannot be read
+    ├── OpmlError            an OPML file cannot be read
+    └── ChatError            Discord refused us for good (bad token, command list rejected)
 """
 
 from __future__ import annotations
@@ -91,3 +92,7 @@ class ParseError(PolicybotError):
 
 class OpmlError(PolicybotError):
     """An OPML document is unreadable or holds no feed outlines."""
+
+
+class ChatError(PolicybotError):
+    """Discord refused the bot in a way retrying cannot fix; the message tells the operator why."""

@@ -6,18 +6,36 @@ import asyncio
 import logging
 import signal
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from bot.app import Application
 from bot.ingest.sources import load_feed_sources
 from bot.settings import Settings
 
+if TYPE_CHECKING:
+    from bot.chat.client import PolicyBot
+
 log = logging.getLogger(__name__)
 
 
-async def run_service(app: Application, settings: Settings, stop: asyncio.Event) -> None:
-    """Load the feed list, then run until ``stop`` is set (SIGINT/SIGTERM set it)."""
+def announce_start(settings: Settings) -> None:
+    """The first log line of ``policybot run``: whether it talks to Discord at all."""
     if settings.discord_token is None:
-        log.warning("running without Discord: DISCORD_TOKEN is not set")
+        log.warning(
+            "policybot starting mode=console: DISCORD_TOKEN is not set, so it runs without "
+            "Discord; feeds are still polled and analysed, and the CLI answers questions"
+        )
+    else:
+        log.info("policybot starting mode=discord")
+
+
+async def run_service(
+    app: Application, settings: Settings, stop: asyncio.Event, *, chat: PolicyBot | None = None
+) -> None:
+    """Load the feed list, then run until ``stop`` is set (SIGINT/SIGTERM set it).
+
+    With ``chat`` (built when DISCORD_TOKEN is set) the bot stays connected meanwhile.
+    """
     sources = load_feed_sources(settings.feeds_file)
     synced = await app.sync_instance_feeds(sources, now=datetime.now(UTC))
     log.info(
@@ -29,7 +47,10 @@ async def run_service(app: Application, settings: Settings, stop: asyncio.Event)
         len(synced.removed),
     )
     log.info("policybot running; press Ctrl-C to stop")
-    await stop.wait()
+    if chat is None or settings.discord_token is None:
+        await stop.wait()
+    else:
+        await chat.serve(settings.discord_token.get_secret_value(), stop)
     log.info("policybot stopping")
 
 

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     parse_workers: int = Field(default=2, ge=1, le=16)
     parse_timeout_seconds: float = Field(default=20.0, gt=0)
     feeds_file_check_seconds: float = Field(default=10.0, gt=0)
+    # Discord: `policybot sync-commands` targets this server (instant updates) unless --global.
+    dev_guild_id: int | None = Field(default=None, gt=0)
+    max_feeds_per_guild: int = Field(default=50, ge=1, le=500)
 
     @field_validator("discord_token", mode="before")
     @classmethod

@@ -49,3 +49,25 @@ async def search_items(
         )
     result = await session.scalars(statement.limit(limit).offset(offset))
     return list(result)
+
+
+def search_condition(dialect_name: str, query: str) -> ColumnElement[bool] | None:
+    """A WHERE clause for items matching every word of ``query``; None when it has no words.
+
+    For listings that filter by words but order by something else than rank (``/latest``).
+    """
+    terms = search_terms(query)
+    if not terms:
+        return None
+    if dialect_name == "sqlite":
+        match = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+        matching_ids: Select[tuple[Any]] = (
+            select(literal_column("rowid"))
+            .select_from(text("items_fts"))
+            .where(text("items_fts MATCH :match").bindparams(match=match))
+        )
+        return Item.id.in_(matching_ids)
+    tsquery = func.plainto_tsquery("english", " ".join(terms))
+    document: ColumnElement[Any] = literal_column(_POSTGRES_DOCUMENT)
+    matches: ColumnElement[bool] = document.op("@@")(tsquery)
+    return matches

@@ -1,0 +1,1 @@
+"""The Discord adapter: the client, thin cogs, and the embeds that know Discord's limits."""

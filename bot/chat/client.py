@@ -1,0 +1,143 @@
+"""PolicyBot: the Discord client, built by the composition root with everything it uses.
+
+Nothing here is global: the facade, the settings and the scheduler come in through the
+constructor (discord.py's ``advanced_startup`` pattern). The scheduler is started once, in
+``setup_hook``, which runs once per login, never again on a reconnect or a new session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import discord
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import Application
+from bot.chat.cogs.archive import ArchiveCog
+from bot.chat.cogs.feeds import FeedsCog
+from bot.chat.cogs.help import HelpCog
+from bot.chat.embeds import NO_MENTIONS
+from bot.chat.failures import reply_for_error
+from bot.chat.replies import send_reply
+from bot.domain.following import FeedCheck
+from bot.errors import ChatError
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def minimal_intents() -> discord.Intents:
+    """Slash commands need only the guilds intent: no members, presences or message content."""
+    return discord.Intents(guilds=True)
+
+
+class PolicyCommandTree(app_commands.CommandTree):
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        """The one place an error becomes a reply: never silence, always private."""
+        reply = reply_for_error(interaction, error)
+        try:
+            await send_reply(interaction, reply)
+        except discord.HTTPException as exc:
+            # Typically 10062: the interaction expired before we could answer. Log, don't retry.
+            log.warning(
+                "error reply not delivered interaction=%s status=%s code=%s",
+                interaction.id,
+                exc.status,
+                exc.code,
+            )
+
+
+class PolicyBot(commands.Bot):
+    """The Discord side of policybot: slash commands over the application facade."""
+
+    def __init__(
+        self,
+        app: Application,
+        settings: Settings,
+        *,
+        scheduler: AsyncIOScheduler,
+        check_feed: FeedCheck | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            help_command=None,
+            intents=minimal_intents(),
+            allowed_mentions=NO_MENTIONS,
+            tree_cls=PolicyCommandTree,
+            **options,
+        )
+        self.app = app
+        self.settings = settings
+        self.scheduler = scheduler
+        self.check_feed = check_feed
+
+    async def setup_hook(self) -> None:
+        await self.add_cog(HelpCog(self.tree))
+        await self.add_cog(ArchiveCog(self.app))
+        await self.add_cog(
+            FeedsCog(self.app, cap=self.settings.max_feeds_per_guild, check_feed=self.check_feed)
+        )
+        if not self.scheduler.running:
+            self.scheduler.start()
+            log.info("scheduler started jobs=%d", len(self.scheduler.get_jobs()))
+
+    async def on_ready(self) -> None:
+        # Fires again after an invalid session; only log here, never start things.
+        log.info("discord ready user=%s guilds=%d", self.user, len(self.guilds))
+
+    async def on_resumed(self) -> None:
+        log.info("discord session resumed")
+
+    async def close(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+            log.info("scheduler stopped")
+        await super().close()
+
+    async def sync_commands(
+        self, token: str, *, guild_id: int | None
+    ) -> list[app_commands.AppCommand]:
+        """Log in over HTTP only and register the slash commands, globally or in one server.
+
+        A server sync shows changes at once (for development); a global one is what users
+        of every server see.
+        """
+        try:
+            await self.login(token)
+            if guild_id is None:
+                synced = await self.tree.sync()
+            else:
+                guild = discord.Object(id=guild_id)
+                self.tree.copy_global_to(guild=guild)
+                synced = await self.tree.sync(guild=guild)
+        except discord.LoginFailure as exc:
+            raise ChatError("Discord rejected DISCORD_TOKEN; copy the bot token again") from exc
+        except app_commands.CommandSyncFailure as exc:
+            raise ChatError(f"Discord refused the command list: {exc}") from exc
+        except discord.HTTPException as exc:
+            raise ChatError(f"command sync failed: {exc.status} {exc.text}") from exc
+        log.info("commands synced scope=%s count=%d", guild_id or "global", len(synced))
+        return synced
+
+    async def serve(self, token: str, stop: asyncio.Event) -> None:
+        """Stay connected until ``stop`` is set or the connection fails for good; then close."""
+        connection = asyncio.create_task(self.start(token), name="discord-connection")
+        stopping = asyncio.create_task(stop.wait(), name="discord-stop")
+        try:
+            await asyncio.wait({connection, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+            await self.close()
+        try:
+            await connection
+        except discord.LoginFailure as exc:
+            raise ChatError("Discord rejected DISCORD_TOKEN; copy the bot token again") from exc
+        except discord.PrivilegedIntentsRequired as exc:
+            raise ChatError(f"Discord refused the gateway intents: {exc}") from exc

@@ -1,0 +1,106 @@
+"""The whole reading of one item: relevance, mentions and stance claims.
+
+``Analyser`` compiles the catalog once; ``analyse`` is a pure function of the item's title and
+text, cheap enough to run on every new item and on the whole archive after a catalog change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.catalog import Catalog
+from bot.domain.mentions import Mention, MentionFinder
+from bot.domain.model import EntityKind, StanceLabel
+from bot.domain.relevance import Relevance, RelevanceScorer, TextPart
+from bot.domain.sentences import split_sentences
+from bot.domain.stance import StanceClaim, StanceExtractor
+
+# Bump when the rules change so stored analyses can be told apart (``policybot reanalyse``).
+ANALYSER_VERSION = "rules-1"
+
+
+@dataclass(frozen=True, slots=True)
+class MentionCount:
+    kind: EntityKind
+    entity_id: str
+    surface: str  # the first way the text named it
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class ItemAnalysis:
+    relevance: Relevance
+    mentions: tuple[MentionCount, ...]
+    claims: tuple[StanceClaim, ...]  # empty when the item is not relevant
+
+    def positions(self) -> tuple[StanceClaim, ...]:
+        """One claim per (company, target): the item's answer, as the evaluation reads it."""
+        return positions_of(self.claims)
+
+
+class Analyser:
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self._mentions = MentionFinder(catalog)
+        self._relevance = RelevanceScorer(catalog)
+        self._stance = StanceExtractor(catalog)
+
+    def might_be_relevant(self, title: str, text: str) -> bool:
+        return self._relevance.might_be_relevant(title, text)
+
+    def analyse(self, title: str, text: str) -> ItemAnalysis:
+        if not self.might_be_relevant(title, text):
+            return ItemAnalysis(Relevance(0.0, False, ()), (), ())
+        title_sentences = split_sentences(title)
+        sentences = split_sentences(text)
+        title_mentions = self._mentions.find(title)
+        mentions = self._mentions.find(text)
+        title_companies = {m.entity_id for m in title_mentions if m.kind is EntityKind.COMPANY}
+        headline_company = next(iter(title_companies)) if len(title_companies) == 1 else None
+        claims = self._stance.extract(sentences, mentions, headline_company=headline_company)
+        relevance = self._relevance.score(
+            (
+                TextPart(title_sentences, title_mentions, is_title=True),
+                TextPart(sentences, mentions),
+            ),
+            stance_reasons=sorted(
+                {f"{c.company_id}/{c.target_id}" for c in claims if _specific(c, self.catalog)}
+            ),
+            general_stance_reasons=sorted(
+                {f"{c.company_id}/{c.target_id}" for c in claims if not _specific(c, self.catalog)}
+            ),
+        )
+        if not relevance.is_relevant:
+            claims = ()
+        return ItemAnalysis(relevance, _count(title_mentions + mentions), claims)
+
+
+def positions_of(claims: tuple[StanceClaim, ...]) -> tuple[StanceClaim, ...]:
+    """Per (company, target): mixed if any sentence is mixed or both sides carry weight,
+    otherwise the side with more confidence; the evidence is that side's strongest claim."""
+    grouped: dict[tuple[str, str], list[StanceClaim]] = {}
+    for claim in claims:
+        grouped.setdefault((claim.company_id, claim.target_id), []).append(claim)
+    chosen = []
+    for group in grouped.values():
+        weight: dict[StanceLabel, float] = {}
+        for claim in group:
+            weight[claim.stance] = weight.get(claim.stance, 0.0) + claim.confidence
+        best = max(group, key=lambda c: (weight[c.stance], c.confidence, -c.sentence_index))
+        chosen.append(best)
+    return tuple(sorted(chosen, key=lambda c: c.sentence_index))
+
+
+def _specific(claim: StanceClaim, catalog: Catalog) -> bool:
+    law = catalog.law(claim.target_id)
+    return law is not None and law.governs_ai and not law.generic
+
+
+def _count(mentions: tuple[Mention, ...]) -> tuple[MentionCount, ...]:
+    counts: dict[tuple[EntityKind, str], list[Mention]] = {}
+    for mention in mentions:
+        counts.setdefault((mention.kind, mention.entity_id), []).append(mention)
+    return tuple(
+        MentionCount(kind, entity_id, found[0].surface, len(found))
+        for (kind, entity_id), found in counts.items()
+    )

@@ -1,0 +1,76 @@
+"""Which feeds a server follows on top of the instance list, and why an addition is refused.
+
+The fetch check is a seam: ``FeedCheck`` is any async callable that looks at a URL once (the
+ingestion fetcher in production) and says whether it is a feed. Without one, additions are
+accepted after the checks that need no network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.domain.model import FeedStatus
+
+
+class FollowOutcome(StrEnum):
+    ADDED = "added"
+    NOT_A_URL = "not-a-url"
+    DUPLICATE = "duplicate"
+    OVER_CAP = "over-cap"
+    CHECK_FAILED = "check-failed"
+
+
+@dataclass(frozen=True, slots=True)
+class FeedCheckResult:
+    """What fetching a candidate URL once showed: a feed (with its title) or a problem."""
+
+    ok: bool
+    title: str | None = None
+    problem: str | None = None
+
+
+FeedCheck = Callable[[str], Awaitable[FeedCheckResult]]
+
+
+@dataclass(frozen=True, slots=True)
+class FollowedFeed:
+    """A feed as a server's admins see it in ``/feeds list``."""
+
+    feed_id: int
+    url: str
+    title: str
+    status: FeedStatus
+    in_instance_list: bool
+    added_at: datetime
+    last_success_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class GuildFeedList:
+    """The feeds one server added itself, and how many the instance list adds for everyone."""
+
+    followed: tuple[FollowedFeed, ...]
+    instance_feed_count: int
+    cap: int
+
+
+@dataclass(frozen=True, slots=True)
+class FollowResult:
+    """The outcome of ``/feeds add``; ``detail`` explains a refusal (e.g. the check's problem)."""
+
+    outcome: FollowOutcome
+    url: str
+    feed: FollowedFeed | None = None
+    detail: str | None = None
+    cap: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnfollowResult:
+    """The outcome of ``/feeds remove``; ``feed`` is None when the server did not follow it."""
+
+    reference: str
+    feed: FollowedFeed | None

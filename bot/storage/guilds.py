@@ -1,0 +1,121 @@
+"""GuildStore: servers and the feeds each follows. Receives a session; the caller commits.
+
+Every query is scoped by ``guild_id``, so one server can never read or change another's list.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.domain.following import FollowedFeed
+from bot.domain.model import FeedStatus
+from bot.storage.schema import Feed, Guild, GuildFeed
+
+
+class GuildStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def ensure_guild(self, guild_id: int, name: str, *, now: datetime) -> Guild:
+        """The server's row, created on first use; the name follows renames."""
+        guild = await self._session.get(Guild, guild_id)
+        if guild is None:
+            guild = Guild(id=guild_id, name=name[:100], created_at=now, updated_at=now)
+            self._session.add(guild)
+        elif name and guild.name != name[:100]:
+            guild.name = name[:100]
+            guild.updated_at = now
+        return guild
+
+    async def followed(self, guild_id: int) -> list[FollowedFeed]:
+        rows = await self._session.execute(
+            select(Feed, GuildFeed.added_at)
+            .join(GuildFeed, GuildFeed.feed_id == Feed.id)
+            .where(GuildFeed.guild_id == guild_id)
+            .order_by(GuildFeed.added_at, Feed.id)
+        )
+        return [_followed(feed, added_at) for feed, added_at in rows.tuples()]
+
+    async def followed_count(self, guild_id: int) -> int:
+        count = await self._session.scalar(
+            select(func.count()).select_from(GuildFeed).where(GuildFeed.guild_id == guild_id)
+        )
+        return int(count or 0)
+
+    async def instance_feed_count(self) -> int:
+        count = await self._session.scalar(
+            select(func.count()).select_from(Feed).where(Feed.in_instance_list.is_(True))
+        )
+        return int(count or 0)
+
+    async def follows(self, guild_id: int, url: str) -> bool:
+        found = await self._session.scalar(
+            select(GuildFeed.feed_id)
+            .join(Feed, GuildFeed.feed_id == Feed.id)
+            .where(GuildFeed.guild_id == guild_id, Feed.url == url)
+        )
+        return found is not None
+
+    async def follow(
+        self, guild_id: int, url: str, *, title: str, added_by: int | None, now: datetime
+    ) -> FollowedFeed:
+        """Follow ``url``, creating the feed row if no server or feeds.yaml has it yet."""
+        feed = await self._session.scalar(select(Feed).where(Feed.url == url))
+        if feed is None:
+            feed = Feed(
+                url=url,
+                title=title,
+                jurisdictions=[],
+                tags=[],
+                in_instance_list=False,
+                status=FeedStatus.OK,
+                redirect_count=0,
+                consecutive_errors=0,
+                fetch_count=0,
+                error_count=0,
+                created_at=now,
+            )
+            self._session.add(feed)
+            await self._session.flush()
+        self._session.add(
+            GuildFeed(guild_id=guild_id, feed_id=feed.id, added_by=added_by, added_at=now)
+        )
+        await self._session.flush()
+        return _followed(feed, now)
+
+    async def find_followed(self, guild_id: int, reference: str) -> FollowedFeed | None:
+        """The followed feed named by ``reference``: its id (from autocomplete) or its URL."""
+        reference = reference.strip()
+        by_reference = Feed.url == reference
+        if reference.isdigit():
+            by_reference = or_(by_reference, Feed.id == int(reference))
+        row = (
+            await self._session.execute(
+                select(Feed, GuildFeed.added_at)
+                .join(GuildFeed, GuildFeed.feed_id == Feed.id)
+                .where(GuildFeed.guild_id == guild_id, by_reference)
+            )
+        ).first()
+        return None if row is None else _followed(row[0], row[1])
+
+    async def unfollow(self, guild_id: int, feed_id: int) -> None:
+        """Stop following; the feed row and its items stay in the archive."""
+        link = await self._session.get(GuildFeed, (guild_id, feed_id))
+        if link is not None:
+            await self._session.delete(link)
+            await self._session.flush()
+
+
+def _followed(feed: Feed, added_at: datetime) -> FollowedFeed:
+    return FollowedFeed(
+        feed_id=feed.id,
+        url=feed.url,
+        title=feed.title or feed.url,
+        status=feed.status,
+        in_instance_list=feed.in_instance_list,
+        added_at=added_at,
+        last_success_at=feed.last_success_at,
+    )
