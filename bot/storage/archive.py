@@ -35,7 +35,7 @@ async def archive_entries(session: AsyncSession, items: Sequence[Item]) -> list[
         rows = await session.execute(
             select(Feed.id, Feed.title, Feed.url).where(Feed.id.in_(feed_ids))
         )
-        titles = {feed_id: title or url for feed_id, title, url in rows.tuples()}
+        titles = {feed_id: title or url for feed_id, title, url in rows.all()}
     return [
         ArchiveEntry(
             title=item.title,

@@ -37,7 +37,7 @@ class GuildStore:
             .where(GuildFeed.guild_id == guild_id)
             .order_by(GuildFeed.added_at, Feed.id)
         )
-        return [_followed(feed, added_at) for feed, added_at in rows.tuples()]
+        return [_followed(feed, added_at) for feed, added_at in rows.all()]
 
     async def followed_count(self, guild_id: int) -> int:
         count = await self._session.scalar(

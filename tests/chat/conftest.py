@@ -28,7 +28,12 @@ async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDis
     async with FakeDiscord() as fake:
         point_discord_at(fake, monkeypatch)
         yield fake
+        # Invariants of every end-to-end test: no call the fake does not know, never more than
+        # one acknowledgement per interaction, and no message that could ping anyone.
         assert not fake.unexpected, f"unexpected API calls: {fake.unexpected}"
+        assert all(len(record.callbacks) <= 1 for record in fake.interactions.values())
+        for body in fake.all_outgoing_messages():
+            assert body.get("allowed_mentions") == {"parse": []}, body
 
 
 @pytest.fixture
