@@ -6,12 +6,18 @@ composition root; it never talks to Discord.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.catalog import load_catalog
+from bot.domain.analysis import ANALYSER_VERSION, Analyser, AnalysisRun, ItemAnalysis
 from bot.domain.archive import ArchivePage
+from bot.domain.catalog import Catalog, Company
+from bot.domain.clustering import StoryItem, story_key
 from bot.domain.following import (
     FeedCheck,
     FollowOutcome,
@@ -20,21 +26,119 @@ from bot.domain.following import (
     UnfollowResult,
 )
 from bot.domain.model import FeedSource
+from bot.domain.positions import (
+    CompanyStance,
+    LawStance,
+    StanceAnswer,
+    UnknownName,
+    law_positions,
+    positions,
+)
 from bot.ingest.sources import is_http_url
 from bot.polling import FeedPoller, FeedPollResult, FeedProbe, PollReport
+from bot.storage.analyses import AnalysisStore, ItemText
 from bot.storage.archive import archive_entries, latest_items
 from bot.storage.feeds import FeedOverview, FeedStore, FeedSyncResult
 from bot.storage.guilds import GuildStore
 from bot.storage.schema import Item
 from bot.storage.search import search_items
 
+log = logging.getLogger(__name__)
+REANALYSE_BATCH = 200
+
 
 class Application:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], *, poller: FeedPoller | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        poller: FeedPoller | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         self._sessions = sessions
         self._poller = poller
+        # The composition root passes the operator's catalog; tests get the shipped one.
+        self._analyser = Analyser(catalog if catalog is not None else load_catalog())
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._analyser.catalog
+
+    async def analyse_items(self, item_ids: Sequence[int], *, now: datetime) -> AnalysisRun:
+        """Analyse stored items (new ones after a poll), replacing earlier results.
+
+        The rules run in a worker thread so the event loop keeps serving Discord; items
+        without a story get one (the same story from several feeds shares a key).
+        """
+        async with self._sessions() as session:
+            texts = await AnalysisStore(session).item_texts(item_ids)
+        if not texts:
+            return AnalysisRun()
+        results = await asyncio.to_thread(self._analyse_texts, texts)
+        async with self._sessions.begin() as session:
+            store = AnalysisStore(session)
+            for text, analysis in zip(texts, results, strict=True):
+                if text.story_key is None:
+                    recent = await store.stories_near(text.published_at)
+                    item = StoryItem(text.url, text.title, text.text, text.published_at)
+                    await store.set_story_key(text.item_id, story_key(item, recent))
+                await store.save(text.item_id, analysis, now=now, version=ANALYSER_VERSION)
+        run = AnalysisRun(
+            analysed=len(results),
+            relevant=sum(r.relevance.is_relevant for r in results),
+            claims=sum(len(r.claims) for r in results),
+        )
+        log.info(
+            "items analysed count=%d relevant=%d claims=%d", run.analysed, run.relevant, run.claims
+        )
+        return run
+
+    async def reanalyse_all(
+        self, *, now: datetime, batch_size: int = REANALYSE_BATCH
+    ) -> AnalysisRun:
+        """Recompute every stored analysis (after the catalog or the rules changed)."""
+        total = AnalysisRun()
+        last_id = 0
+        while True:
+            async with self._sessions() as session:
+                batch = await AnalysisStore(session).item_ids(after=last_id, limit=batch_size)
+            if not batch:
+                return total
+            total += await self.analyse_items(batch, now=now)
+            last_id = batch[-1]
+
+    async def stance(
+        self,
+        name: str,
+        *,
+        now: datetime,
+        target: str | None = None,
+        since: datetime | None = None,
+    ) -> StanceAnswer:
+        """A company's positions law by law, or a law's supporters and opponents.
+
+        ``target`` narrows a company's answer to one law (id or name); ``since`` ignores
+        older reports. An unknown name gets close matches for a "did you mean".
+        """
+        entry = self.catalog.resolve(name)
+        if entry is None:
+            return UnknownName(name, self.catalog.close_matches(name))
+        target_ids: list[str] | None = None
+        if target is not None:
+            law = self.catalog.resolve(target)
+            if law is None or isinstance(law, Company):
+                return UnknownName(target, self.catalog.close_matches(target))
+            target_ids = [law.id]
+        async with self._sessions() as session:
+            store = AnalysisStore(session)
+            if isinstance(entry, Company):
+                claims = await store.claims(company_id=entry.id, target_ids=target_ids, since=since)
+                return CompanyStance(entry.id, entry.name, positions(claims, now=now))
+            claims = await store.claims(target_ids=[entry.id], since=since)
+        return LawStance(entry.id, entry.name, law_positions(entry.id, claims, now=now))
+
+    def _analyse_texts(self, texts: Sequence[ItemText]) -> list[ItemAnalysis]:
+        return [self._analyser.analyse(text.title, text.text) for text in texts]
 
     @property
     def poller(self) -> FeedPoller:

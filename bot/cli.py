@@ -8,15 +8,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Any
+import sys
+from collections.abc import Callable, Coroutine, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
 
 from alembic import command as alembic_command
 
 from bot import __version__
+from bot.catalog import load_catalog
 from bot.composition import make_scheduler, open_application, open_chat_bot
+from bot.domain.analysis import Analyser
+from bot.domain.positions import (
+    CompanyStance,
+    LawStance,
+    Position,
+    StanceAnswer,
+    UnknownName,
+)
 from bot.errors import ConfigError
+from bot.feed_commands import register_feed_commands
 from bot.service import announce_start, install_stop_signals, run_service
 from bot.settings import Settings
 from bot.storage import migrate
@@ -57,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sync.set_defaults(handler=sync_commands_command)
 
+    register_feed_commands(commands)
+
     db = commands.add_parser("db", help="database migrations")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     upgrade = db_commands.add_parser("upgrade", help="migrate to the newest (or a given) revision")
@@ -72,6 +88,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     revision.add_argument("-m", "--message", required=True)
     revision.set_defaults(handler=db_revision_command)
+
+    analyze = commands.add_parser(
+        "analyze",
+        help="analyse articles from a JSON-lines file and print one JSON line each (no database)",
+        description="Each input line has id, title and text (url and published optional); each "
+        'output line is {"id", "relevant", "relevance", "labels": [{"entity", "target", '
+        '"stance", "evidence"}]}. Use - to read standard input.',
+    )
+    analyze.add_argument("articles", metavar="ARTICLES.jsonl")
+    analyze.set_defaults(handler=analyze_command)
+
+    stance = commands.add_parser(
+        "stance", help="a company's positions law by law, or who supports or opposes a law"
+    )
+    stance.add_argument("name", help="a company or a law: id, name or alias (e.g. meta, AI Act)")
+    stance.add_argument("--target", help="only this law (for a company)")
+    stance.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="ignore older reports")
+    stance.add_argument("--json", action="store_true", help="print JSON instead of text")
+    stance.set_defaults(handler=stance_command)
+
+    reanalyse = commands.add_parser(
+        "reanalyse", help="analyse every stored item again (after the catalog or rules changed)"
+    )
+    reanalyse.set_defaults(handler=reanalyse_command)
     return parser
 
 
@@ -131,3 +171,172 @@ async def db_revision_command(args: argparse.Namespace, settings: Settings) -> i
         alembic_command.revision, config, message=args.message, autogenerate=True
     )
     return 0
+
+
+async def analyze_command(args: argparse.Namespace, settings: Settings) -> int:
+    analyser = Analyser(await asyncio.to_thread(load_catalog, settings.catalog_file))
+    return await asyncio.to_thread(_analyze_file, analyser, args.articles)
+
+
+def _analyze_file(analyser: Analyser, path: str) -> int:
+    if path == "-":
+        return _analyze_lines(analyser, sys.stdin, "<stdin>")
+    try:
+        with Path(path).open(encoding="utf-8") as handle:
+            return _analyze_lines(analyser, handle, path)
+    except OSError as exc:
+        print(f"policybot analyze: cannot read {path}: {exc.strerror}", file=sys.stderr)
+        return 2
+
+
+def _analyze_lines(analyser: Analyser, lines: TextIO, name: str) -> int:
+    for number, article in _articles(lines):
+        if article is None:
+            print(f"policybot analyze: {name}:{number}: not a JSON object", file=sys.stderr)
+            return 2
+        result = analyser.analyse(str(article.get("title") or ""), str(article.get("text") or ""))
+        labels = [
+            {
+                "entity": claim.company_id,
+                "target": claim.target_id,
+                "stance": str(claim.stance),
+                "evidence": claim.evidence,
+            }
+            for claim in result.positions()
+        ]
+        line = {
+            "id": article.get("id"),
+            "relevant": result.relevance.is_relevant,
+            "relevance": result.relevance.score,
+            "labels": labels,
+        }
+        print(json.dumps(line, ensure_ascii=False))
+    return 0
+
+
+def _articles(lines: TextIO) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError:
+            value = None
+        yield number, value if isinstance(value, dict) else None
+
+
+async def stance_command(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_application(settings) as app:
+        answer = await app.stance(
+            args.name, now=datetime.now(UTC), target=args.target, since=args.since
+        )
+    if args.json:
+        print(json.dumps(stance_json(answer), ensure_ascii=False, indent=2))
+    else:
+        print(stance_text(answer, app.catalog.law, app.catalog.company))
+    return 1 if isinstance(answer, UnknownName) else 0
+
+
+async def reanalyse_command(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_application(settings) as app:
+        run = await app.reanalyse_all(now=datetime.now(UTC))
+    print(f"analysed {run.analysed} items: {run.relevant} relevant, {run.claims} stance claims")
+    return 0
+
+
+def stance_json(answer: StanceAnswer) -> dict[str, Any]:
+    if isinstance(answer, UnknownName):
+        return {"unknown": answer.name, "did_you_mean": list(answer.suggestions)}
+    if isinstance(answer, CompanyStance):
+        return {
+            "company": answer.company_id,
+            "name": answer.name,
+            "positions": [_position_json(p) for p in answer.positions],
+        }
+    groups = answer.positions
+    return {
+        "law": answer.law_id,
+        "name": answer.name,
+        "support": [_position_json(p) for p in groups.supporters],
+        "oppose": [_position_json(p) for p in groups.opponents],
+        "mixed": [_position_json(p) for p in groups.mixed],
+        "neutral": [_position_json(p) for p in groups.neutral],
+    }
+
+
+def _position_json(position: Position) -> dict[str, Any]:
+    return {
+        "company": position.company_id,
+        "target": position.target_id,
+        "stance": str(position.label),
+        "score": position.score,
+        "reports": position.reports,
+        "changed": position.changed,
+        "evidence": [
+            {
+                "stance": str(claim.stance),
+                "quote": claim.evidence,
+                "attribution": str(claim.attribution),
+                "url": claim.url,
+                "title": claim.title,
+                "date": claim.reported_at.date().isoformat(),
+            }
+            for claim in position.evidence
+        ],
+    }
+
+
+def stance_text(
+    answer: StanceAnswer, law_named: Callable[[str], Any], company_named: Callable[[str], Any]
+) -> str:
+    def name(lookup: Callable[[str], Any], entry_id: str) -> str:
+        entry = lookup(entry_id)
+        return str(entry.name) if entry is not None else entry_id
+
+    if isinstance(answer, UnknownName):
+        hint = ", ".join(answer.suggestions)
+        more = f" Did you mean: {hint}?" if hint else ""
+        return f"No company or law called {answer.name!r} in the catalog.{more}"
+    lines: list[str] = []
+    if isinstance(answer, CompanyStance):
+        lines.append(f"{answer.name} ({answer.company_id})")
+        if not answer.positions:
+            lines.append("  no stated position found yet")
+        for position in answer.positions:
+            lines.extend(_position_lines(position, name(law_named, position.target_id)))
+        return "\n".join(lines)
+    assert isinstance(answer, LawStance)
+    lines.append(f"{answer.name} ({answer.law_id})")
+    groups = answer.positions
+    for title, group in (
+        ("support", groups.supporters),
+        ("oppose", groups.opponents),
+        ("mixed", groups.mixed),
+        ("neutral", groups.neutral),
+    ):
+        if group:
+            lines.append(f"{title}:")
+            for position in group:
+                lines.extend(_position_lines(position, name(company_named, position.company_id)))
+    if len(lines) == 1:
+        lines.append("  no company position found yet")
+    return "\n".join(lines)
+
+
+def _position_lines(position: Position, label: str) -> list[str]:
+    changed = ", changed over time" if position.changed else ""
+    reports = f"{position.reports} report{'s' if position.reports != 1 else ''}"
+    lines = [f"  {label}: {position.label} ({reports}{changed})"]
+    for claim in position.evidence[:3]:
+        quote = claim.evidence if len(claim.evidence) <= 300 else claim.evidence[:297] + "..."
+        lines.append(f"    {claim.reported_at:%Y-%m-%d} [{claim.stance}] \u201c{quote}\u201d")
+        if claim.url:
+            lines.append(f"      {claim.title} <{claim.url}>")
+    return lines
+
+
+def _date(value: str) -> datetime:
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None

@@ -16,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
+from bot.catalog import load_catalog
 from bot.chat.client import PolicyBot
 from bot.domain.schedule import SchedulePolicy
 from bot.ingest.fetch import FeedFetcher, FetchLimits, make_http_session
@@ -29,12 +30,13 @@ from bot.storage.engine import make_engine, make_session_factory
 @asynccontextmanager
 async def open_application(settings: Settings) -> AsyncIterator[Application]:
     """Migrate, then build the engine and the facade; dispose of the engine on the way out."""
+    catalog = await asyncio.to_thread(load_catalog, settings.catalog_file)  # fail fast if invalid
     await asyncio.to_thread(migrate.upgrade, settings.database)
     engine = make_engine(settings.database)
     try:
         sessions = make_session_factory(engine)
         async with open_poller(settings, sessions) as poller:
-            yield Application(sessions, poller=poller)
+            yield Application(sessions, poller=poller, catalog=catalog)
     finally:
         await engine.dispose()
 

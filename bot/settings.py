@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     )
     database_url: str = DEFAULT_DATABASE_URL
     feeds_file: Path = Path("feeds.yaml")
+    # An operator's catalog additions (companies, laws, vocabulary); see the README.
+    catalog_file: Path | None = None
     log_level: str = "INFO"
     timezone: str = "UTC"
     allow_private_feeds: bool = False

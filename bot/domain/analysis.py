@@ -104,3 +104,19 @@ def _count(mentions: tuple[Mention, ...]) -> tuple[MentionCount, ...]:
         MentionCount(kind, entity_id, found[0].surface, len(found))
         for (kind, entity_id), found in counts.items()
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisRun:
+    """What one ``analyse_items`` or ``reanalyse_all`` call did."""
+
+    analysed: int = 0
+    relevant: int = 0
+    claims: int = 0
+
+    def __add__(self, other: AnalysisRun) -> AnalysisRun:
+        return AnalysisRun(
+            self.analysed + other.analysed,
+            self.relevant + other.relevant,
+            self.claims + other.claims,
+        )
