@@ -5,11 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.app import Application
+from bot.errors import FeedsFileError, PolicybotError
 from bot.ingest.sources import load_feed_sources
+from bot.polling import PollReport
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -47,10 +53,13 @@ async def run_service(
         len(synced.removed),
     )
     log.info("policybot running; press Ctrl-C to stop")
+    ingestion = IngestionLoops(app, settings)
+    ingestion.start()
     if chat is None or settings.discord_token is None:
         await stop.wait()
     else:
         await chat.serve(settings.discord_token.get_secret_value(), stop)
+    await ingestion.stop()
     log.info("policybot stopping")
 
 
@@ -59,3 +68,90 @@ def install_stop_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+
+
+class IngestionLoops:
+    """Polling and the feeds.yaml watcher, as background tasks of ``policybot run``.
+
+    ``on_report`` receives every cycle's report (new item ids for analysis, health events
+    for admins); cancelling mid-cycle is safe: each feed commits on its own.
+    """
+
+    def __init__(
+        self,
+        app: Application,
+        settings: Settings,
+        *,
+        on_report: Callable[[PollReport], Awaitable[None]] | None = None,
+    ) -> None:
+        self._app = app
+        self._settings = settings
+        self._on_report = on_report
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._poll_forever(), name="poll"),
+            asyncio.create_task(self._watch_feeds_file(), name="feeds-file-watch"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def _poll_forever(self) -> None:
+        spread = await self._app.spread_due_feeds(now=datetime.now(UTC))
+        tick = self._settings.poll_tick_seconds
+        log.info("polling started spread=%d tick_seconds=%s", spread, tick)
+        while True:
+            await asyncio.sleep(tick)
+            try:
+                report = await self._app.poll(now=datetime.now(UTC))
+            except (PolicybotError, SQLAlchemyError):
+                log.exception("poll cycle failed; retrying next tick")
+                continue
+            if report.feeds:
+                log.info(
+                    "poll cycle feeds=%d new=%d updated=%d events=%d outcomes=%s",
+                    len(report.feeds),
+                    len(report.new_item_ids),
+                    len(report.updated_item_ids),
+                    len(report.events),
+                    report.outcomes,
+                )
+            if self._on_report is not None:
+                await self._on_report(report)
+
+    async def _watch_feeds_file(self) -> None:
+        """Re-sync the instance list whenever feeds.yaml changes (mtime or size)."""
+        path = self._settings.feeds_file
+        seen = _file_signature(path)
+        while True:
+            await asyncio.sleep(self._settings.feeds_file_check_seconds)
+            current = _file_signature(path)
+            if current == seen:
+                continue
+            seen = current
+            try:
+                sources = load_feed_sources(path)
+            except FeedsFileError as exc:
+                log.error("feeds file rejected; keeping the current list error=%s", exc)
+                continue
+            synced = await self._app.sync_instance_feeds(sources, now=datetime.now(UTC))
+            log.info(
+                "feeds file changed file=%s added=%d updated=%d removed=%d",
+                path,
+                len(synced.added),
+                len(synced.updated),
+                len(synced.removed),
+            )
+
+
+def _file_signature(path: Path) -> tuple[float, int] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return (stat.st_mtime, stat.st_size)

@@ -91,15 +91,21 @@ def is_public_address(address: str) -> bool:
     )
 
 
-def guarded_socket_factory(
-    addr_info: tuple[int, int, int, str, tuple[object, ...]],
-) -> socket.socket:
-    """aiohttp socket factory that refuses non-public addresses (the SSRF guard)."""
-    family, type_, proto, _, sockaddr = addr_info
-    address = str(sockaddr[0])
-    if not is_public_address(address):
-        raise BlockedAddressError(f"refusing to connect to non-public address {address}")
-    return socket.socket(family=family, type=type_, proto=proto)
+class AddressGuard:
+    """aiohttp socket factory that refuses non-public addresses (the SSRF guard).
+
+    ``allowed`` lists exact addresses let through anyway (an operator's own feed server).
+    """
+
+    def __init__(self, allowed: frozenset[str] = frozenset()) -> None:
+        self._allowed = allowed
+
+    def __call__(self, addr_info: tuple[int, int, int, str, tuple[object, ...]]) -> socket.socket:
+        family, type_, proto, _, sockaddr = addr_info
+        address = str(sockaddr[0])
+        if address not in self._allowed and not is_public_address(address):
+            raise BlockedAddressError(f"refusing to connect to non-public address {address}")
+        return socket.socket(family=family, type=type_, proto=proto)
 
 
 def make_http_session(
@@ -109,6 +115,7 @@ def make_http_session(
     limit: int = 50,
     limit_per_host: int = 2,
     resolver: AbstractResolver | None = None,
+    allowed_addresses: frozenset[str] = frozenset(),
 ) -> aiohttp.ClientSession:
     """The one cookie-less session the fetcher uses; built by the composition root."""
     connector = aiohttp.TCPConnector(
@@ -116,7 +123,7 @@ def make_http_session(
         limit_per_host=limit_per_host,
         ttl_dns_cache=300,
         resolver=resolver,
-        socket_factory=None if allow_private else guarded_socket_factory,
+        socket_factory=None if allow_private else AddressGuard(allowed_addresses),
     )
     return aiohttp.ClientSession(
         connector=connector,
@@ -157,7 +164,8 @@ class FeedFetcher:
                 target,
                 headers=headers,
                 timeout=self._timeout,
-                max_redirects=self._limits.max_redirects,
+                # aiohttp counts the redirect that breaks the limit, hence + 1.
+                max_redirects=self._limits.max_redirects + 1,
                 allow_redirects=True,
             ) as response:
                 return await self._read(url, response)
@@ -165,8 +173,8 @@ class FeedFetcher:
             raise
         except aiohttp.TooManyRedirects as exc:
             raise FetchError(url, "redirects", "too many redirects (or a loop)") from exc
-        except aiohttp.InvalidUrlRedirectClientError as exc:
-            raise FetchError(url, "redirects", "redirect to a non-http(s) URL") from exc
+        except aiohttp.RedirectClientError as exc:
+            raise FetchError(url, "redirects", "redirect to an invalid or non-http(s) URL") from exc
         except aiohttp.ClientConnectorError as exc:
             if isinstance(exc.os_error, BlockedAddressError):
                 raise FetchError(url, "blocked", str(exc.os_error)) from exc

@@ -17,7 +17,9 @@ import html
 import json
 import logging
 import multiprocessing
+import os
 import re
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -34,8 +36,10 @@ log = logging.getLogger(__name__)
 
 MAX_SUMMARY_CHARS = 16_000
 MAX_TITLE_CHARS = 1_000
-_ROOT = re.compile(rb"<[A-Za-z_]")
-_DOCTYPE = re.compile(rb"<!DOCTYPE\b(?:[^\[>]|\[.*?\]\s*)*>", re.S | re.I)
+_PROLOG_PART = re.compile(
+    rb"\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE\b(?:[^\[>]|\[.*?\]\s*)*>", re.S | re.I
+)
+_COMMENT_OR_CDATA = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.S)
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.I)
 _SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
 _TAG = re.compile(r"<[^>]*>")
@@ -44,18 +48,19 @@ _SPACES = re.compile(r"\s+")
 
 
 def harden_xml(url: str, body: bytes) -> bytes:
-    """Refuse entity declarations; strip any DOCTYPE before the root element."""
-    if b"\x00" in body[:4]:  # UTF-16/32: look at the ASCII skeleton of the prolog
-        skeleton = body[:1_000_000].replace(b"\x00", b"")
-        match = _ROOT.search(skeleton)
-        if _ENTITY_DECLARATION.search(skeleton[: match.start()] if match else skeleton):
-            raise ParseError(url, "entities", "the document declares XML entities")
-        return body
-    match = _ROOT.search(body)
-    head = body[: match.start()] if match else body[:4096]
-    if _ENTITY_DECLARATION.search(head):
+    """Refuse entity declarations anywhere; drop the DOCTYPE of the prolog."""
+    skeleton = body.replace(b"\x00", b"") if b"\x00" in body[:4] else body  # UTF-16/32
+    if _ENTITY_DECLARATION.search(_COMMENT_OR_CDATA.sub(b"", skeleton)):
         raise ParseError(url, "entities", "the document declares XML entities")
-    return _DOCTYPE.sub(b"", head) + body[len(head) :]
+    if skeleton is not body:
+        return body
+    position = 3 if body.startswith(b"\xef\xbb\xbf") else 0
+    kept: list[bytes] = [body[:position]]
+    while match := _PROLOG_PART.match(body, position):
+        if not match.group().lstrip()[:9].upper().startswith(b"<!DOCTYPE"):
+            kept.append(match.group())
+        position = match.end()
+    return b"".join(kept) + body[position:]
 
 
 def plain_text(markup: str, *, limit: int) -> str:
@@ -110,8 +115,8 @@ def _entry(base: str, entry: Any) -> ParsedEntry:
         title=title,
         summary=text,
         author=plain_text(str(entry.get("author") or ""), limit=512) or None,
-        published_at=_time(entry.get("published_parsed")),
-        updated_at=_time(entry.get("updated_parsed")),
+        published_at=_time(dict.get(entry, "published_parsed")),
+        updated_at=_time(dict.get(entry, "updated_parsed")),
     )
 
 
@@ -184,6 +189,18 @@ def _iso(value: Any) -> datetime | None:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
+def exit_with_parent() -> None:
+    """Worker initializer: leave when the parent dies (even by SIGKILL), never linger."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 class ParserPool:
     """``parse_document`` in worker processes, with a per-document time limit.
 
@@ -198,8 +215,11 @@ class ParserPool:
         self._pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        context = multiprocessing.get_context("forkserver")
-        return ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+        # spawn, not fork: the parent runs threads (aiosqlite) and an event loop.
+        context = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(
+            max_workers=self._workers, mp_context=context, initializer=exit_with_parent
+        )
 
     async def parse(self, url: str, body: bytes, content_type: str | None) -> ParsedFeed:
         for attempt in (1, 2):
