@@ -226,6 +226,8 @@ def _text(value: Any, where: _Where, field: str, *, required: bool = True) -> st
 
 
 def _strings(value: Any, where: _Where, field: str) -> tuple[str, ...]:
+    if value is not None and not isinstance(value, list):
+        raise where.error("expected a list of strings", field)
     items = _list(value, where, field)
     if not all(isinstance(item, str) and item.strip() for item in items):
         raise where.error("expected a list of strings", field)

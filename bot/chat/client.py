@@ -21,7 +21,7 @@ from bot.chat.cogs.archive import ArchiveCog
 from bot.chat.cogs.feeds import FeedsCog
 from bot.chat.cogs.help import HelpCog
 from bot.chat.embeds import NO_MENTIONS
-from bot.chat.failures import reply_for_error
+from bot.chat.failures import interaction_expired, reply_for_error
 from bot.chat.replies import send_reply
 from bot.domain.following import FeedCheck
 from bot.errors import ChatError
@@ -40,6 +40,13 @@ class PolicyCommandTree(app_commands.CommandTree):
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         """The one place an error becomes a reply: never silence, always private."""
+        if interaction_expired(error):
+            log.warning(
+                "interaction expired before the reply interaction=%s command=%s",
+                interaction.id,
+                interaction.command.qualified_name if interaction.command else "?",
+            )
+            return
         reply = reply_for_error(interaction, error)
         try:
             await send_reply(interaction, reply)

@@ -16,6 +16,8 @@ from bot.chat.embeds import Reply
 
 log = logging.getLogger(__name__)
 
+UNKNOWN_INTERACTION = 10062  # answered after Discord's 3 s, or answered twice elsewhere
+
 
 class CommandRefused(app_commands.AppCommandError):
     """A request answered with a refusal; ``message`` is shown to the user as it is."""
@@ -23,6 +25,12 @@ class CommandRefused(app_commands.AppCommandError):
     def __init__(self, message: str) -> None:
         self.message = message
         super().__init__(message)
+
+
+def interaction_expired(error: app_commands.AppCommandError) -> bool:
+    """True when Discord no longer accepts any answer to this interaction: nothing to retry."""
+    original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    return isinstance(original, discord.NotFound) and original.code == UNKNOWN_INTERACTION
 
 
 def reply_for_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> Reply:

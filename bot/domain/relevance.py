@@ -51,10 +51,18 @@ class RelevanceScorer:
         self._ai = _terms(catalog.vocabulary.ai_terms)
         self._governance = _terms(catalog.vocabulary.governance_terms)
         self._laws = {law.id: law for law in catalog.laws}
+        # Names of laws that govern AI also open the gate ("the GPAI code", "SB 53").
+        self._law_names = _terms(
+            alias
+            for law in catalog.laws
+            if law.governs_ai and not law.generic
+            for alias in (law.name, *law.aliases)
+        )
 
     def might_be_relevant(self, title: str, text: str) -> bool:
         """The pre-filter: no technology word at all means no AI-regulation story."""
-        return bool(self._ai.search(title) or self._ai.search(text))
+        gates = (self._ai, self._law_names)
+        return any(gate.search(part) for gate in gates for part in (title, text))
 
     def score(
         self,

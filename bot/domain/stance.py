@@ -105,7 +105,9 @@ _BACK = "".join(
 )
 _SUPPORT_BEFORE = _cues(
     rf"{_BACK}back(?:s|ed|ing)?\b(?! down| off| away)|endors\w*|supports\b|supported\b(?! by)"
-    r"|supporting\b|(?:to|will|would|did|does|do) support\b|welcom\w*|champion\w*|defend\w*"
+    r"|supporting\b|(?:to|will|would|did|does|do) support\b"
+    r"|support(?= (?:the|a|an|this|that|these|those|its|their|our|new|[A-Z]))"
+    r"|welcom\w*|champion\w*|defend\w*"
     r"|(?:['\u2019]s|its|their|our|his|her|expressed|voiced|announced|declared|reiterated|signall?ed)"
     r"\s+(?:\w+\s+){0,2}?support (?:for|of)"
     r"|applaud\w*|prais\w*|advocat\w*|argu\w* for|call(?:s|ed|ing)? for|push\w* for"
@@ -145,7 +147,8 @@ _NEGATION = re.compile(
     r"(?i)\b(?:not|never|no longer|neither|nor|without)\s+(?:\w+\s+){0,2}$"
     r"|n['\u2019]t\s+(?:\w+\s+){0,1}$"
 )
-_EVENT_VERB = re.compile(r"(?i)^(?:sign|join|comply|back|endorse|support)")
+# Events, not attitudes: "won't sign" is refusal; "does not support" is only not-support.
+_EVENT_VERB = re.compile(r"(?i)^(?:sign|join|comply)")
 _PASSIVE = re.compile(r"(?i)\b(?:is|are|was|were|been|being|be)\s+$")
 _BY_AGENT = re.compile(r"(?i)^\s*by\b")
 _WEAKENED = re.compile(r"(?i)\b(?:lighter|lenient|light-touch|less|looser|fewer)\b")
@@ -156,6 +159,11 @@ _SPEECH = re.compile(
     r"|warned|explained|insisted|asserted|according to|statement|spokes(?:person|man|woman))\b"
 )
 _MODIFIER = re.compile(r"-(?:backed|owned|funded|led|based|made)\b")
+_SELF_SPEECH = re.compile(
+    r"(?i)\b(?:the company|the firm|a spokes(?:person|man|woman)|the spokes(?:person|man|woman))"
+    r" (?:said|says|told|added|wrote|stated)|\b(?:said|says|told) (?:the company|the firm"
+    r"|a spokes(?:person|man|woman))\b"
+)
 _QUOTE = re.compile(r"[\"\u201c\u201d]")
 _ALLEGED = re.compile(r"(?i)\b(?:alleg\w*|accus\w*|critics|charged that|claimed that)\b")
 _REPORTED = re.compile(r"(?i)\b(?:reportedly|according to (?!\w+['\u2019]s)|sources)\b")
@@ -181,6 +189,7 @@ _PRONOUN_HOLDER = re.compile(
     r"(?i)\b(?:the company|the firm|the startup|the start-up|the group|it|its|they|he|she|his|her"
     r"|we|our|us)\b"
 )
+_FIRST_PERSON_ANYWHERE = re.compile(r"(?i)\b(?:we|our|us)\b")
 _FIRST_PERSON = re.compile(r"(?i)^(?:we|our|us)$")
 
 
@@ -282,6 +291,10 @@ class StanceExtractor:
                 if holder is None:
                     continue
                 holders = [holder]
+                if _FIRST_PERSON_ANYWHERE.search(text[: cue.start]):
+                    attribution = Attribution.STATED
+            if _SELF_SPEECH.search(text) and attribution is Attribution.REPORTED:
+                attribution = Attribution.STATED
             if _ALLEGED.search(text):
                 attribution = Attribution.ALLEGED
             elif _REPORTED.search(text):

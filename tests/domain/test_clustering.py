@@ -1,0 +1,48 @@
+"""Story clustering: canonical URL first, then near-duplicate titles or texts in a window."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.domain.clustering import StoryItem, story_key
+
+DAY = datetime(2025, 7, 18, tzinfo=UTC)
+TEXT = (
+    "The company said on Friday it would not sign the voluntary code for general-purpose "
+    "models, calling the rules an overreach that will slow development in Europe."
+)
+
+
+def clustered(title: str, *, url: str, text: str = TEXT, when: datetime = DAY) -> StoryItem:
+    item = StoryItem(url, title, text, when)
+    return StoryItem(url, title, text, when, story_key(item, []))
+
+
+def test_same_canonical_url_is_one_story() -> None:
+    first = clustered("Meta will not sign", url="https://www.news.example/a/1?utm_source=rss")
+    second = StoryItem("https://news.example/a/1/", "Other title", "other text", DAY)
+    assert story_key(second, [first]) == first.story_key
+
+
+def test_near_duplicate_title_within_days_is_one_story() -> None:
+    first = clustered("Meta refuses to sign EU AI code of practice", url="https://a.example/1")
+    copy = StoryItem(
+        "https://b.example/2", "Meta refuses to sign the EU's AI code of practice", "x", DAY
+    )
+    assert story_key(copy, [first]) == first.story_key
+    later = StoryItem(copy.url, copy.title, "x", DAY + timedelta(days=30))
+    assert story_key(later, [first]) != first.story_key
+
+
+def test_near_duplicate_text_is_one_story() -> None:
+    first = clustered("Meta says no to the code", url="https://a.example/1")
+    syndicated = StoryItem("https://c.example/9", "Europe loses a signatory", TEXT + " More.", DAY)
+    assert story_key(syndicated, [first]) == first.story_key
+
+
+def test_different_stories_get_different_keys() -> None:
+    first = clustered("Meta refuses to sign EU AI code", url="https://a.example/1")
+    other = StoryItem("https://a.example/2", "Nvidia reports record revenue", "Chips sold.", DAY)
+    key = story_key(other, [first])
+    assert key != first.story_key
+    assert len(key) <= 128
