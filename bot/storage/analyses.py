@@ -145,7 +145,7 @@ class AnalysisStore:
                 url=item.url,
                 title=item.title,
             )
-            for claim, item in rows.tuples()
+            for claim, item in rows
         ]
 
 
