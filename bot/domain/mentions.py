@@ -38,35 +38,72 @@ class _Pattern:
 
 
 class MentionFinder:
-    """Compiled once per catalog; ``find`` is then a handful of regex scans."""
+    """Compiled once per catalog: all plain names go into two alternations (case-sensitive and
+    not), so ``find`` is a few regex scans whatever the size of the catalog."""
 
     def __init__(self, catalog: Catalog) -> None:
+        exact: dict[str, _Entry] = {}
+        folded: dict[str, _Entry] = {}
+        exact_names: list[str] = []
+        folded_names: list[str] = []
         patterns: list[_Pattern] = []
         for company in catalog.companies:
             for name in company.names:
-                patterns.append(_company_pattern(company.id, name, None, None))
+                exact.setdefault(_key(name), _Entry(EntityKind.COMPANY, company.id, None))
+                exact_names.append(name)
             for person in company.executives:
                 for name in person.names:
-                    patterns.append(_company_pattern(company.id, name, person.name, None))
+                    entry = _Entry(EntityKind.COMPANY, company.id, person.name)
+                    exact.setdefault(_key(name), entry)
+                    exact_names.append(name)
             if company.context_aliases and company.context:
                 context = re.compile(
                     "|".join(_literal(word, case_sensitive=True) for word in company.context)
                 )
                 for name in company.context_aliases:
-                    patterns.append(_company_pattern(company.id, name, None, context))
+                    regex = re.compile(_literal(name, case_sensitive=True))
+                    patterns.append(_Pattern(EntityKind.COMPANY, company.id, regex, None, context))
         for law in catalog.laws:
             for alias in (law.name, *law.aliases) if not law.generic else law.aliases:
-                case_sensitive = alias.isupper() and " " not in alias
-                regex = re.compile(_literal(alias, case_sensitive=case_sensitive))
-                patterns.append(_Pattern(EntityKind.LAW, law.id, regex, None, None))
+                entry = _Entry(EntityKind.LAW, law.id, None)
+                if alias.isupper() and " " not in alias:
+                    exact.setdefault(_key(alias), entry)
+                    exact_names.append(alias)
+                else:
+                    folded.setdefault(_key(alias).lower(), entry)
+                    folded_names.append(alias)
             for pattern in law.patterns:
                 regex = re.compile(rf"(?<![\w-])(?i:{pattern})")
                 patterns.append(_Pattern(EntityKind.LAW, law.id, regex, None, None))
+        self._exact = exact
+        self._folded = folded
+        self._exact_names = _alternation(exact_names, case_sensitive=True)
+        self._folded_names = _alternation(folded_names, case_sensitive=False)
         self._patterns = tuple(patterns)
 
     def find(self, text: str) -> tuple[Mention, ...]:
         """All mentions in ``text``, in order, without overlaps (the longest span wins)."""
         found: list[Mention] = []
+        for names, entries, fold in (
+            (self._exact_names, self._exact, False),
+            (self._folded_names, self._folded, True),
+        ):
+            if names is None:
+                continue
+            for match in names.finditer(text):
+                key = _key(match.group())
+                entry = entries.get(key.lower() if fold else key)
+                if entry is not None:
+                    found.append(
+                        Mention(
+                            entry.kind,
+                            entry.entity_id,
+                            match.start(),
+                            match.end(),
+                            match.group(),
+                            entry.person,
+                        )
+                    )
         for pattern in self._patterns:
             if pattern.context is not None and not pattern.context.search(text):
                 continue
@@ -90,16 +127,33 @@ class MentionFinder:
         return tuple(kept)
 
 
-def _company_pattern(
-    company_id: str, name: str, person: str | None, context: re.Pattern[str] | None
-) -> _Pattern:
-    regex = re.compile(_literal(name, case_sensitive=True))
-    return _Pattern(EntityKind.COMPANY, company_id, regex, person, context)
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    kind: EntityKind
+    entity_id: str
+    person: str | None
+
+
+def _key(surface: str) -> str:
+    """How a found name is looked up: separators and apostrophe styles do not matter."""
+    return re.sub(r"[\s#-]+", "", surface).replace("\u2019", "'")
+
+
+def _alternation(names: list[str], *, case_sensitive: bool) -> re.Pattern[str] | None:
+    if not names:
+        return None
+    bodies = sorted({_name_body(name) for name in names}, key=len, reverse=True)
+    body = rf"(?<![\w.-])(?:{'|'.join(bodies)})(?!\w|\.\w)"
+    return re.compile(body if case_sensitive else f"(?i:{body})")
+
+
+def _name_body(name: str) -> str:
+    """Spaces and hyphens in a name match any separators ("SB 53", "SB-53", "#OpenSource")."""
+    parts = [re.escape(part) for part in re.split(r"[\s-]+", name.strip())]
+    return re.sub("['\u2019]", "['\u2019]", r"[\s#-]*".join(parts))
 
 
 def _literal(name: str, *, case_sensitive: bool) -> str:
-    parts = [re.escape(part) for part in re.split(r"[\s-]+", name.strip())]
-    body = re.sub("['\u2019]", "['\u2019]", r"[\s#-]*".join(parts))
     after = r"(?![\w-]|\.\w)" if len(name) == 1 else r"(?!\w|\.\w)"
-    body = rf"(?<![\w.-]){body}{after}"
+    body = rf"(?<![\w.-]){_name_body(name)}{after}"
     return body if case_sensitive else f"(?i:{body})"
