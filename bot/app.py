@@ -20,6 +20,7 @@ from bot.domain.catalog import Catalog, Company
 from bot.domain.clustering import StoryItem, story_key
 from bot.domain.following import (
     FeedCheck,
+    FeedCheckResult,
     FollowOutcome,
     FollowResult,
     GuildFeedList,
@@ -167,6 +168,13 @@ class Application:
     async def probe_feed(self, url: str) -> FeedProbe:
         """Fetch and parse ``url`` once, storing nothing (``policybot feeds check``)."""
         return await self.poller.probe(url)
+
+    async def check_feed(self, url: str) -> FeedCheckResult:
+        """Fetch ``url`` once to see whether it is a feed (``/feeds add``); stores nothing."""
+        probe = await self.probe_feed(url)
+        # Problems read "<url>: <kind>: <reason>"; the reply already names the URL.
+        problem = probe.problem.removeprefix(f"{url}: ") if probe.problem else None
+        return FeedCheckResult(ok=probe.ok, title=probe.title or None, problem=problem)
 
     async def feed_overview(self) -> list[FeedOverview]:
         """Every feed with its health and schedule (``policybot feeds list``, OPML export)."""

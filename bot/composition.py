@@ -88,8 +88,8 @@ async def open_chat_bot(
     if settings.discord_token is None:
         yield None
         return
-    # check_feed: the seam for /feeds add's fetch-once validation (None = no network check yet).
-    bot = PolicyBot(app, settings, scheduler=scheduler, check_feed=None)
+    # /feeds add fetches a candidate once through the ingestion poller (SSRF guard included).
+    bot = PolicyBot(app, settings, scheduler=scheduler, check_feed=app.check_feed)
     try:
         yield bot
     finally:

@@ -89,6 +89,10 @@ class ParseError(PolicybotError):
         self.reason = reason
         super().__init__(f"{url}: {kind}: {reason}")
 
+    def __reduce__(self) -> tuple[type[ParseError], tuple[str, str, str]]:
+        # Raised in parser worker processes: must unpickle, or the whole pool breaks.
+        return (type(self), (self.url, self.kind, self.reason))
+
 
 class OpmlError(PolicybotError):
     """An OPML document is unreadable or holds no feed outlines."""
