@@ -121,6 +121,14 @@ class IngestionLoops:
                     len(report.events),
                     report.outcomes,
                 )
+            changed = report.new_item_ids + report.updated_item_ids
+            if changed:
+                try:  # analysed before anyone reads the report (digests need relevance)
+                    await self._app.analyse_items(changed, now=datetime.now(UTC))
+                except SQLAlchemyError:
+                    log.exception(
+                        "analysis failed items=%d; policybot reanalyse catches up", len(changed)
+                    )
             if self._on_report is not None:
                 await self._on_report(report)
 
