@@ -44,6 +44,8 @@ CHOICE_VALUE_LIMIT = 100
 # Our own, tighter budgets, so a page of results stays readable and far below 6000.
 SUMMARY_LIMIT = 300
 ITEM_TITLE_LIMIT = 200
+FEED_NAME_LIMIT = 120
+FEED_URL_LIMIT = 300
 
 NO_MENTIONS = discord.AllowedMentions.none()
 ELLIPSIS = "…"
@@ -111,9 +113,10 @@ def help_reply(commands: Sequence[CommandSummary]) -> Reply:
     for command in commands[:FIELDS_PER_EMBED]:
         usage = " ".join([f"/{command.name}", *(f"`{option}`" for option in command.options)])
         note = " (server admins only)" if command.admin_only else ""
+        # Our own text (from the command tree), so only the lengths need care.
         embed.add_field(
-            name=inert(usage, FIELD_NAME_LIMIT).replace("\\`", "`"),
-            value=inert(command.description + note, FIELD_VALUE_LIMIT),
+            name=usage[:FIELD_NAME_LIMIT],
+            value=(command.description + note)[:FIELD_VALUE_LIMIT],
             inline=False,
         )
     embed.set_footer(text="Replies never ping anyone. Feed text is shown as plain text.")
@@ -147,14 +150,16 @@ def feeds_list_reply(listing: GuildFeedList) -> Reply:
     )
     if not listing.followed:
         embed.description = (embed.description or "") + "\nAdd one with `/feeds add url:`."
+    budget = EMBED_TOTAL_LIMIT - 100  # room for the "and N more" footer
+    shown = 0
     for feed in listing.followed[:FIELDS_PER_EMBED]:
-        embed.add_field(
-            name=inert(feed.title, FIELD_NAME_LIMIT),
-            value=_feed_line(feed),
-            inline=False,
-        )
-    if len(listing.followed) > FIELDS_PER_EMBED:
-        embed.set_footer(text=f"and {len(listing.followed) - FIELDS_PER_EMBED} more")
+        name, value = inert(feed.title, FEED_NAME_LIMIT), _feed_line(feed)
+        if len(embed) + len(name) + len(value) > budget:
+            break
+        embed.add_field(name=name, value=value, inline=False)
+        shown += 1
+    if len(listing.followed) > shown:
+        embed.set_footer(text=f"and {len(listing.followed) - shown} more")
     return Reply(embeds=(embed,), ephemeral=True)
 
 
@@ -243,9 +248,10 @@ def _entry_embed(entry: ArchiveEntry, number: int) -> discord.Embed:
 def _feed_line(feed: FollowedFeed) -> str:
     health = {FeedStatus.OK: "healthy", FeedStatus.FAILING: "failing", FeedStatus.PAUSED: "paused"}
     last = _date(feed.last_success_at) if feed.last_success_at else "not fetched yet"
+    state = health.get(feed.status, str(feed.status))
     line = (
-        f"{inert(feed.url, 600)}\n{health.get(feed.status, str(feed.status))} · last fetch "
-        f"{last} · added {_date(feed.added_at)} · id {feed.feed_id}"
+        f"{inert(feed.url, FEED_URL_LIMIT)}\n{state} · last fetch {last} · "
+        f"added {_date(feed.added_at)} · id {feed.feed_id}"
     )
     return line[:FIELD_VALUE_LIMIT]
 

@@ -1,0 +1,117 @@
+"""Rendering, without Discord: every reply fits Discord's limits and feed text is inert."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.chat import embeds
+from bot.domain.archive import ArchiveEntry, ArchivePage
+from bot.domain.following import FollowedFeed, GuildFeedList
+from bot.domain.model import FeedStatus
+from tests.fake_discord import limits
+
+WHEN = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+HOSTILE = "@everyone @here <@&123456789012345678> <@!123456789012345678> <#123456789012345678>"
+
+
+def body_of(reply: embeds.Reply) -> dict[str, object]:
+    return {"content": reply.content, "embeds": [embed.to_dict() for embed in reply.embeds]}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        HOSTILE,
+        "[click me](https://evil.example) **bold** __under__ ~~strike~~ ||spoiler|| `code`",
+        "> quote\n# heading\n- list",
+        "a\\" * 300,
+        "é" * 5000,
+        "",
+    ],
+)
+def test_inert_text_never_pings_never_formats_and_fits(text: str) -> None:
+    shown = embeds.inert(text, 100)
+
+    assert len(shown) <= 100
+    assert "@everyone" not in shown
+    assert "@here" not in shown
+    assert "<@&1" not in shown
+    assert "<@!1" not in shown
+    assert "<#1" not in shown
+    assert "](" not in shown or "\\[" in shown
+    assert "\n" not in shown
+    if shown.endswith(embeds.ELLIPSIS):
+        assert not shown[: -len(embeds.ELLIPSIS)].endswith("\\")
+
+
+@pytest.mark.parametrize(
+    ("url", "kept"),
+    [
+        ("https://eur-lex.europa.eu/a_b", True),
+        ("http://example.org/feed", True),
+        ("javascript:alert(1)", False),
+        ("https://example.org/with space", False),
+        ("https://example.org/" + "x" * 3000, False),
+        (None, False),
+    ],
+)
+def test_only_http_links_go_in_embed_url(url: str | None, kept: bool) -> None:
+    assert embeds.link(url) == (url if kept else None)
+
+
+def test_a_page_of_huge_entries_fits_in_one_message() -> None:
+    entries = tuple(
+        ArchiveEntry("T" * 5000, f"https://x.example/{n}", "S" * 9000, "F" * 3000, WHEN)
+        for n in range(10)
+    )
+    page = ArchivePage(entries, page=1, per_page=10, has_more=True)
+
+    reply = embeds.archive_reply("Results for " + "q" * 3000, page, next_page_hint="`page:2`")
+
+    assert limits.message_problems(body_of(reply)) == []
+    assert sum(len(embed) for embed in reply.embeds) <= embeds.EMBED_TOTAL_LIMIT
+
+
+def test_a_long_feed_list_stays_within_field_limits() -> None:
+    feeds = tuple(
+        FollowedFeed(
+            n, "https://f.example/" + "p" * 2000, "N" * 400, FeedStatus.OK, False, WHEN, None
+        )
+        for n in range(40)
+    )
+
+    reply = embeds.feeds_list_reply(GuildFeedList(feeds, instance_feed_count=12, cap=50))
+
+    assert limits.message_problems(body_of(reply)) == []
+    assert reply.ephemeral
+    shown = len(reply.embeds[0].fields)
+    assert 0 < shown <= 25
+    assert reply.embeds[0].footer.text == f"and {40 - shown} more"
+
+
+def test_choices_are_capped_at_25_with_short_names_and_values() -> None:
+    feeds = tuple(
+        FollowedFeed(
+            n, "https://f.example/" + "p" * 300, "Title " * 40, FeedStatus.OK, False, WHEN, None
+        )
+        for n in range(40)
+    )
+
+    choices = embeds.feed_choices(GuildFeedList(feeds, 0, 0))
+
+    payload = [{"name": choice.name, "value": choice.value} for choice in choices]
+    assert len(payload) == 25
+    assert limits.choice_problems(payload) == []
+
+
+def test_help_and_failure_replies_are_private() -> None:
+    summary = embeds.CommandSummary("search", "Search the archive", False, ("query:", "[page:]"))
+
+    help_reply = embeds.help_reply([summary])
+
+    assert help_reply.ephemeral
+    assert help_reply.embeds[0].fields[0].name == "/search `query:` `[page:]`"
+    assert embeds.failure_reply().ephemeral
+    assert embeds.refusal("no").ephemeral
