@@ -119,7 +119,7 @@ _OPPOSE_BEFORE = _cues(
     r"oppos(?:e|es|ed|ing)\b|(?:['\u2019]s|its|their|our|his|her|expressed|voiced)\s+opposition to"
     r"|criti(?:cis|ciz)\w*|attack\w*|slam\w*|reject\w*"
     r"|decr(?:y|ies|ied)\b|denounc\w*|condemn\w*|lambast\w*|challeng\w*|su(?:e|es|ed|ing)\b"
-    r"|(?:law)?suit against|lawsuit|fight\w*|fought|(?:lobb\w*|campaign\w*|efforts?|argu\w*"
+    r"|(?:law)?suit against|filed (?:a )?(?:law)?suit|fight\w*|fought|(?:lobb\w*|campaign\w*|efforts?|argu\w*"
     r"|warn\w*|rail\w*|push\w*|pushback) against|water(?:s|ed|ing)? down|weaken\w*|loosen\w*"
     r"|dilut\w*|delay(?:s|ed|ing)?\b|scrap\w*|repeal\w*|roll(?:s|ed|ing)? back|strike down"
     r"|overturn\w*|gut(?:s|ted|ting)?\b|targeted|(?:refus|declin)\w* to (?:sign|join|back"
@@ -151,6 +151,8 @@ _NEGATION = re.compile(
 _EVENT_VERB = re.compile(r"(?i)^(?:sign|join|comply)")
 _PASSIVE = re.compile(r"(?i)\b(?:is|are|was|were|been|being|be)\s+$")
 _BY_AGENT = re.compile(r"(?i)^\s*by\b")
+_PARTICIPLE = re.compile(r"(?i)^\w+(?:ed|en|ght)\b")  # "was sued", "is being fought"
+_STATE_CUE = re.compile(r"(?i)^(?:protected|concerned|worried|disappointed|committed|opposed)")
 _WEAKENED = re.compile(r"(?i)\b(?:lighter|lenient|light-touch|less|looser|fewer)\b")
 _CONTRAST = re.compile(r"(?i)\b(?:but|however|yet|at the same time)\b")
 _CONCESSIVE = re.compile(r"(?i)^[\"\u201c\u2018']?(?:while|although|though|even though)\b[^,]*,")
@@ -268,12 +270,15 @@ class StanceExtractor:
                 if not _EVENT_VERB.match(cue.text):
                     continue  # "does not oppose" is not support
                 polarity = -polarity
-            if (
-                cue.before_target
-                and _PASSIVE.search(before)
-                and _BY_AGENT.match(text[cue.end : cue.end + 8])
+            if cue.before_target and (
+                _BY_AGENT.match(text[cue.end : cue.end + 8])
+                or (
+                    _PASSIVE.search(before)
+                    and _PARTICIPLE.match(cue.text)
+                    and not _STATE_CUE.match(cue.text)
+                )
             ):
-                continue  # "was backed by X": the agent, not the subject, holds it
+                continue  # "was sued under X", "targeted by X": the subject holds no stance
             weakened = _WEAKENED.search(text[cue.end : target.end])
             if weakened and cue.before_target and polarity > 0:
                 polarity = -polarity  # "favouring lighter regulation" opposes regulation

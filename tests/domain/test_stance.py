@@ -82,6 +82,7 @@ def attribution(analyser: Analyser, text: str, title: str = "") -> Attribution:
             ("perplexity", "us-ai-preemption", "support"),
         ),
         # backing "lighter" regulation is opposing regulation
+        ("Meta is opposed to the AI Act.", ("meta", "eu-ai-act", "oppose")),
         (
             "Meta favours lighter regulation of artificial intelligence.",
             ("meta", "ai-regulation", "oppose"),
@@ -109,6 +110,10 @@ def test_single_sentence_claims(analyser: Analyser, text: str, expected: Claim) 
         "Noyb criticised Meta's plan to train AI on posts, citing the GDPR.",  # Meta is the object
         "Analysts expect the AI Act to be delayed; Google declined to comment.",
         "Amid unease about AI rules, Meta launched a new chatbot.",  # ambient, nobody's stance
+        # passives: the subject undergoes the action, it takes no position
+        "Apple, targeted by the Digital Markets Act over its AI features, said little.",
+        "X Corp was sued under Minnesota's deepfake law last year.",
+        "Meta faces a lawsuit under the AI Act, critics said.",
     ],
 )
 def test_no_claim(analyser: Analyser, text: str) -> None:
