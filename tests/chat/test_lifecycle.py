@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import discord
 
+from bot.app import Application
 from bot.chat.client import PolicyBot
+from bot.domain.following import FeedCheckResult
+from bot.settings import Settings
 from tests.fake_discord import FakeDiscord
-from tests.fake_discord.harness import CountingScheduler
+from tests.fake_discord.harness import CountingScheduler, running_bot
 
 
 async def test_login_identifies_with_minimal_intents_and_caches_both_guilds(
@@ -28,19 +33,81 @@ async def test_startup_registers_no_commands(bot: PolicyBot, fake_discord: FakeD
 async def test_scheduler_starts_once_across_a_resume_and_an_invalid_session(
     bot: PolicyBot, fake_discord: FakeDiscord, scheduler: CountingScheduler
 ) -> None:
+    events: list[str] = []
+
+    async def on_ready() -> None:
+        events.append("ready")
+
+    async def on_resumed() -> None:
+        events.append("resumed")
+
+    bot.add_listener(on_ready)
+    bot.add_listener(on_resumed)
     assert scheduler.running
     assert scheduler.starts == 1
 
     await fake_discord.reconnect()
-    await fake_discord.until(lambda: len(fake_discord.resumes) == 1)
-    await fake_discord.until(lambda: fake_discord.connections == 2 and bot.is_ready())
+    await fake_discord.until(lambda: events == ["resumed"])
+    (resume,) = fake_discord.resumes
+    assert resume["session_id"] == "session-1"
+    assert resume["seq"] == 3  # READY and the two GUILD_CREATEs
+    assert len(fake_discord.identifies) == 1
 
     await fake_discord.invalidate_session()
-    await fake_discord.until(lambda: len(fake_discord.identifies) == 2)
-    await fake_discord.until(lambda: bot.is_ready() and len(bot.guilds) == 2)
+    await fake_discord.until(lambda: events == ["resumed", "ready"])
+    assert len(fake_discord.identifies) == 2
+    assert len(bot.guilds) == 2
 
     assert scheduler.starts == 1
     assert scheduler.running
+    # Still answering after both.
+    assert (await fake_discord.invoke(fake_discord.slash("help"))).callback_type == 4
+
+
+async def test_a_slow_command_does_not_hold_up_others(
+    fake_discord: FakeDiscord, app: Application, chat_settings: Settings
+) -> None:
+    release = asyncio.Event()
+
+    async def stuck_check(url: str) -> FeedCheckResult:
+        await release.wait()
+        return FeedCheckResult(ok=True)
+
+    async with running_bot(fake_discord, app, chat_settings, check_feed=stuck_check):
+        slow = await fake_discord.send_interaction(
+            fake_discord.slash("feeds add", url="https://slow.example/feed")
+        )
+        quick = await fake_discord.invoke(fake_discord.slash("help"), within=1.0)
+        assert quick.ack_delay < 1.0
+        assert slow.callbacks[0]["type"] == 5
+        assert not slow.complete
+        release.set()
+        await fake_discord.until(lambda: slow.complete)
+
+
+async def test_shutting_down_mid_command_is_clean(
+    fake_discord: FakeDiscord, app: Application, chat_settings: Settings
+) -> None:
+    started = asyncio.Event()
+
+    async def never_answers(url: str) -> FeedCheckResult:
+        started.set()
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+    scheduler = CountingScheduler()
+    async with running_bot(
+        fake_discord, app, chat_settings, scheduler=scheduler, check_feed=never_answers
+    ) as bot:
+        await fake_discord.send_interaction(
+            fake_discord.slash("feeds add", url="https://slow.example/feed")
+        )
+        await asyncio.wait_for(started.wait(), 2)
+        await bot.close()
+
+    assert bot.is_closed()
+    assert not scheduler.running
+    assert (await app.guild_feeds(fake_discord.guilds[0].id, cap=3)).followed == ()
 
 
 async def test_close_stops_the_scheduler(bot: PolicyBot, scheduler: CountingScheduler) -> None:
