@@ -151,6 +151,11 @@ _NEGATION = re.compile(
 # Events, not attitudes: "won't sign" is refusal; "does not support" is only not-support.
 _EVENT_VERB = re.compile(r"(?i)^(?:sign|join|comply)")
 _PASSIVE = re.compile(r"(?i)\b(?:is|are|was|were|been|being|be)\s+$")
+_NEUTRAL = re.compile(
+    r"(?i)\b(?:compl(?:y|ies|ied|ying) with|to comply|in compliance with|complian(?:t|ce)"
+    r"|(?:inquiry|investigation|probe|case) (?:into|against)|investigat(?:e|es|ed|ing)\b"
+    r"|prob(?:e|es|ed|ing)\b|settl(?:e|es|ed|ement)\b|fined\b|subject to)"
+)
 _BY_AGENT = re.compile(r"(?i)^\s*by\b")
 _PARTICIPLE = re.compile(r"(?i)^\w+(?:ed|en|ght)\b")  # "was sued", "is being fought"
 _STATE_CUE = re.compile(r"(?i)^(?:protected|concerned|worried|disappointed|committed|opposed)")
@@ -251,11 +256,9 @@ class StanceExtractor:
         text = sentence.text
         offset = sentence.start
         cues = _find_cues(text)
-        if not cues:
-            return []
         companies = [m for m in mentions if m.kind is EntityKind.COMPANY]
         targets = self._targets(text, offset, mentions, cues, recent_targets, dominant)
-        if not targets:
+        if not targets or (not companies and not cues):
             return []
         background = _CONCESSIVE.match(text)
         background_end = background.end() if background else 0
@@ -340,7 +343,39 @@ class StanceExtractor:
                     cue=cue.text,
                 )
             )
-        return claims
+        return claims + self._neutral_claims(sentence, offset, companies, targets, found)
+
+    def _neutral_claims(
+        self,
+        sentence: Sentence,
+        offset: int,
+        companies: list[Mention],
+        targets: list[_Target],
+        found: dict[tuple[str, str], tuple[int, _Cue, Attribution, float]],
+    ) -> list[StanceClaim]:
+        """Complying, being investigated or settling links a company to a law without a stance."""
+        cue = _NEUTRAL.search(sentence.text)
+        if cue is None:
+            return []
+        holders = {
+            m.entity_id for m in companies if not _MODIFIER.match(sentence.text[m.end - offset :])
+        }
+        laws = {t.target_id for t in targets if not t.generic}
+        return [
+            StanceClaim(
+                company_id=company_id,
+                target_id=target_id,
+                stance=StanceLabel.NEUTRAL,
+                evidence=sentence.text,
+                sentence_index=sentence.index,
+                confidence=0.5,
+                attribution=Attribution.REPORTED,
+                cue=cue.group(),
+            )
+            for company_id in sorted(holders)
+            for target_id in sorted(laws)
+            if (company_id, target_id) not in found
+        ]
 
     def _targets(
         self,

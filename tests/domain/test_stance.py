@@ -185,3 +185,10 @@ def test_irrelevant_items_carry_no_claims(analyser: Analyser) -> None:
     result = analyser.analyse("Tariffs", text)
     assert not result.relevance.is_relevant
     assert result.claims == ()
+
+
+def test_complying_or_being_investigated_is_neutral(analyser: Analyser) -> None:
+    text = "The Irish watchdog opened an inquiry into X Corp under the GDPR over AI training."
+    assert claims(analyser, text) == {("x-corp", "gdpr", "neutral")}
+    both = "Anthropic backed the RAISE Act. Anthropic said it will comply with the RAISE Act."
+    assert claims(analyser, both) == {("anthropic", "ny-raise-act", "support")}
