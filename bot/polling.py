@@ -13,6 +13,7 @@ feed's error state and a line in the report; health transitions become events.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import random
@@ -103,6 +104,22 @@ class FeedProbe:
     problem: str | None = None
 
 
+_Written = tuple[FeedPollResult, tuple[int, ...], tuple[int, ...], HealthEvent | None]
+WRITE_BATCH = 100
+
+
+@dataclass(slots=True)
+class _PendingWrite:
+    """A fetched (or failed) feed waiting for the writer; ``done`` receives the outcome."""
+
+    feed_id: int
+    done: asyncio.Future[_Written]
+    fetched: FetchResult | None = None
+    parsed: ParsedFeed | None = None
+    body_hash: str | None = None
+    error: PolicybotError | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class _FeedState:
     """What a cycle needs from a feed row, read before any network I/O."""
@@ -153,17 +170,27 @@ class FeedPoller:
         if on_start is not None:
             on_start(len(feeds))
         limit = asyncio.Semaphore(self._settings.concurrency)
-        results: list[tuple[FeedPollResult, tuple[int, ...], tuple[int, ...], HealthEvent | None]]
-        results = []
+        results: list[_Written] = []
+        queue: asyncio.Queue[_PendingWrite] = asyncio.Queue()
 
         async def one(feed: _FeedState) -> None:
             async with limit:
-                outcome = await self._poll_feed(feed, now=now)
+                pending = await self._fetch_and_parse(feed)
+            queue.put_nowait(pending)
+            outcome = await pending.done
             results.append(outcome)
             if on_feed is not None:
                 on_feed(outcome[0])
 
-        await asyncio.gather(*(one(feed) for feed in feeds))
+        writer = asyncio.create_task(self._write_batches(queue, now=now))
+        try:
+            async with asyncio.TaskGroup() as group:  # a bug in one task cancels the rest
+                for feed in feeds:
+                    group.create_task(one(feed))
+        finally:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
         results.sort(key=lambda r: r[0].feed_id)
         per_feed = tuple(r[0] for r in results)
         return PollReport(
@@ -175,6 +202,12 @@ class FeedPoller:
             outcomes=dict(Counter(r.outcome.value for r in per_feed)),
             errors_by_kind=dict(Counter(r.error_kind for r in per_feed if r.error_kind)),
         )
+
+    async def start(self) -> None:
+        """Warm the parser up (worker processes) before the first cycle."""
+        start = getattr(self._parser, "start", None)
+        if start is not None:
+            await start()
 
     async def probe(self, url: str) -> FeedProbe:
         """Fetch (unconditionally) and parse ``url``; report, store nothing."""
@@ -235,26 +268,57 @@ class FeedPoller:
                 for f in rows
             ]
 
-    async def _poll_feed(
-        self, feed: _FeedState, *, now: datetime
-    ) -> tuple[FeedPollResult, tuple[int, ...], tuple[int, ...], HealthEvent | None]:
-        parsed: ParsedFeed | None = None
-        body_hash: str | None = None
+    async def _fetch_and_parse(self, feed: _FeedState) -> _PendingWrite:
+        """The network and CPU half of a feed's poll; nothing is written here."""
+        pending = _PendingWrite(feed.id, asyncio.get_running_loop().create_future())
         try:
             fetched = await self._fetcher.fetch(
                 feed.url, etag=feed.etag, last_modified=feed.last_modified
             )
+            pending.fetched = fetched
             if isinstance(fetched, FetchedFeed):
-                body_hash = hashlib.sha256(fetched.body).hexdigest()
-                if body_hash != feed.body_hash:
-                    parsed = await self._parser.parse(
+                pending.body_hash = hashlib.sha256(fetched.body).hexdigest()
+                if pending.body_hash != feed.body_hash:
+                    pending.parsed = await self._parser.parse(
                         fetched.final_url, fetched.body, fetched.content_type
                     )
         except PolicybotError as exc:
-            async with self._writer, self._sessions.begin() as session:
-                return await self._record_failure(session, feed.id, exc, now=now)
-        async with self._writer, self._sessions.begin() as session:
-            return await self._record_success(session, feed.id, fetched, parsed, body_hash, now=now)
+            pending.error = exc
+        return pending
+
+    async def _write_batches(self, queue: asyncio.Queue[_PendingWrite], *, now: datetime) -> None:
+        """The single writer: whatever has queued up is written in ONE transaction.
+
+        Group commit keeps SQLite's one writer busy with work, not with per-feed commits;
+        a batch is atomic, so a crash still loses or duplicates nothing.
+        """
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < WRITE_BATCH and not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                async with self._writer, self._sessions.begin() as session:
+                    ids = [pending.feed_id for pending in batch]
+                    # Held here so session.get() below finds them in the identity map.
+                    loaded = (await session.scalars(select(Feed).where(Feed.id.in_(ids)))).all()
+                    outcomes = [await self._record(session, pending, now=now) for pending in batch]
+                    del loaded
+            except Exception as exc:  # the batch failed as a whole: every feed in it says so
+                for pending in batch:
+                    pending.done.set_exception(exc)
+                continue
+            for pending, outcome in zip(batch, outcomes, strict=True):
+                pending.done.set_result(outcome)
+
+    async def _record(
+        self, session: AsyncSession, pending: _PendingWrite, *, now: datetime
+    ) -> _Written:
+        if pending.error is not None:
+            return await self._record_failure(session, pending.feed_id, pending.error, now=now)
+        assert pending.fetched is not None
+        return await self._record_success(
+            session, pending.feed_id, pending.fetched, pending.parsed, pending.body_hash, now=now
+        )
 
     async def _record_success(
         self,
@@ -265,7 +329,7 @@ class FeedPoller:
         body_hash: str | None,
         *,
         now: datetime,
-    ) -> tuple[FeedPollResult, tuple[int, ...], tuple[int, ...], HealthEvent | None]:
+    ) -> _Written:
         feed = await session.get_one(Feed, feed_id)
         first_success = feed.last_success_at is None
         new_ids: tuple[int, ...] = ()
@@ -326,7 +390,7 @@ class FeedPoller:
 
     async def _record_failure(
         self, session: AsyncSession, feed_id: int, exc: PolicybotError, *, now: datetime
-    ) -> tuple[FeedPollResult, tuple[int, ...], tuple[int, ...], HealthEvent | None]:
+    ) -> _Written:
         feed = await session.get_one(Feed, feed_id)
         interval = self._settings.policy.interval_for(feed.interval_minutes)
         kind = exc.kind if isinstance(exc, FetchError | ParseError) else "error"

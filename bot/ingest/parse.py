@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import contextlib
 import html
 import json
 import logging
@@ -43,8 +44,6 @@ _COMMENT_OR_CDATA = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.S)
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.I)
 _SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
 _TAG = re.compile(r"<[^>]*>")
-_BLOCK_END = re.compile(r"</?(?:p|div|br|li|h[1-6]|tr|blockquote)\b[^>]*>", re.I)
-_SPACES = re.compile(r"\s+")
 
 
 def harden_xml(url: str, body: bytes) -> bytes:
@@ -64,13 +63,21 @@ def harden_xml(url: str, body: bytes) -> bytes:
 
 
 def plain_text(markup: str, *, limit: int) -> str:
-    """HTML (or text) to one line of plain text: no tags, entities decoded, spaces collapsed."""
+    """HTML (or text) to one line of plain text: no tags, entities decoded, spaces collapsed.
+
+    Every tag becomes a space (one pass; a tag inside a word splits it, which news copy
+    does not do), script and style bodies are dropped, then entities are decoded.
+    """
     if "<" in markup:
-        markup = _SCRIPT_OR_STYLE.sub(" ", markup)
-        markup = _BLOCK_END.sub(" ", markup)
-        markup = _TAG.sub("", markup)
-    text = _SPACES.sub(" ", html.unescape(markup).replace("\x00", "")).strip()
-    return text[:limit]
+        lowered = markup.lower()
+        if "<script" in lowered or "<style" in lowered:
+            markup = _SCRIPT_OR_STYLE.sub(" ", markup)
+        markup = _TAG.sub(" ", markup)
+    if "&" in markup:
+        markup = html.unescape(markup)
+    if "\x00" in markup:
+        markup = markup.replace("\x00", "")
+    return " ".join(markup.split())[:limit]
 
 
 def parse_document(url: str, body: bytes, content_type: str | None) -> ParsedFeed:
@@ -82,7 +89,11 @@ def parse_document(url: str, body: bytes, content_type: str | None) -> ParsedFee
         return _parse_json_feed(url, stripped)
     hardened = harden_xml(url, body)
     headers = {"content-type": content_type or "application/xml"}
-    result = feedparser.parse(hardened, response_headers=headers, sanitize_html=False)
+    # No sanitising or URI rewriting inside HTML: it all becomes plain text below anyway,
+    # and skipping both makes feedparser about 3x faster. Links are resolved by us.
+    result = feedparser.parse(
+        hardened, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
     version = result.get("version") or ""
     entries = result.get("entries") or []
     feed = result.get("feed") or {}
@@ -189,8 +200,14 @@ def _iso(value: Any) -> datetime | None:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def exit_with_parent() -> None:
-    """Worker initializer: leave when the parent dies (even by SIGKILL), never linger."""
+def prepare_worker() -> None:
+    """Worker initializer: yield the CPU to the event loop, and die with the parent.
+
+    Lower priority keeps the gateway's loop responsive on a small machine while workers
+    parse; the watcher thread makes workers leave when the parent dies (even by SIGKILL).
+    """
+    with contextlib.suppress(OSError):
+        os.nice(10)
     parent = os.getppid()
 
     def watch() -> None:
@@ -218,7 +235,7 @@ class ParserPool:
         # spawn, not fork: the parent runs threads (aiosqlite) and an event loop.
         context = multiprocessing.get_context("spawn")
         return ProcessPoolExecutor(
-            max_workers=self._workers, mp_context=context, initializer=exit_with_parent
+            max_workers=self._workers, mp_context=context, initializer=prepare_worker
         )
 
     async def parse(self, url: str, body: bytes, content_type: str | None) -> ParsedFeed:
@@ -246,6 +263,13 @@ class ParserPool:
         for process in processes:
             process.kill()
         broken.shutdown(wait=False, cancel_futures=True)
+
+    async def start(self) -> None:
+        """Start every worker now (each imports feedparser), not during the first cycle."""
+        document = b"<rss version='2.0'><channel><title>warm-up</title></channel></rss>"
+        await asyncio.gather(
+            *(self.parse("warm-up:", document, "text/xml") for _ in range(self._workers))
+        )
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

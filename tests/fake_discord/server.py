@@ -37,6 +37,7 @@ API_PREFIX = "/api/v10"
 EPHEMERAL = 1 << 6
 # Callback types: 4 reply, 5 deferred reply, 6 deferred update, 7 update, 8 autocomplete, 9 modal.
 ANSWERED = {4, 7, 8, 9}
+DEFERRED = {5, 6}
 
 
 @dataclass
@@ -104,8 +105,11 @@ class InteractionRecord:
 
     @property
     def ephemeral(self) -> bool:
-        """As in Discord, a deferred reply is as private as the defer that announced it."""
-        flags = int((self.callbacks[0].get("data") or {}).get("flags") or 0)
+        """Deferred replies take their visibility from the defer, as in Discord."""
+        first = self.callbacks[0]
+        flags = int((first.get("data") or {}).get("flags") or 0)
+        if first["type"] in DEFERRED:
+            return bool(flags & EPHEMERAL)
         return bool(flags & EPHEMERAL)
 
     @property
@@ -139,12 +143,10 @@ class FakeDiscord:
         token: str = "fake-token",
         guilds: list[FakeGuild] | None = None,
         ack_deadline: float = 3.0,
-        token_lifetime: float = 15 * 60,
     ) -> None:
         self.token = token
         self.guilds = guilds if guilds is not None else default_guilds()
         self.ack_deadline = ack_deadline
-        self.token_lifetime = token_lifetime
         self.requests: list[RecordedRequest] = []
         self.unexpected: list[RecordedRequest] = []
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
@@ -655,21 +657,12 @@ class FakeDiscord:
     def _record_by_token(self, token: str) -> InteractionRecord | None:
         return next((r for r in self.interactions.values() if r.token == token), None)
 
-    def _webhook_refusal(self, record: InteractionRecord | None) -> web.Response | None:
-        """Followups need an acknowledged interaction whose token is under 15 minutes old."""
-        if record is None or not record.callbacks:
-            return _json(404, {"code": 10015, "message": "Unknown Webhook"})
-        if asyncio.get_running_loop().time() - record.sent_at > self.token_lifetime:
-            return _json(401, {"code": 50027, "message": "Invalid Webhook Token"})
-        return None
-
     async def _followup(
         self, request: web.Request, recorded: RecordedRequest, groups: dict[str, str]
     ) -> web.Response:
         record = self._record_by_token(groups["token"])
-        refusal = self._webhook_refusal(record)
-        if refusal is not None or record is None:
-            return refusal or _json(404, {"code": 10015, "message": "Unknown Webhook"})
+        if record is None or not record.callbacks:
+            return _json(404, {"code": 10015, "message": "Unknown Webhook"})
         body = recorded.body if isinstance(recorded.body, dict) else {}
         problems = limits.message_problems(body)
         if problems:
@@ -683,9 +676,8 @@ class FakeDiscord:
         self, request: web.Request, recorded: RecordedRequest, groups: dict[str, str]
     ) -> web.Response:
         record = self._record_by_token(groups["token"])
-        refusal = self._webhook_refusal(record)
-        if refusal is not None or record is None:
-            return refusal or _json(404, {"code": 10015, "message": "Unknown Webhook"})
+        if record is None or not record.callbacks:
+            return _json(404, {"code": 10015, "message": "Unknown Webhook"})
         channel_id = int(record.payload["channel_id"])
         if request.method == "DELETE":
             return web.Response(status=204)

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from aiohttp import web
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.composition import open_poller
+from bot.domain.entries import ParsedEntry, key_entries
 from bot.domain.health import HealthEventKind
 from bot.domain.model import FeedStatus
 from bot.polling import FeedPoller, Outcome
-from bot.storage.schema import Item
+from bot.settings import Settings
+from bot.storage.items import ItemStore
+from bot.storage.schema import Feed, Item
 from tests.conftest import NOW
 from tests.ingest.builders import add_feed, load_feed, rss
 from tests.ingest.conftest import FeedServer
@@ -212,7 +217,7 @@ async def test_backoff_is_capped_at_a_week(
     feed_server.routes["/feed"] = handler
     feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
     async with sessions.begin() as session:
-        feed = await session.get_one(type(await load_feed(sessions, feed_id)), feed_id)
+        feed = await session.get_one(Feed, feed_id)
         feed.consecutive_errors = 30
         feed.status = FeedStatus.FAILING
     await poller.poll(now=NOW)
@@ -315,3 +320,111 @@ async def test_day_one_to_day_two_yields_exactly_the_new_item(
         assert new.is_backlog is False
     assert second.updated_item_ids  # supporter counts changed in place
     assert await item_count(sessions, feed_id) == 8
+
+
+async def test_html_page_and_empty_200_are_errors_and_keep_no_validators(
+    feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(
+            text="<!doctype html><html><body>Moved!</body></html>",
+            content_type="text/html",
+            headers={"ETag": '"p"'},
+        )
+
+    async def empty(request: web.Request) -> web.Response:
+        return web.Response(body=b"", headers={"ETag": '"e"'})
+
+    feed_server.routes.update({"/page": page, "/empty": empty})
+    page_id = await add_feed(sessions, feed_server.url("/page"), now=NOW)
+    await add_feed(sessions, feed_server.url("/empty"), now=NOW)
+    report = await poller.poll(now=NOW)
+    assert report.errors_by_kind == {"not_a_feed": 1, "empty": 1}
+    feed = await load_feed(sessions, page_id)
+    assert feed.etag is None  # or the next poll would get a 304 and hide the problem
+    assert feed.body_hash is None
+    assert feed.consecutive_errors == 1
+
+
+async def test_at_most_two_connections_per_host(
+    feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    active = {"now": 0, "max": 0}
+
+    async def handler(request: web.Request) -> web.Response:
+        active["now"] += 1
+        active["max"] = max(active["max"], active["now"])
+        try:
+            await asyncio.sleep(0.02)
+            return static(rss([(request.path, "x")]), ETag='"1"')
+        finally:
+            active["now"] -= 1
+
+    for number in range(6):
+        feed_server.routes[f"/f{number}"] = handler
+        await add_feed(sessions, feed_server.url(f"/f{number}"), now=NOW)
+    report = await poller.poll(now=NOW)
+    assert report.outcomes == {"fetched": 6}
+    assert active["max"] == 2
+
+
+async def test_restart_spreads_due_feeds_over_one_interval(
+    feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    ids = [await add_feed(sessions, f"https://f{n}.example/rss", now=NOW) for n in range(20)]
+    assert await poller.spread_due(now=NOW) == 20
+    spots = [(await load_feed(sessions, i)).next_check_at for i in ids]
+    assert all(s is not None and NOW <= s < NOW + timedelta(hours=1) for s in spots)
+    assert len(set(spots)) == 20
+    report = await poller.poll(now=NOW)
+    assert len(report.feeds) <= 1  # almost nothing is due right at boot
+
+
+async def test_feeds_nobody_follows_are_not_polled(
+    feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return static(rss([("a", "A")]))
+
+    feed_server.routes["/feed"] = handler
+    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    async with sessions.begin() as session:
+        (await session.get_one(Feed, feed_id)).in_instance_list = False
+    assert (await poller.poll(now=NOW)).feeds == ()
+    assert feed_server.requests == []
+
+
+async def test_ssrf_guard_from_the_composition_root_with_the_switch_off(
+    feed_server: FeedServer, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return static(rss([("a", "A")]))
+
+    feed_server.routes["/feed"] = handler
+    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    settings = Settings(allow_private_feeds=False, parse_workers=1)
+    async with open_poller(settings, sessions) as guarded:
+        report = await guarded.poll(now=NOW)
+    assert report.errors_by_kind == {"blocked": 1}
+    assert feed_server.requests == []
+    feed = await load_feed(sessions, feed_id)
+    assert feed.last_error is not None
+    assert "non-public" in feed.last_error
+
+
+async def test_churning_items_stop_updating_at_the_revision_cap(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    feed_id = await add_feed(sessions, "https://churn.example/rss", now=NOW)
+    updated = []
+    for version in range(5):
+        entry = ParsedEntry("g1", None, f"Title at {version}", "text")
+        async with sessions.begin() as session:
+            saved = await ItemStore(session).save(
+                feed_id, key_entries((entry,)), now=NOW, backlog=False, revision_cap=2
+            )
+        updated.append(len(saved.updated_ids))
+    assert updated == [0, 1, 1, 0, 0]
+    async with sessions() as session:
+        item = (await session.scalars(select(Item))).one()
+    assert (item.title, item.revision) == ("Title at 2", 2)

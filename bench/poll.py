@@ -1,0 +1,329 @@
+"""Benchmark: one cold and one warm polling cycle, policybot against lemon24/reader.
+
+    /work/venv/bin/pip install -e '.[bench]'
+    /work/venv/bin/python bench/poll.py                 # 1,000 feeds x 50 items (slow)
+    /work/venv/bin/python bench/poll.py --feeds 100     # a quick look
+
+A local aiohttp server (its own process) serves N generated RSS feeds of realistic size
+(title, link, guid, dates, author, categories, a summary and 4-8 paragraphs of HTML in
+content:encoded). 70% of them answer conditional requests with 304; the rest never send
+validators and always answer 200 with the same body. Feeds are spread over 50 loopback
+addresses (127.0.0.2-51) so per-host connection limits behave as with real, many-host lists.
+
+Each tool runs in its own process on the same feeds, in the same run: a cold cycle (empty
+database, every feed 200) then a warm cycle (forced, every feed again). Printed: wall times,
+the ratios, peak RSS (main process, and parser workers for policybot) and, for policybot,
+the worst event-loop lag a 10 ms ticker saw during the cycles. All traffic stays on loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+HOSTS = 50
+WORDS = [
+    "commission",
+    "parliament",
+    "council",
+    "regulation",
+    "artificial",
+    "intelligence",
+    "act",
+    "transparency",
+    "obligations",
+    "providers",
+    "deployers",
+    "general-purpose",
+    "models",
+    "systemic",
+    "risk",
+    "code",
+    "practice",
+    "enforcement",
+    "national",
+    "authorities",
+    "sandbox",
+    "compliance",
+    "guidance",
+    "standards",
+    "conformity",
+    "assessment",
+    "high-risk",
+    "systems",
+    "biometric",
+    "identification",
+    "prohibited",
+    "practices",
+    "fines",
+    "governance",
+    "office",
+    "board",
+    "scientific",
+    "panel",
+    "copyright",
+    "training",
+    "data",
+    "disclosure",
+]
+
+
+def feed_url(port: int, number: int) -> str:
+    return f"http://127.0.0.{2 + number % HOSTS}:{port}/feed/{number}"
+
+
+def _sentence(rng: random.Random) -> str:
+    words = [rng.choice(WORDS) for _ in range(rng.randint(12, 24))]
+    return " ".join(words).capitalize() + "."
+
+
+def generate_feed(number: int, items: int) -> bytes:
+    """A deterministic RSS 2.0 document of news-like items (about 5 KB each)."""
+    rng = random.Random(number)
+    start = datetime(2026, 11, 1, tzinfo=UTC)
+    parts = [
+        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/">\n<channel>\n'
+        f"<title>Policy desk {number}</title><link>https://desk{number}.example/</link>"
+        f"<description>News feed {number}</description><language>en</language>\n"
+    ]
+    for index in range(items):
+        when = format_datetime(start + timedelta(hours=index * 3 + number % 7), usegmt=True)
+        title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 12))).capitalize()
+        paragraphs = "".join(
+            "<p>" + " ".join(_sentence(rng) for _ in range(rng.randint(3, 5))) + "</p>"
+            for _ in range(rng.randint(4, 8))
+        )
+        link = f"https://desk{number}.example/{index}/story?utm_source=rss"
+        parts.append(
+            f"<item><title>{title}</title><link>{link}</link>"
+            f'<guid isPermaLink="false">desk{number}-{index}</guid>'
+            f"<pubDate>{when}</pubDate><dc:creator>Reporter {index % 9}</dc:creator>"
+            f"<category>{rng.choice(WORDS)}</category><category>{rng.choice(WORDS)}</category>"
+            f"<description>{_sentence(rng)} {_sentence(rng)}</description>"
+            f"<content:encoded><![CDATA[{paragraphs}]]></content:encoded></item>\n"
+        )
+    parts.append("</channel>\n</rss>\n")
+    return "".join(parts).encode()
+
+
+# --- the server (its own process) ---------------------------------------------------------
+
+
+def serve(port: int, feeds: int, items: int, ready: Any) -> None:
+    """The stand-in for the web: niced, since real feed servers are not on our CPUs."""
+    import os
+
+    from aiohttp import web
+
+    os.nice(15)
+
+    bodies = [generate_feed(n, items) for n in range(feeds)]
+    etags = [f'"v1-{n}"' for n in range(feeds)]
+
+    async def handler(request: web.Request) -> web.Response:
+        number = int(request.match_info["number"])
+        conditional = number % 10 < 7  # 70% support 304
+        if conditional:
+            if request.headers.get("If-None-Match") == etags[number]:
+                return web.Response(status=304, headers={"ETag": etags[number]})
+            headers = {"ETag": etags[number]}
+        else:
+            headers = {}
+        return web.Response(
+            body=bodies[number], headers=headers, content_type="application/rss+xml"
+        )
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_get("/feed/{number}", handler)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        for host in range(HOSTS):
+            await web.TCPSite(runner, f"127.0.0.{2 + host}", port, backlog=1024).start()
+        ready.set()
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+# --- the two clients (each in its own process) ------------------------------------------
+
+
+async def _lag_probe(worst: list[float], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        started = time.perf_counter()
+        await asyncio.sleep(0.01)
+        worst[0] = max(worst[0], time.perf_counter() - started - 0.01)
+
+
+async def run_policybot(port: int, feeds: int, workdir: Path) -> dict[str, Any]:
+    from bot.composition import open_poller
+    from bot.settings import Settings
+    from bot.storage import migrate
+    from bot.storage.engine import make_engine, make_session_factory
+    from bot.storage.schema import Feed
+
+    settings = Settings(
+        database_url=f"sqlite:///{workdir / 'policybot.db'}",
+        allow_private_feeds=True,
+        poll_concurrency=50,
+    )
+    await asyncio.to_thread(migrate.upgrade, settings.database)
+    engine = make_engine(settings.database)
+    sessions = make_session_factory(engine)
+    now = datetime.now(UTC)
+    async with sessions.begin() as session:
+        session.add_all(
+            Feed(
+                url=feed_url(port, n),
+                in_instance_list=True,
+                created_at=now,
+                redirect_count=0,
+                consecutive_errors=0,
+                fetch_count=0,
+                error_count=0,
+            )
+            for n in range(feeds)
+        )
+    result: dict[str, Any] = {"tool": "policybot"}
+    try:
+        async with open_poller(settings, sessions) as poller:
+            # Start the parser processes before timing, as a running service has them.
+            await poller.start()
+            worst = [0.0]
+            stop = asyncio.Event()
+            probe = asyncio.create_task(_lag_probe(worst, stop))
+            for cycle in ("cold", "warm"):
+                started = time.perf_counter()
+                report = await poller.poll(now=datetime.now(UTC), only_due=False)
+                result[cycle] = time.perf_counter() - started
+                result[f"{cycle}_outcomes"] = report.outcomes
+                result[f"{cycle}_new"] = len(report.new_item_ids)
+            stop.set()
+            await probe
+            result["max_loop_lag_ms"] = worst[0] * 1000
+    finally:
+        await engine.dispose()
+    result["rss_main_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["rss_workers_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return result
+
+
+def run_reader(port: int, feeds: int, workdir: Path, workers: int) -> dict[str, Any]:
+    from reader import make_reader
+
+    reader = make_reader(str(workdir / "reader.sqlite"))
+    for n in range(feeds):
+        reader.add_feed(feed_url(port, n))
+    result: dict[str, Any] = {"tool": f"reader (workers={workers})"}
+    try:
+        for cycle in ("cold", "warm"):
+            started = time.perf_counter()
+            reader.update_feeds(scheduled=False, workers=workers)
+            result[cycle] = time.perf_counter() - started
+        result["entries"] = reader.get_entry_counts().total
+    finally:
+        reader.close()
+    result["rss_main_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["rss_workers_mb"] = 0.0
+    return result
+
+
+def client_main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        if args.client == "policybot":
+            result = asyncio.run(run_policybot(args.port, args.feeds, workdir))
+        else:
+            result = run_reader(args.port, args.feeds, workdir, args.reader_workers)
+    print(json.dumps(result))
+
+
+# --- the driver ---------------------------------------------------------------------------
+
+
+def run_client(name: str, args: argparse.Namespace) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        __file__,
+        "--client",
+        name,
+        "--port",
+        str(args.port),
+        "--feeds",
+        str(args.feeds),
+        "--reader-workers",
+        str(args.reader_workers),
+    ]
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    if completed.returncode != 0:
+        raise SystemExit(f"{name} failed:\n{completed.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--feeds", type=int, default=1000)
+    parser.add_argument("--items", type=int, default=50)
+    parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument("--reader-workers", type=int, default=8)
+    parser.add_argument("--client", choices=["policybot", "reader"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.client:
+        client_main(args)
+        return
+
+    ready = multiprocessing.get_context("spawn").Event()
+    server = multiprocessing.get_context("spawn").Process(
+        target=serve, args=(args.port, args.feeds, args.items, ready), daemon=True
+    )
+    server.start()
+    try:
+        if not ready.wait(600):
+            raise SystemExit("the feed server did not start")
+        size = len(generate_feed(0, args.items))
+        print(
+            f"{args.feeds} feeds x {args.items} items (~{size // 1024} KB each), 70% answer 304; "
+            f"{HOSTS} loopback hosts"
+        )
+        results = [run_client("policybot", args), run_client("reader", args)]
+    finally:
+        server.terminate()
+        server.join()
+    ours, theirs = results
+    print(f"{'tool':24} {'cold s':>8} {'warm s':>8} {'peak RSS MB':>14} {'max loop lag':>13}")
+    for result in results:
+        rss = f"{result['rss_main_mb']:.0f}"
+        if result["rss_workers_mb"]:
+            rss += f" + {result['rss_workers_mb']:.0f}"
+        lag = f"{result['max_loop_lag_ms']:.1f} ms" if "max_loop_lag_ms" in result else "n/a"
+        print(
+            f"{result['tool']:24} {result['cold']:8.2f} {result['warm']:8.2f} {rss:>14} {lag:>13}"
+        )
+    print(
+        f"ratio reader/policybot: cold {theirs['cold'] / ours['cold']:.1f}x, "
+        f"warm {theirs['warm'] / ours['warm']:.1f}x"
+    )
+    print(f"policybot cold outcomes {ours['cold_outcomes']} new items {ours['cold_new']}")
+    print(
+        f"policybot warm outcomes {ours['warm_outcomes']}; reader entries {theirs.get('entries')}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,147 @@
+"""OPML in/out and the ``poll``/``feeds`` commands against a real server and database."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from bot.errors import OpmlError
+from bot.feed_commands import (
+    append_to_feeds_file,
+    feeds_check_command,
+    feeds_export_opml_command,
+    feeds_import_opml_command,
+    feeds_list_command,
+    poll_command,
+)
+from bot.ingest.opml import OpmlFeed, read_opml, write_opml
+from bot.ingest.sources import load_feed_sources
+from bot.settings import Settings
+from tests.ingest.builders import rss
+from tests.ingest.conftest import FeedServer
+
+OPML = b"""<?xml version="1.0"?>
+<opml version="2.0"><head><title>Subscriptions</title></head><body>
+  <outline text="EU">
+    <outline type="rss" text="EUR-Lex" xmlUrl="https://eur-lex.example/rss" htmlUrl="https://eur-lex.example/"/>
+    <outline text="Nested"><outline text="Deep" xmlUrl="https://deep.example/feed"/></outline>
+  </outline>
+  <outline type="rss" title="Dup" xmlUrl="https://eur-lex.example/rss"/>
+  <outline type="rss" text="Bad" xmlUrl="javascript:alert(1)"/>
+</body></opml>"""
+
+
+def test_read_opml_flattens_folders_and_skips_duplicates_and_non_http() -> None:
+    feeds = read_opml(OPML)
+    assert [(f.url, f.title, f.category) for f in feeds] == [
+        ("https://eur-lex.example/rss", "EUR-Lex", "EU"),
+        ("https://deep.example/feed", "Deep", "Nested"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b"<?xml version='1.0'?><!DOCTYPE opml [<!ENTITY a 'aaaa'>]><opml><body/></opml>",
+        b"<rss/>",
+        b"<opml><body></body></opml>",
+        b"<opml><body>",
+    ],
+    ids=["entities", "not-opml", "no-feeds", "broken"],
+)
+def test_bad_opml_is_refused(document: bytes) -> None:
+    with pytest.raises(OpmlError):
+        read_opml(document)
+
+
+def test_write_then_read_round_trips() -> None:
+    feeds = (OpmlFeed("https://a.example/rss", "A & B <news>", "https://a.example/", "news"),)
+    text = write_opml(feeds, title="t", now=datetime(2026, 11, 25, tzinfo=UTC))
+    assert read_opml(text.encode()) == (
+        OpmlFeed("https://a.example/rss", "A & B <news>", "https://a.example/", None),
+    )
+
+
+def test_append_keeps_comments_and_skips_known_feeds(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(
+        "# my comment\nfeeds:\n    - name: EUR-Lex\n      url: https://eur-lex.example/rss\n"
+        "      kind: official\n",
+        encoding="utf-8",
+    )
+    added = append_to_feeds_file(path, read_opml(OPML), kind="news")
+    assert added == ["https://deep.example/feed"]
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# my comment\n")
+    assert [s.url for s in load_feed_sources(path)] == [
+        "https://eur-lex.example/rss",
+        "https://deep.example/feed",
+    ]
+    assert append_to_feeds_file(path, read_opml(OPML), kind="news") == []
+
+
+@pytest.fixture
+def settings(tmp_path: Path, feed_server: FeedServer) -> Settings:
+    feeds_file = tmp_path / "feeds.yaml"
+    feeds_file.write_text(
+        f"feeds:\n  - {{name: Local, url: '{feed_server.url('/feed')}', kind: news}}\n",
+        encoding="utf-8",
+    )
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'cli.db'}",
+        feeds_file=feeds_file,
+        allow_private_feeds=True,
+        parse_workers=1,
+    )
+
+
+async def test_poll_once_then_list_export_import_and_check(
+    settings: Settings,
+    feed_server: FeedServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(
+            body=rss([("a", "AI Act"), ("b", "DSA")], title="Local desk"),
+            content_type="application/rss+xml",
+            headers={"ETag": '"1"'},
+        )
+
+    feed_server.routes["/feed"] = handler
+    assert await poll_command(argparse.Namespace(once=True, all=False), settings) == 0
+    summary = capsys.readouterr().out
+    assert "fetched (200, parsed)" in summary
+    assert "new items" in summary
+    assert await poll_command(argparse.Namespace(once=True, all=True), settings) == 0
+    assert "not modified (304)" in capsys.readouterr().out
+
+    assert await feeds_list_command(argparse.Namespace(), settings) == 0
+    listing = capsys.readouterr().out
+    assert "Local" in listing
+    assert "1 feeds: 1 ok" in listing
+
+    opml_file = tmp_path / "out.opml"
+    assert await feeds_export_opml_command(argparse.Namespace(output=opml_file), settings) == 0
+    assert [f.url for f in read_opml(opml_file.read_bytes())] == [feed_server.url("/feed")]
+
+    importing = tmp_path / "in.opml"
+    importing.write_bytes(OPML)
+    args = argparse.Namespace(file=importing, kind="analysis")
+    assert await feeds_import_opml_command(args, settings) == 0
+    assert "2 feeds added" in capsys.readouterr().out
+    assert len(load_feed_sources(settings.feeds_file)) == 3
+
+    assert (
+        await feeds_check_command(argparse.Namespace(url=feed_server.url("/feed")), settings) == 0
+    )
+    check = capsys.readouterr().out
+    assert "Local desk" in check
+    assert "entries:     2" in check
+    missing = argparse.Namespace(url=feed_server.url("/nothing"))
+    assert await feeds_check_command(missing, settings) == 1
+    assert "HTTP 404" in capsys.readouterr().out
