@@ -89,6 +89,15 @@ async def test_a_refused_command_list_is_one_readable_error(
         await sync(sync_settings)
 
 
+async def test_a_server_the_bot_is_not_in_is_one_readable_error(
+    fake_discord: FakeDiscord, sync_settings: Settings
+) -> None:
+    fake_discord.fail_next(r"/guilds/\d+/commands$", 403, code=50001, message="Missing Access")
+
+    with pytest.raises(ChatError, match="command sync failed: 403 Missing Access"):
+        await sync(sync_settings, "--guild", "999")
+
+
 async def test_a_wrong_token_is_one_readable_error(
     fake_discord: FakeDiscord, sync_settings: Settings
 ) -> None:
