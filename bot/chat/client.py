@@ -8,9 +8,12 @@ constructor (discord.py's ``advanced_startup`` pattern). The scheduler is starte
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
+import aiohttp
 import discord
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
@@ -116,7 +119,7 @@ class PolicyBot(commands.Bot):
         A server sync shows changes at once (for development); a global one is what users
         of every server see.
         """
-        try:
+        with discord_refusals():
             await self.login(token)
             if guild_id is None:
                 synced = await self.tree.sync()
@@ -124,12 +127,6 @@ class PolicyBot(commands.Bot):
                 guild = discord.Object(id=guild_id)
                 self.tree.copy_global_to(guild=guild)
                 synced = await self.tree.sync(guild=guild)
-        except discord.LoginFailure as exc:
-            raise ChatError("Discord rejected DISCORD_TOKEN; copy the bot token again") from exc
-        except app_commands.CommandSyncFailure as exc:
-            raise ChatError(f"Discord refused the command list: {exc}") from exc
-        except discord.HTTPException as exc:
-            raise ChatError(f"command sync failed: {exc.status} {exc.text}") from exc
         log.info("commands synced scope=%s count=%d", guild_id or "global", len(synced))
         return synced
 
@@ -142,9 +139,26 @@ class PolicyBot(commands.Bot):
         finally:
             stopping.cancel()
             await self.close()
-        try:
+        with discord_refusals():
             await connection
-        except discord.LoginFailure as exc:
-            raise ChatError("Discord rejected DISCORD_TOKEN; copy the bot token again") from exc
-        except discord.PrivilegedIntentsRequired as exc:
-            raise ChatError(f"Discord refused the gateway intents: {exc}") from exc
+
+
+@contextlib.contextmanager
+def discord_refusals() -> Iterator[None]:
+    """Discord's final answers become one ``ChatError`` for the operator, here and only here.
+
+    Transient trouble (rate limits, 5xx, dropped gateway connections) never gets this far:
+    discord.py retries and reconnects by itself.
+    """
+    try:
+        yield
+    except discord.LoginFailure as exc:
+        raise ChatError("Discord rejected DISCORD_TOKEN; copy the bot token again") from exc
+    except discord.PrivilegedIntentsRequired as exc:
+        raise ChatError(f"Discord refused the gateway intents: {exc}") from exc
+    except app_commands.CommandSyncFailure as exc:
+        raise ChatError(f"Discord refused the command list: {exc}") from exc
+    except discord.HTTPException as exc:
+        raise ChatError(f"Discord refused: {exc.status} {exc.text}") from exc
+    except (OSError, aiohttp.ClientError) as exc:
+        raise ChatError(f"cannot reach Discord: {exc}") from exc

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 
 from bot.cli import build_parser
@@ -94,8 +95,17 @@ async def test_a_server_the_bot_is_not_in_is_one_readable_error(
 ) -> None:
     fake_discord.fail_next(r"/guilds/\d+/commands$", 403, code=50001, message="Missing Access")
 
-    with pytest.raises(ChatError, match="command sync failed: 403 Missing Access"):
+    with pytest.raises(ChatError, match="Discord refused: 403 Missing Access"):
         await sync(sync_settings, "--guild", "999")
+
+
+async def test_discord_out_of_reach_is_one_readable_error(
+    sync_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(discord.http.Route, "BASE", "http://127.0.0.1:9/api/v10")
+
+    with pytest.raises(ChatError, match="cannot reach Discord"):
+        await sync(sync_settings)
 
 
 async def test_a_wrong_token_is_one_readable_error(
