@@ -58,16 +58,17 @@ class Analyser:
         title_companies = {m.entity_id for m in title_mentions if m.kind is EntityKind.COMPANY}
         headline_company = next(iter(title_companies)) if len(title_companies) == 1 else None
         claims = self._stance.extract(sentences, mentions, headline_company=headline_company)
+        stated = [c for c in claims if c.stance is not StanceLabel.NEUTRAL]
         relevance = self._relevance.score(
             (
                 TextPart(title_sentences, title_mentions, is_title=True),
                 TextPart(sentences, mentions),
             ),
             stance_reasons=sorted(
-                {f"{c.company_id}/{c.target_id}" for c in claims if _specific(c, self.catalog)}
+                {f"{c.company_id}/{c.target_id}" for c in stated if _specific(c, self.catalog)}
             ),
             general_stance_reasons=sorted(
-                {f"{c.company_id}/{c.target_id}" for c in claims if not _specific(c, self.catalog)}
+                {f"{c.company_id}/{c.target_id}" for c in stated if not _specific(c, self.catalog)}
             ),
         )
         if not relevance.is_relevant:
@@ -76,8 +77,8 @@ class Analyser:
 
 
 def positions_of(claims: tuple[StanceClaim, ...]) -> tuple[StanceClaim, ...]:
-    """Per (company, target): mixed if any sentence is mixed or both sides carry weight,
-    otherwise the side with more confidence; the evidence is that side's strongest claim."""
+    """Per (company, target): the side with more confidence, neutral only when nothing else
+    was said; the evidence is that side's strongest claim."""
     grouped: dict[tuple[str, str], list[StanceClaim]] = {}
     for claim in claims:
         grouped.setdefault((claim.company_id, claim.target_id), []).append(claim)
@@ -86,7 +87,8 @@ def positions_of(claims: tuple[StanceClaim, ...]) -> tuple[StanceClaim, ...]:
         weight: dict[StanceLabel, float] = {}
         for claim in group:
             weight[claim.stance] = weight.get(claim.stance, 0.0) + claim.confidence
-        best = max(group, key=lambda c: (weight[c.stance], c.confidence, -c.sentence_index))
+        stated = [c for c in group if c.stance is not StanceLabel.NEUTRAL] or group
+        best = max(stated, key=lambda c: (weight[c.stance], c.confidence, -c.sentence_index))
         chosen.append(best)
     return tuple(sorted(chosen, key=lambda c: c.sentence_index))
 

@@ -120,7 +120,7 @@ _OPPOSE_BEFORE = _cues(
     r"|criti(?:cis|ciz)\w*|attack\w*|slam\w*|reject\w*"
     r"|decr(?:y|ies|ied)\b|denounc\w*|condemn\w*|lambast\w*|challeng\w*|su(?:e|es|ed|ing)\b"
     r"|(?:law)?suit against|filed (?:a )?(?:law)?suit|fight\w*|fought"
-    r"|(?:lobb\w*|campaign\w*|efforts?|argu\w*"
+    r"|(?:lobb\w*|campaign\w*|efforts?|argu\w*|charg\w*|spoke|speak\w*|mobili[sz]\w*"
     r"|warn\w*|rail\w*|push\w*|pushback) against|water(?:s|ed|ing)? down|weaken\w*|loosen\w*"
     r"|dilut\w*|delay(?:s|ed|ing)?\b|scrap\w*|repeal\w*|roll(?:s|ed|ing)? back|strike down"
     r"|overturn\w*|gut(?:s|ted|ting)?\b|targeted|(?:refus|declin)\w* to (?:sign|join|back"
@@ -151,6 +151,11 @@ _NEGATION = re.compile(
 # Events, not attitudes: "won't sign" is refusal; "does not support" is only not-support.
 _EVENT_VERB = re.compile(r"(?i)^(?:sign|join|comply)")
 _PASSIVE = re.compile(r"(?i)\b(?:is|are|was|were|been|being|be)\s+$")
+_NEUTRAL = re.compile(
+    r"(?i)\b(?:compl(?:y|ies|ied|ying) with|to comply|in compliance with|complian(?:t|ce)"
+    r"|(?:inquiry|investigation|probe|case) (?:into|against)|investigat(?:e|es|ed|ing)\b"
+    r"|prob(?:e|es|ed|ing)\b|settl(?:e|es|ed|ement)\b|fined\b|subject to)"
+)
 _BY_AGENT = re.compile(r"(?i)^\s*by\b")
 _PARTICIPLE = re.compile(r"(?i)^\w+(?:ed|en|ght)\b")  # "was sued", "is being fought"
 _STATE_CUE = re.compile(r"(?i)^(?:protected|concerned|worried|disappointed|committed|opposed)")
@@ -189,10 +194,12 @@ _GENERIC_REGULATION = re.compile(
 _EUROPE = re.compile(r"\b(?:EU|E\.U\.|Europe|European|Brussels|the bloc)\b")
 _US_FEDERAL = re.compile(r"(?i)\bfederal\b")
 _PRONOUN_HOLDER = re.compile(
-    r"(?i)\b(?:the company|the firm|the startup|the start-up|the group|it|its|they|he|she|his|her"
+    r"(?i)\b(?:the company|the firm|the startup|the start-up|the group|it|its|they|their|both|he"
+    r"|she|his|her"
     r"|we|our|us)\b"
 )
 _FIRST_PERSON_ANYWHERE = re.compile(r"(?i)\b(?:we|our|us)\b")
+_PLURAL = re.compile(r"(?i)^(?:they|their|both)$")
 _FIRST_PERSON = re.compile(r"(?i)^(?:we|our|us)$")
 
 
@@ -251,11 +258,9 @@ class StanceExtractor:
         text = sentence.text
         offset = sentence.start
         cues = _find_cues(text)
-        if not cues:
-            return []
         companies = [m for m in mentions if m.kind is EntityKind.COMPANY]
         targets = self._targets(text, offset, mentions, cues, recent_targets, dominant)
-        if not targets:
+        if not targets or (not companies and not cues):
             return []
         background = _CONCESSIVE.match(text)
         background_end = background.end() if background else 0
@@ -291,12 +296,11 @@ class StanceExtractor:
             holders = _holders(text, offset, companies, speakers, cue, target)
             attribution = Attribution.STATED if speakers else Attribution.REPORTED
             if not holders:
-                holder = _pronoun_holder(
+                holders = _pronoun_holder(
                     text, cue, sentence.index, recent_companies, headline_company
                 )
-                if holder is None:
+                if not holders:
                     continue
-                holders = [holder]
                 if _FIRST_PERSON_ANYWHERE.search(text[: cue.start]):
                     attribution = Attribution.STATED
             if _SELF_SPEECH.search(text) and attribution is Attribution.REPORTED:
@@ -340,7 +344,39 @@ class StanceExtractor:
                     cue=cue.text,
                 )
             )
-        return claims
+        return claims + self._neutral_claims(sentence, offset, companies, targets, found)
+
+    def _neutral_claims(
+        self,
+        sentence: Sentence,
+        offset: int,
+        companies: list[Mention],
+        targets: list[_Target],
+        found: dict[tuple[str, str], tuple[int, _Cue, Attribution, float]],
+    ) -> list[StanceClaim]:
+        """Complying, being investigated or settling links a company to a law without a stance."""
+        cue = _NEUTRAL.search(sentence.text)
+        if cue is None:
+            return []
+        holders = {
+            m.entity_id for m in companies if not _MODIFIER.match(sentence.text[m.end - offset :])
+        }
+        laws = {t.target_id for t in targets if not t.generic}
+        return [
+            StanceClaim(
+                company_id=company_id,
+                target_id=target_id,
+                stance=StanceLabel.NEUTRAL,
+                evidence=sentence.text,
+                sentence_index=sentence.index,
+                confidence=0.5,
+                attribution=Attribution.REPORTED,
+                cue=cue.group(),
+            )
+            for company_id in sorted(holders)
+            for target_id in sorted(laws)
+            if (company_id, target_id) not in found
+        ]
 
     def _targets(
         self,
@@ -489,18 +525,21 @@ def _pronoun_holder(
     index: int,
     recent_companies: list[tuple[int, str]],
     headline_company: str | None,
-) -> str | None:
+) -> list[str]:
+    """The companies a pronoun before the cue stands for: "they" is everyone named last."""
     for match in _PRONOUN_HOLDER.finditer(text[: cue.start]):
         word = match.group()
         in_quote = bool(_QUOTE.search(text[: match.start()]))
         if _FIRST_PERSON.match(word) and not in_quote and headline_company:
-            return headline_company
-        for sentence_index, company_id in reversed(recent_companies):
-            if index - sentence_index <= HOLDER_SENTENCES:
-                return company_id
-            break
-        return None
-    return None
+            return [headline_company]
+        if not recent_companies or index - recent_companies[-1][0] > HOLDER_SENTENCES:
+            return []
+        last_index, last_company = recent_companies[-1]
+        if _PLURAL.match(word):
+            named = [c for i, c in recent_companies if i == last_index]
+            return list(dict.fromkeys(named))
+        return [last_company]
+    return []
 
 
 def _referent(

@@ -185,3 +185,27 @@ def test_irrelevant_items_carry_no_claims(analyser: Analyser) -> None:
     result = analyser.analyse("Tariffs", text)
     assert not result.relevance.is_relevant
     assert result.claims == ()
+
+
+def test_complying_or_being_investigated_is_neutral(analyser: Analyser) -> None:
+    text = "The Irish watchdog opened an inquiry into X Corp under the GDPR over AI training."
+    assert claims(analyser, text) == {("x-corp", "gdpr", "neutral")}
+    both = "Anthropic backed the RAISE Act. Anthropic said it will comply with the RAISE Act."
+    assert claims(analyser, both) == {("anthropic", "ny-raise-act", "support")}
+
+
+def test_the_seed_example_of_the_issue(analyser: Analyser) -> None:
+    """The product's seed example: two holders, two targets, a plural pronoun."""
+    text = (
+        "Meta and Spotify have defended open source artificial intelligence in a plea that "
+        "criticises recent European laws that limit them. In their letter, they have charged "
+        "against the General Data Protection Regulation."
+    )
+    assert claims(analyser, text) == {
+        ("meta", "open-source-ai", "support"),
+        ("spotify", "open-source-ai", "support"),
+        ("meta", "eu-regulation", "oppose"),
+        ("spotify", "eu-regulation", "oppose"),
+        ("meta", "gdpr", "oppose"),
+        ("spotify", "gdpr", "oppose"),
+    }
