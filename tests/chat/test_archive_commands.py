@@ -89,6 +89,19 @@ async def test_search_with_no_match_says_so(fake_discord: FakeDiscord) -> None:
     assert reply.embeds[0]["title"] == "Nothing found."
 
 
+async def test_the_query_is_echoed_inert(
+    fake_discord: FakeDiscord, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await archive_of(sessions, [Story("everyone agrees on regulation")])
+
+    found = await fake_discord.invoke(fake_discord.slash("search", query="@everyone regulation"))
+    missed = await fake_discord.invoke(fake_discord.slash("search", query="@here **zzz**"))
+
+    assert "@\u200beveryone" in found.answer["content"]
+    assert "@everyone" not in found.answer["content"]
+    assert "@\u200bhere \\*\\*zzz\\*\\*" in missed.embeds[0]["description"]
+
+
 async def test_the_fake_refuses_arguments_discord_would_never_send(
     fake_discord: FakeDiscord,
 ) -> None:

@@ -81,6 +81,7 @@ async def test_feeds_in_direct_messages_are_refused(fake_discord: FakeDiscord) -
         ("not a url", "is not an http(s) URL"),
         ("ftp://news.example/feed", "is not an http(s) URL"),
         ("https://user:pw@news.example/feed", "is not an http(s) URL"),
+        ("@everyone [x](https://evil.example)", "@\u200beveryone \\[x](https://evil.example)"),
     ],
 )
 async def test_add_refuses_what_is_not_a_url(
