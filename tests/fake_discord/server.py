@@ -34,10 +34,10 @@ from tests.fake_discord.payloads import (
 )
 
 API_PREFIX = "/api/v10"
+ATTACHMENT = 11
 EPHEMERAL = 1 << 6
 # Callback types: 4 reply, 5 deferred reply, 6 deferred update, 7 update, 8 autocomplete, 9 modal.
 ANSWERED = {4, 7, 8, 9}
-DEFERRED = {5, 6}
 
 
 @dataclass
@@ -105,11 +105,8 @@ class InteractionRecord:
 
     @property
     def ephemeral(self) -> bool:
-        """Deferred replies take their visibility from the defer, as in Discord."""
-        first = self.callbacks[0]
-        flags = int((first.get("data") or {}).get("flags") or 0)
-        if first["type"] in DEFERRED:
-            return bool(flags & EPHEMERAL)
+        """As in Discord, a deferred reply is as private as the defer that announced it."""
+        flags = int((self.callbacks[0].get("data") or {}).get("flags") or 0)
         return bool(flags & EPHEMERAL)
 
     @property
@@ -143,10 +140,12 @@ class FakeDiscord:
         token: str = "fake-token",
         guilds: list[FakeGuild] | None = None,
         ack_deadline: float = 3.0,
+        token_lifetime: float = 15 * 60,
     ) -> None:
         self.token = token
         self.guilds = guilds if guilds is not None else default_guilds()
         self.ack_deadline = ack_deadline
+        self.token_lifetime = token_lifetime
         self.requests: list[RecordedRequest] = []
         self.unexpected: list[RecordedRequest] = []
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
@@ -158,6 +157,8 @@ class FakeDiscord:
         self.connections = 0
         self._failures: list[InjectedFailure] = []
         self._ids = itertools.count(1_100_000_000_000_000_000)
+        # Files users attach to commands (served from /cdn/...), by attachment id.
+        self.attachments: dict[int, tuple[str, bytes]] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._session_id: str | None = None
         self._seq = 0
@@ -208,6 +209,7 @@ class FakeDiscord:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
+        app.router.add_get("/cdn/attachments/{id}/{name}", self._attachment)
         app.router.add_route("*", API_PREFIX + "/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
@@ -416,6 +418,13 @@ class FakeDiscord:
             )
             leaf = [{"name": name, "type": kind_of, "options": leaf}]
         data: dict[str, Any] = {"id": schema["id"], "name": names[0], "type": 1, "options": leaf}
+        resolved = {
+            option["value"]: self._resolved_attachment(int(option["value"]))
+            for option in _leaf_options(leaf)
+            if option["type"] == ATTACHMENT and not option.get("focused")
+        }
+        if resolved:
+            data["resolved"] = {"attachments": resolved}
         if schema.get("guild_id"):
             data["guild_id"] = schema["guild_id"]
         interaction_id = next(self._ids)
@@ -491,6 +500,11 @@ class FakeDiscord:
                 _fail(f"/{command}: {name} must be a string")
             if not schema.get("min_length", 0) <= len(value) <= schema.get("max_length", 6000):
                 _fail(f"/{command}: Discord would not send {name} of length {len(value)}")
+        elif kind == ATTACHMENT:
+            filename, content = value
+            attachment_id = next(self._ids)
+            self.attachments[attachment_id] = (filename, content)
+            option["value"] = str(attachment_id)
         elif kind in (limits.INTEGER, limits.NUMBER):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 _fail(f"/{command}: {name} must be a number")
@@ -498,6 +512,22 @@ class FakeDiscord:
             if (low is not None and value < low) or (high is not None and value > high):
                 _fail(f"/{command}: Discord would not send {name}={value}")
         return option
+
+    def _resolved_attachment(self, attachment_id: int) -> dict[str, Any]:
+        filename, content = self.attachments[attachment_id]
+        url = f"http://127.0.0.1:{self.port}/cdn/attachments/{attachment_id}/{filename}"
+        return {
+            "id": str(attachment_id),
+            "filename": filename,
+            "size": len(content),
+            "url": url,
+            "proxy_url": url,
+            "content_type": "application/octet-stream",
+        }
+
+    async def _attachment(self, request: web.Request) -> web.Response:
+        _filename, content = self.attachments[int(request.match_info["id"])]
+        return web.Response(body=content, content_type="application/octet-stream")
 
     def _guild(self, guild_id: int | None) -> FakeGuild:
         if guild_id is None:
@@ -657,12 +687,21 @@ class FakeDiscord:
     def _record_by_token(self, token: str) -> InteractionRecord | None:
         return next((r for r in self.interactions.values() if r.token == token), None)
 
+    def _webhook_refusal(self, record: InteractionRecord | None) -> web.Response | None:
+        """Followups need an acknowledged interaction whose token is under 15 minutes old."""
+        if record is None or not record.callbacks:
+            return _json(404, {"code": 10015, "message": "Unknown Webhook"})
+        if asyncio.get_running_loop().time() - record.sent_at > self.token_lifetime:
+            return _json(401, {"code": 50027, "message": "Invalid Webhook Token"})
+        return None
+
     async def _followup(
         self, request: web.Request, recorded: RecordedRequest, groups: dict[str, str]
     ) -> web.Response:
         record = self._record_by_token(groups["token"])
-        if record is None or not record.callbacks:
-            return _json(404, {"code": 10015, "message": "Unknown Webhook"})
+        refusal = self._webhook_refusal(record)
+        if refusal is not None or record is None:
+            return refusal or _json(404, {"code": 10015, "message": "Unknown Webhook"})
         body = recorded.body if isinstance(recorded.body, dict) else {}
         problems = limits.message_problems(body)
         if problems:
@@ -676,8 +715,9 @@ class FakeDiscord:
         self, request: web.Request, recorded: RecordedRequest, groups: dict[str, str]
     ) -> web.Response:
         record = self._record_by_token(groups["token"])
-        if record is None or not record.callbacks:
-            return _json(404, {"code": 10015, "message": "Unknown Webhook"})
+        refusal = self._webhook_refusal(record)
+        if refusal is not None or record is None:
+            return refusal or _json(404, {"code": 10015, "message": "Unknown Webhook"})
         channel_id = int(record.payload["channel_id"])
         if request.method == "DELETE":
             return web.Response(status=204)
@@ -779,11 +819,31 @@ async def _body(request: web.Request) -> Any:
     if not request.can_read_body:
         return None
     if request.content_type.startswith("multipart/"):
+        # Messages with files: the JSON part, plus the files under "_files" (name -> bytes).
         form = await request.post()
         raw = form.get("payload_json")
-        return json.loads(str(raw)) if raw is not None else None
+        body = json.loads(str(raw)) if raw is not None else {}
+        files = {
+            part.filename: part.file.read()
+            for key, part in form.items()
+            if key.startswith("files[") and isinstance(part, web.FileField)
+        }
+        if files:
+            body["_files"] = files
+        return body
     text = await request.text()
     return json.loads(text) if text else None
+
+
+def _leaf_options(options: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The value options under any subcommand nesting."""
+    found: list[dict[str, Any]] = []
+    for option in options:
+        if option["type"] in (1, 2):
+            found += _leaf_options(option.get("options") or [])
+        else:
+            found.append(option)
+    return found
 
 
 def _options_on_path(schema: dict[str, Any], names: list[str]) -> list[dict[str, Any]]:
