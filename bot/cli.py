@@ -19,6 +19,7 @@ from typing import Any, TextIO
 from alembic import command as alembic_command
 
 from bot import __version__
+from bot.archive_commands import register_archive_commands
 from bot.catalog import load_catalog
 from bot.composition import make_scheduler, open_application, open_chat_bot
 from bot.domain.analysis import Analyser
@@ -72,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.set_defaults(handler=sync_commands_command)
 
     register_feed_commands(commands)
+    register_archive_commands(commands)
 
     db = commands.add_parser("db", help="database migrations")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")

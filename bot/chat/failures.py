@@ -17,6 +17,7 @@ from bot.chat.embeds import Reply
 log = logging.getLogger(__name__)
 
 UNKNOWN_INTERACTION = 10062  # answered after Discord's 3 s, or answered twice elsewhere
+INVALID_WEBHOOK_TOKEN = 50027  # a followup more than 15 minutes after the command
 
 
 class CommandRefused(app_commands.AppCommandError):
@@ -30,7 +31,10 @@ class CommandRefused(app_commands.AppCommandError):
 def interaction_expired(error: app_commands.AppCommandError) -> bool:
     """True when Discord no longer accepts any answer to this interaction: nothing to retry."""
     original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-    return isinstance(original, discord.NotFound) and original.code == UNKNOWN_INTERACTION
+    return isinstance(original, discord.HTTPException) and original.code in {
+        UNKNOWN_INTERACTION,
+        INVALID_WEBHOOK_TOKEN,
+    }
 
 
 def reply_for_error(interaction: discord.Interaction, error: app_commands.AppCommandError) -> Reply:

@@ -11,11 +11,12 @@ import pytest
 
 from bot.app import Application
 from bot.chat.client import PolicyBot
+from bot.domain.following import FeedCheckResult
 from bot.errors import ChatError
 from bot.service import announce_start, run_service
 from bot.settings import Settings
 from tests.fake_discord import FakeDiscord
-from tests.fake_discord.harness import CountingScheduler
+from tests.fake_discord.harness import CountingScheduler, running_bot
 
 WEBHOOK = r"^/webhooks/\d+/[^/]+$"
 CALLBACK = r"/callback$"
@@ -74,6 +75,34 @@ async def test_an_expired_interaction_is_logged_without_a_retry_storm(
     assert not expired.callbacks
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert (await fake_discord.invoke(fake_discord.slash("help"))).callback_type == 4
+
+
+async def test_a_followup_after_the_token_expired_is_logged_not_retried(
+    fake_discord: FakeDiscord,
+    app: Application,
+    chat_settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    release = asyncio.Event()
+
+    async def slow_check(url: str) -> FeedCheckResult:
+        await release.wait()
+        return FeedCheckResult(ok=True)
+
+    async with running_bot(fake_discord, app, chat_settings, check_feed=slow_check):
+        with caplog.at_level(logging.WARNING, logger="bot.chat"):
+            pending = await fake_discord.send_interaction(
+                fake_discord.slash("feeds add", url="https://late.example/feed")
+            )
+            await fake_discord.until(lambda: bool(pending.callbacks))
+            fake_discord.token_lifetime = 0  # fifteen minutes pass
+            release.set()
+            await fake_discord.until(
+                lambda: any("interaction expired" in r.getMessage() for r in caplog.records)
+            )
+
+    assert [r.status for r in fake_discord.requests_to("POST", WEBHOOK)] == [401]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 @pytest.mark.usefixtures("bot")
