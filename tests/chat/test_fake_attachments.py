@@ -5,12 +5,20 @@ from __future__ import annotations
 import io
 
 import discord
+import pytest
 from discord import app_commands
 from discord.ext import commands
+from sqlalchemy.engine import URL
 
 from bot.chat.client import PolicyBot
 from tests.fake_discord import FakeDiscord
 from tests.fake_discord.harness import command_schema
+
+
+@pytest.fixture
+def database_url(sqlite_url: URL) -> URL:
+    """Nothing here depends on the database engine; SQLite alone keeps the suite fast."""
+    return sqlite_url
 
 
 class EchoFileCog(commands.Cog):

@@ -6,10 +6,17 @@ from typing import Any
 
 import discord
 import pytest
+from sqlalchemy.engine import URL
 
 from bot.chat.client import PolicyBot
 from tests.fake_discord import FakeDiscord
 from tests.fake_discord.limits import choice_problems, command_list_problems
+
+
+@pytest.fixture
+def database_url(sqlite_url: URL) -> URL:
+    """Nothing here depends on the database engine; SQLite alone keeps the suite fast."""
+    return sqlite_url
 
 
 def test_the_patch_points_still_exist() -> None:

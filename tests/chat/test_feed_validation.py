@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from aiohttp import web
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
@@ -25,6 +26,12 @@ from tests.ingest.conftest import (  # noqa: F401 - fixtures shared with the ing
     parser_pool,
     poller,
 )
+
+
+@pytest.fixture
+def database_url(sqlite_url: URL) -> URL:
+    """Nothing here depends on the database engine; SQLite alone keeps the suite fast."""
+    return sqlite_url
 
 
 @pytest.fixture

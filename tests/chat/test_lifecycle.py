@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import discord
+import pytest
+from sqlalchemy.engine import URL
 
 from bot.app import Application
 from bot.chat.client import PolicyBot
@@ -12,6 +14,12 @@ from bot.domain.following import FeedCheckResult
 from bot.settings import Settings
 from tests.fake_discord import FakeDiscord
 from tests.fake_discord.harness import CountingScheduler, running_bot
+
+
+@pytest.fixture
+def database_url(sqlite_url: URL) -> URL:
+    """Nothing here depends on the database engine; SQLite alone keeps the suite fast."""
+    return sqlite_url
 
 
 async def test_login_identifies_with_minimal_intents_and_caches_both_guilds(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import discord
 import pytest
+from sqlalchemy.engine import URL
 
 from bot.app import Application
 from bot.chat.client import PolicyBot
@@ -20,6 +21,12 @@ from tests.fake_discord.harness import CountingScheduler, running_bot
 
 WEBHOOK = r"^/webhooks/\d+/[^/]+$"
 CALLBACK = r"/callback$"
+
+
+@pytest.fixture
+def database_url(sqlite_url: URL) -> URL:
+    """Nothing here depends on the database engine; SQLite alone keeps the suite fast."""
+    return sqlite_url
 
 
 @pytest.mark.usefixtures("bot")
