@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from alembic import command as alembic_command
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bot import __version__
+from bot.app import Application
 from bot.archive_commands import register_archive_commands
 from bot.catalog import load_catalog
 from bot.composition import make_scheduler, open_application, open_chat_bot
@@ -133,10 +135,9 @@ async def sync_commands_command(args: argparse.Namespace, settings: Settings) ->
     if settings.discord_token is None:
         raise ConfigError("sync-commands needs DISCORD_TOKEN (the bot token from Discord)")
     guild_id = None if args.global_scope else (args.guild or settings.dev_guild_id)
-    async with (
-        open_application(settings) as app,
-        open_chat_bot(app, settings, make_scheduler()) as chat,
-    ):
+    # Registering needs the command tree only: no migration, no poller, no database at all.
+    offline = Application(async_sessionmaker())
+    async with open_chat_bot(offline, settings, make_scheduler()) as chat:
         assert chat is not None  # the token is set
         synced = await chat.sync_commands(
             settings.discord_token.get_secret_value(), guild_id=guild_id
