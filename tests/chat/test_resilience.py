@@ -84,6 +84,22 @@ async def test_an_expired_interaction_is_logged_without_a_retry_storm(
     assert (await fake_discord.invoke(fake_discord.slash("help"))).callback_type == 4
 
 
+@pytest.mark.usefixtures("bot")
+async def test_an_answer_later_than_discords_window_is_refused_by_the_fake(
+    fake_discord: FakeDiscord, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_discord.ack_deadline = 0  # as if the bot had taken more than 3 s
+
+    with caplog.at_level(logging.WARNING, logger="bot.chat"):
+        late = await fake_discord.send_interaction(fake_discord.slash("help"))
+        await fake_discord.until(
+            lambda: any("interaction expired" in r.getMessage() for r in caplog.records)
+        )
+
+    assert not late.callbacks
+    assert [r.status for r in fake_discord.requests_to("POST", r".*/callback")] == [404]
+
+
 async def test_a_followup_after_the_token_expired_is_logged_not_retried(
     fake_discord: FakeDiscord,
     app: Application,
