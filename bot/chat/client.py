@@ -54,7 +54,7 @@ class PolicyCommandTree(app_commands.CommandTree):
         try:
             await send_reply(interaction, reply)
         except discord.HTTPException as exc:
-            # Typically 10062: the interaction expired before we could answer. Log, don't retry.
+            # Discord refused even the apology (e.g. 403, or the token expired meanwhile).
             log.warning(
                 "error reply not delivered interaction=%s status=%s code=%s",
                 interaction.id,
@@ -89,6 +89,10 @@ class PolicyBot(commands.Bot):
         self.check_feed = check_feed
 
     async def setup_hook(self) -> None:
+        """Runs once per login, before the gateway: add the cogs, start the scheduler.
+
+        New cogs (``/stance``, ``/why``, digest posting with its scheduler jobs) go here too.
+        """
         await self.add_cog(HelpCog(self.tree))
         await self.add_cog(ArchiveCog(self.app))
         await self.add_cog(
