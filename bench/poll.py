@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import multiprocessing
 import random
@@ -202,8 +203,9 @@ async def run_policybot(port: int, feeds: int, workdir: Path) -> dict[str, Any]:
     result: dict[str, Any] = {"tool": "policybot"}
     try:
         async with open_poller(settings, sessions) as poller:
-            # Start the parser processes before timing, as a running service has them.
+            # Start the parser processes and freeze start-up objects, as `policybot run` does.
             await poller.start()
+            gc.freeze()
             worst = [0.0]
             stop = asyncio.Event()
             probe = asyncio.create_task(_lag_probe(worst, stop))

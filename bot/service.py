@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -102,6 +103,10 @@ class IngestionLoops:
         self._tasks = []
 
     async def _poll_forever(self) -> None:
+        await self._app.poller.start()
+        # Everything built so far lives as long as the process: keep it out of the cyclic
+        # collector, so a full collection during a cycle does not stall the event loop.
+        gc.freeze()
         spread = await self._app.spread_due_feeds(now=datetime.now(UTC))
         tick = self._settings.poll_tick_seconds
         log.info("polling started spread=%d tick_seconds=%s", spread, tick)
