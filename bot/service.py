@@ -95,6 +95,8 @@ class IngestionLoops:
             asyncio.create_task(self._poll_forever(), name="poll"),
             asyncio.create_task(self._watch_feeds_file(), name="feeds-file-watch"),
         ]
+        for task in self._tasks:
+            task.add_done_callback(_log_crash)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -160,6 +162,12 @@ class IngestionLoops:
                 len(synced.updated),
                 len(synced.removed),
             )
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    """A background loop that dies must say so loudly: polling never stops silently."""
+    if not task.cancelled() and task.exception() is not None:
+        log.critical("background task crashed task=%s", task.get_name(), exc_info=task.exception())
 
 
 def _file_signature(path: Path) -> tuple[float, int] | None:

@@ -85,6 +85,15 @@ async def test_deeply_nested_xml_is_killed_at_the_time_limit_and_the_pool_recove
         pool.close()
 
 
+async def test_parse_errors_cross_the_process_boundary_intact(parser_pool: ParserPool) -> None:
+    page = b"<!doctype html><html><body>not a feed</body></html>"
+    with pytest.raises(ParseError) as caught:
+        await parser_pool.parse(URL, page, "text/html")
+    assert (caught.value.url, caught.value.kind) == (URL, "not_a_feed")
+    ok = b"<rss version='2.0'><channel><title>still fine</title></channel></rss>"
+    assert (await parser_pool.parse(URL, ok, "text/xml")).title == "still fine"
+
+
 @pytest.mark.parametrize(
     ("body", "kind"),
     [

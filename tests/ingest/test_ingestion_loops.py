@@ -1,0 +1,141 @@
+"""``policybot run``'s background work: the poll loop and the feeds.yaml watcher."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app import Application
+from bot.polling import FeedPoller, PollReport
+from bot.service import IngestionLoops
+from bot.settings import Settings
+from bot.storage.schema import Feed, Guild, GuildFeed, Item
+from tests.conftest import NOW
+from tests.ingest.builders import add_feed, rss
+from tests.ingest.conftest import FeedServer
+
+
+def _feeds_yaml(path: Path, *urls: str) -> None:
+    path.write_text(
+        "feeds:\n"
+        + "".join(f"  - {{name: F{n}, url: '{u}', kind: news}}\n" for n, u in enumerate(urls)),
+        encoding="utf-8",
+    )
+
+
+async def _wait_for(condition: Callable[[], Awaitable[bool]], seconds: float = 5.0) -> None:
+    async with asyncio.timeout(seconds):
+        while not await condition():  # noqa: ASYNC110 - polling the database, not an event
+            await asyncio.sleep(0.02)
+
+
+async def test_feeds_file_changes_are_synced_and_a_bad_file_is_ignored(
+    tmp_path: Path, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    feeds_file = tmp_path / "feeds.yaml"
+    _feeds_yaml(feeds_file, "https://a.example/rss")
+    settings = Settings(
+        feeds_file=feeds_file, feeds_file_check_seconds=0.02, poll_tick_seconds=3600
+    )
+    app = Application(sessions)
+    loops = IngestionLoops(app, settings)
+    watcher = asyncio.create_task(loops._watch_feeds_file())
+
+    async def listed() -> set[str]:
+        async with sessions() as session:
+            rows = await session.scalars(select(Feed.url).where(Feed.in_instance_list.is_(True)))
+            return set(rows)
+
+    try:
+        await asyncio.sleep(0.05)
+        _feeds_yaml(feeds_file, "https://a.example/rss", "https://b.example/rss")
+        await _wait_for(lambda: _eq(listed(), {"https://a.example/rss", "https://b.example/rss"}))
+        feeds_file.write_text("feeds: [oops", encoding="utf-8")  # invalid: keep the list
+        await asyncio.sleep(0.1)
+        assert await listed() == {"https://a.example/rss", "https://b.example/rss"}
+        _feeds_yaml(feeds_file, "https://b.example/rss")
+        await _wait_for(lambda: _eq(listed(), {"https://b.example/rss"}))
+    finally:
+        watcher.cancel()
+        await asyncio.gather(watcher, return_exceptions=True)
+
+
+async def _eq(query: Awaitable[set[str]], expected: set[str]) -> bool:
+    return await query == expected
+
+
+async def test_the_poll_loop_polls_due_feeds_and_hands_on_each_report(
+    feed_server: FeedServer,
+    poller: FeedPoller,
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=rss([("a", "A")]), content_type="application/rss+xml")
+
+    feed_server.routes["/feed"] = handler
+    await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    reports: list[PollReport] = []
+
+    async def on_report(report: PollReport) -> None:
+        reports.append(report)
+
+    feeds_file = tmp_path / "feeds.yaml"
+    _feeds_yaml(feeds_file, feed_server.url("/feed"))
+    settings = Settings(feeds_file=feeds_file, poll_tick_seconds=0.02)
+    app = Application(sessions, poller=poller)
+    app.analyse_items = _no_analysis  # type: ignore[method-assign]
+    loops = IngestionLoops(app, settings, on_report=on_report)
+    # A restart spreads due feeds over an hour; once it has, make this one due again.
+    task = asyncio.create_task(loops._poll_forever())
+
+    async def spread() -> bool:
+        async with sessions() as session:
+            return None not in set(await session.scalars(select(Feed.next_check_at)))
+
+    try:
+        await _wait_for(spread)
+        async with sessions.begin() as session:
+            for feed in await session.scalars(select(Feed)):
+                feed.next_check_at = None
+
+        async def polled() -> bool:
+            if task.done():
+                task.result()
+            return any(report.new_item_ids for report in reports)
+
+        await _wait_for(polled)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        gc.unfreeze()  # the loop froze the test process's objects
+    async with sessions() as session:
+        assert len((await session.scalars(select(Item))).all()) == 1
+
+
+async def _no_analysis(item_ids: object, *, now: object) -> None:
+    return None
+
+
+async def test_a_feed_many_servers_follow_is_fetched_once(
+    feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=rss([("a", "A")]), content_type="application/rss+xml")
+
+    feed_server.routes["/feed"] = handler
+    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    async with sessions.begin() as session:
+        for guild_id in (1, 2, 3):
+            session.add(Guild(id=guild_id, name=f"g{guild_id}", created_at=NOW, updated_at=NOW))
+            await session.flush()
+            session.add(GuildFeed(guild_id=guild_id, feed_id=feed_id, added_at=NOW))
+    report = await poller.poll(now=NOW)
+    assert len(report.feeds) == 1
+    assert len(feed_server.hits("/feed")) == 1
