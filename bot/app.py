@@ -165,6 +165,10 @@ class Application:
         """At start-up: scatter overdue feeds over one interval instead of polling all at once."""
         return await self.poller.spread_due(now=now)
 
+    async def resume_feed(self, reference: str, *, now: datetime) -> str | None:
+        """Un-pause a feed (after a 410, or a failing one) by id or URL; polled at once."""
+        return await self.poller.resume(reference, now=now)
+
     async def probe_feed(self, url: str) -> FeedProbe:
         """Fetch and parse ``url`` once, storing nothing (``policybot feeds check``)."""
         return await self.poller.probe(url)

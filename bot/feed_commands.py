@@ -43,6 +43,9 @@ def register_feed_commands(commands: Any) -> None:
     check = actions.add_parser("check", help="fetch a URL once and report what it holds")
     check.add_argument("url")
     check.set_defaults(handler=feeds_check_command)
+    resume = actions.add_parser("resume", help="un-pause a feed (e.g. after a 410) by id or URL")
+    resume.add_argument("feed", help="the id shown by 'feeds list', or the URL")
+    resume.set_defaults(handler=feeds_resume_command)
     importing = actions.add_parser(
         "import-opml", help="append an OPML file's feeds to feeds.yaml and load them"
     )
@@ -166,6 +169,16 @@ async def feeds_check_command(args: argparse.Namespace, settings: Settings) -> i
         print(f"cache:       {probe.cache_control}")
     for title in probe.sample_titles:
         print(f"  - {title}")
+    return 0
+
+
+async def feeds_resume_command(args: argparse.Namespace, settings: Settings) -> int:
+    async with open_application(settings) as app:
+        url = await app.resume_feed(args.feed, now=datetime.now(UTC))
+    if url is None:
+        print(f"no feed {args.feed!r}; see 'policybot feeds list'")
+        return 1
+    print(f"resumed {url}; it is polled on the next cycle")
     return 0
 
 

@@ -230,6 +230,21 @@ class FeedPoller:
             cache_control=fetched.cache_control,
         )
 
+    async def resume(self, reference: str, *, now: datetime) -> str | None:
+        """Un-pause a feed (by id or URL) and make it due now; its URL, or None if unknown."""
+        query = select(Feed).where(
+            Feed.id == int(reference) if reference.isdigit() else Feed.url == reference
+        )
+        async with self._sessions.begin() as session:
+            feed = (await session.scalars(query)).one_or_none()
+            if feed is None:
+                return None
+            feed.status = FeedStatus.OK
+            feed.consecutive_errors = 0
+            feed.next_check_at = now
+            log.info("feed resumed url=%s", feed.url)
+            return feed.url
+
     async def spread_due(self, *, now: datetime) -> int:
         """After a restart, scatter overdue and never-checked feeds over one interval."""
         async with self._sessions.begin() as session:

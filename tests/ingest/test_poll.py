@@ -241,6 +241,11 @@ async def test_410_pauses_the_feed_and_says_so_once(
     assert again.feeds == ()
     assert len(feed_server.hits("/feed")) == 1
 
+    assert await poller.resume(str(feed_id), now=NOW) == feed_server.url("/feed")
+    assert await poller.resume("https://unknown.example/", now=NOW) is None
+    resumed = await load_feed(sessions, feed_id)
+    assert (resumed.status, resumed.next_check_at) == (FeedStatus.OK, NOW)
+
 
 async def test_301_chain_is_adopted_after_it_repeats_but_302_never(
     feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
