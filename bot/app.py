@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.catalog import load_catalog
 from bot.domain.analysis import ANALYSER_VERSION, Analyser, AnalysisRun, ItemAnalysis
 from bot.domain.archive import ArchivePage
-from bot.domain.catalog import Catalog, Company
+from bot.domain.catalog import Catalog, Company, Law
 from bot.domain.clustering import StoryItem, story_key
+from bot.domain.explanation import UnseenUrl, WhyAnswer, explain, lookup_urls
 from bot.domain.following import (
     FeedCheck,
     FeedCheckResult,
@@ -41,6 +42,7 @@ from bot.storage.analyses import AnalysisStore, ItemText
 from bot.storage.archive import archive_entries, latest_items
 from bot.storage.feeds import FeedOverview, FeedStore, FeedSyncResult
 from bot.storage.guilds import GuildStore
+from bot.storage.item_history import ItemHistoryStore
 from bot.storage.schema import Item
 from bot.storage.search import search_items
 
@@ -137,6 +139,34 @@ class Application:
                 return CompanyStance(entry.id, entry.name, positions(claims, now=now))
             claims = await store.claims(target_ids=[entry.id], since=since)
         return LawStance(entry.id, entry.name, law_positions(entry.id, claims, now=now))
+
+    def unknown_stance_name(self, name: str, *, target: str | None = None) -> UnknownName | None:
+        """The name (or target) ``stance`` would not know, checked in memory before any work.
+
+        The chat layer answers an unknown name privately, before it defers the real answer.
+        """
+        if self.catalog.resolve(name) is None:
+            return UnknownName(name, self.catalog.close_matches(name))
+        if target is not None and not isinstance(self.catalog.resolve(target), Law):
+            return UnknownName(target, self.catalog.close_matches(target))
+        return None
+
+    async def why(self, url: str, *, now: datetime, guild_id: int | None = None) -> WhyAnswer:
+        """Was the item at ``url`` seen, is it relevant and why, which digest carried it.
+
+        Matched on the canonical URL (and its usual other spellings); digests are those of
+        ``guild_id`` when asked from a server, else every server's.
+        """
+        urls = lookup_urls(url)
+        if not urls:
+            return UnseenUrl(url)
+        async with self._sessions() as session:
+            store = ItemHistoryStore(session)
+            sightings = await store.sightings(urls)
+            item_ids = [sighting.item_id for sighting in sightings]
+            analyses = await store.analyses(item_ids)
+            digests = await store.digest_appearances(item_ids, guild_id=guild_id)
+        return explain(urls[0], sightings, analyses, digests, now=now)
 
     def _analyse_texts(self, texts: Sequence[ItemText]) -> list[ItemAnalysis]:
         return [self._analyser.analyse(text.title, text.text) for text in texts]

@@ -23,6 +23,8 @@ from bot.app import Application
 from bot.chat.cogs.archive import ArchiveCog
 from bot.chat.cogs.feeds import FeedsCog
 from bot.chat.cogs.help import HelpCog
+from bot.chat.cogs.stance import StanceCog
+from bot.chat.cogs.why import WhyCog
 from bot.chat.embeds import NO_MENTIONS
 from bot.chat.failures import interaction_expired, reply_for_error
 from bot.chat.replies import send_reply
@@ -95,6 +97,8 @@ class PolicyBot(commands.Bot):
         """
         await self.add_cog(HelpCog(self.tree))
         await self.add_cog(ArchiveCog(self.app))
+        await self.add_cog(StanceCog(self.app))
+        await self.add_cog(WhyCog(self.app))
         await self.add_cog(
             FeedsCog(self.app, cap=self.settings.max_feeds_per_guild, check_feed=self.check_feed)
         )

@@ -10,12 +10,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import discord
 from discord import app_commands
 
 from bot.domain.archive import ArchiveEntry, ArchivePage
+from bot.domain.catalog import Catalog
+from bot.domain.explanation import (
+    DigestAbsence,
+    ItemExplanation,
+    StoredAnalysis,
+    UnseenUrl,
+    WhyAnswer,
+    reason_text,
+)
 from bot.domain.following import (
     FollowedFeed,
     FollowOutcome,
@@ -23,7 +32,15 @@ from bot.domain.following import (
     GuildFeedList,
     UnfollowResult,
 )
-from bot.domain.model import FeedStatus
+from bot.domain.model import FeedStatus, StanceLabel
+from bot.domain.name_choices import NameChoice
+from bot.domain.positions import (
+    ClaimRecord,
+    CompanyStance,
+    Position,
+    StanceAnswer,
+    UnknownName,
+)
 
 # Discord's documented limits (resources/message, interactions/application-commands).
 CONTENT_LIMIT = 2000
@@ -274,3 +291,270 @@ def _within_total(embeds: Sequence[discord.Embed]) -> tuple[discord.Embed, ...]:
     while kept and sum(len(embed) for embed in kept) > EMBED_TOTAL_LIMIT:
         kept.pop()
     return tuple(kept)
+
+
+# /stance and /why ----------------------------------------------------------------------------
+
+QUOTE_LIMIT = 350
+STANCE_DETAILS = 6  # position embeds after the summary, strongest first
+STANCE_WORDS = {
+    StanceLabel.SUPPORT: "supports",
+    StanceLabel.OPPOSE: "opposes",
+    StanceLabel.MIXED: "mixed",
+    StanceLabel.NEUTRAL: "no stated position",
+}
+STANCE_GROUPS = (
+    (StanceLabel.SUPPORT, "Supports"),
+    (StanceLabel.OPPOSE, "Opposes"),
+    (StanceLabel.MIXED, "Mixed"),
+    (StanceLabel.NEUTRAL, "Mentioned, no stated position"),
+)
+
+
+def stance_reply(answer: StanceAnswer, catalog: Catalog, *, period: str) -> Reply:
+    """A summary embed grouped by side, then one embed per position with its latest quote."""
+    if isinstance(answer, UnknownName):
+        return unknown_name_reply(answer)
+    if isinstance(answer, CompanyStance):
+        found = answer.positions
+        subject = answer.name
+
+        def heading(position: Position) -> str:
+            law = catalog.law(position.target_id)
+            return law.name if law is not None else position.target_id
+
+        title = f"{inert(subject, 200)}: positions law by law"
+        empty = "No stated position on any law found yet."
+    else:
+        groups = answer.positions
+        found = tuple(
+            sorted(
+                (*groups.supporters, *groups.opponents, *groups.mixed, *groups.neutral),
+                key=lambda p: (-p.reports, -abs(p.score), p.company_id),
+            )
+        )
+        subject = answer.name
+
+        def heading(position: Position) -> str:
+            company = catalog.company(position.company_id)
+            return company.name if company is not None else position.company_id
+
+        title = f"{inert(subject, 200)}: who supports, opposes, is mixed"
+        empty = "No company position on it found yet."
+    summary = discord.Embed(title=title, colour=COLOUR)
+    if not found:
+        summary.description = (
+            f"{empty} Positions come from relevant news as it arrives ({inert(period, 100)})."
+        )
+        return Reply(embeds=(summary,))
+    reports = sum(position.reports for position in found)
+    summary.description = (
+        f"From {reports} report{_plural(reports)} ({inert(period, 100)}); "
+        "several outlets running one story count once."
+    )
+    for label, name in STANCE_GROUPS:
+        members = [p for p in found if p.label is label]
+        if members:
+            names = [f"{inert(heading(p), 80)} ({p.reports})" for p in members]
+            summary.add_field(name=f"{name} ({len(members)})", value=_joined(names), inline=False)
+    details = [_position_embed(p, inert(heading(p), 200)) for p in found[:STANCE_DETAILS]]
+    embeds = _within_total([summary, *details])
+    shown = len(embeds) - 1
+    content = None
+    if shown < len(found):
+        narrow = "`target:`" if isinstance(answer, CompanyStance) else "`period:`"
+        content = f"Evidence for the {shown} strongest of {len(found)}; narrow with {narrow}."
+    return Reply(embeds=embeds, content=content)
+
+
+def unknown_name_reply(unknown: UnknownName, *, law_only: bool = False) -> Reply:
+    """A private "did you mean" for a name the catalog does not know."""
+    what = "law" if law_only else "company or law"
+    text = f"policybot knows no {what} called “{inert(unknown.name, 200)}”."
+    if unknown.suggestions:
+        hints = ", ".join(f"**{inert(s, 80)}**" for s in unknown.suggestions)
+        text += f" Did you mean {hints}?"
+    text += " Start typing and pick a name from the list Discord shows."
+    return refusal(text)
+
+
+def name_choices(choices: Sequence[NameChoice]) -> list[app_commands.Choice[str]]:
+    """Autocomplete for catalog names: at most 25, names and values within 100 characters."""
+    return [
+        app_commands.Choice(name=_capped(choice.label, CHOICE_NAME_LIMIT), value=choice.value)
+        for choice in choices[:CHOICES_LIMIT]
+        if len(choice.value) <= CHOICE_VALUE_LIMIT
+    ]
+
+
+def why_reply(answer: WhyAnswer, catalog: Catalog) -> Reply:
+    """What policybot knows about one link: where it came from, its verdict, its digests."""
+    if isinstance(answer, UnseenUrl):
+        embed = discord.Embed(
+            title="Not seen",
+            description=(
+                f"No feed policybot follows has carried {inert(answer.url, 500)} "
+                "(compared without tracking parameters, scheme, `www.` or a trailing slash). "
+                "A new article may still arrive with the next poll."
+            ),
+            colour=COLOUR,
+        )
+        return Reply(embeds=(embed,))
+    first, analysis = answer.first, answer.analysis
+    embed = discord.Embed(
+        title=inert(first.title or "Untitled", ITEM_TITLE_LIMIT),
+        url=link(first.url),
+        description=_verdict(analysis),
+        colour=COLOUR,
+    )
+    seen = [
+        f"{inert(s.feed_title, 100)} · {_date(s.fetched_at)}" + (" (backlog)" * s.is_backlog)
+        for s in answer.sightings
+    ]
+    embed.add_field(name="Seen in", value=_joined(seen, separator="\n"), inline=False)
+    if analysis is not None:
+        reasons = [reason_text(r, catalog) for r in analysis.reasons[:8]]
+        embed.add_field(
+            name="Why relevant" if analysis.is_relevant else "Why not relevant",
+            value=_joined([inert(r, 150) for r in reasons], separator="\n")
+            if reasons
+            else "No law that governs AI, no rule-making word near an AI word, no stance.",
+            inline=False,
+        )
+        companies = [_entry_name(catalog, i) for i in analysis.company_ids]
+        laws = [_entry_name(catalog, i) for i in analysis.law_ids]
+        if companies:
+            embed.add_field(name="Companies", value=_joined(companies), inline=True)
+        if laws:
+            embed.add_field(name="Laws", value=_joined(laws), inline=True)
+        stances = [
+            f"{_entry_name(catalog, c.company_id)} {STANCE_WORDS[c.stance]} "
+            f"{_entry_name(catalog, c.target_id)}: “{inert(c.evidence, 160)}”"
+            for c in analysis.claims[:5]
+        ]
+        if stances:
+            embed.add_field(name="Stances", value=_joined(stances, separator="\n"), inline=False)
+    embed.add_field(name="Digest", value=_digest_line(answer), inline=False)
+    embed.set_footer(text=f"First seen {_ago(answer.seen_ago)} · {inert(answer.url, 300)}")
+    return Reply(embeds=(embed,))
+
+
+def _position_embed(position: Position, heading: str) -> discord.Embed:
+    quote = _quoted_claim(position)
+    embed = discord.Embed(
+        title=_capped(f"{heading}: {STANCE_WORDS[position.label]}", TITLE_LIMIT),
+        url=link(quote.url),
+        description=f"“{inert(quote.evidence, QUOTE_LIMIT)}”",
+        colour=COLOUR,
+    )
+    embed.add_field(name="How sure", value=_how_sure(position), inline=True)
+    embed.add_field(name="Trend", value=_trend(position), inline=True)
+    source = inert(quote.title, 150) or "source"
+    embed.set_footer(text=f"{source} · {_date(quote.reported_at)} · {quote.attribution}")
+    return embed
+
+
+def _quoted_claim(position: Position) -> ClaimRecord:
+    """The newest evidence for the position's own side (any side for a mixed one)."""
+    wanted = position.label
+    for claim in position.evidence:  # newest first
+        if claim.stance is wanted or (
+            wanted is StanceLabel.MIXED and claim.stance is not StanceLabel.NEUTRAL
+        ):
+            return claim
+    return position.evidence[0]
+
+
+def _how_sure(position: Position) -> str:
+    reports = f"{position.reports} report{_plural(position.reports)}"
+    strength = abs(position.score)
+    if position.label is StanceLabel.NEUTRAL:
+        level = "no side taken"
+    elif position.label is StanceLabel.MIXED:
+        level = "split"
+    elif position.reports >= 3 and strength >= 0.6:
+        level = "high"
+    elif position.reports >= 2 and strength >= 0.3:
+        level = "medium"
+    else:
+        level = "low"
+    return f"{level} · {reports} · score {position.score:+.2f}"
+
+
+def _trend(position: Position) -> str:
+    stated = [c for c in reversed(position.evidence) if c.stance is not StanceLabel.NEUTRAL]
+    if position.changed and stated:
+        old, new = stated[0], stated[-1]
+        return (
+            f"changed: {old.stance} ({_date(old.reported_at)}) → "
+            f"{new.stance} ({_date(new.reported_at)})"
+        )
+    if len(stated) > 1:
+        return f"steady since {_date(stated[0].reported_at)}"
+    return f"first reported {_date(position.first.reported_at)}"
+
+
+def _verdict(analysis: StoredAnalysis | None) -> str:
+    if analysis is None:
+        return "Seen, not analysed yet."
+    verdict = "Relevant" if analysis.is_relevant else "Not relevant"
+    return f"**{verdict}** to AI regulation (score {analysis.score:.2f})."
+
+
+def _digest_line(answer: ItemExplanation) -> str:
+    if answer.digests:
+        lines = [
+            f"Digest #{d.digest_id}: {d.status}"
+            + (f" {_date(d.posted_at)}" if d.posted_at else f" (created {_date(d.created_at)})")
+            for d in answer.digests
+        ]
+        return _joined(lines, separator="\n")
+    reasons = {
+        DigestAbsence.NOT_ANALYSED: "Not in any digest yet: it has not been analysed yet.",
+        DigestAbsence.NOT_RELEVANT: (
+            "Not in any digest: digests carry only items about AI regulation."
+        ),
+        DigestAbsence.BACKLOG: (
+            "Not in any digest: it came with a feed's first fetch (the backlog), "
+            "which is archived but never sent."
+        ),
+        DigestAbsence.NOT_YET: (
+            "Not in any digest yet; it is relevant and new, so one can carry it."
+        ),
+    }
+    return reasons[answer.absence or DigestAbsence.NOT_YET]
+
+
+def _entry_name(catalog: Catalog, entry_id: str) -> str:
+    entry = catalog.company(entry_id) or catalog.law(entry_id)
+    return inert(entry.name if entry is not None else entry_id, 80)
+
+
+def _joined(parts: Sequence[str], *, separator: str = ", ") -> str:
+    """Parts (already inert) joined within a field value, with "and N more" when cut."""
+    text = ""
+    for number, part in enumerate(parts):
+        more = f"{separator}and {len(parts) - number} more"
+        candidate = f"{text}{separator}{part}" if text else part
+        if len(candidate) + len(more) > FIELD_VALUE_LIMIT:
+            return text + more
+        text = candidate
+    return text or "-"
+
+
+def _capped(text: str, limit: int) -> str:
+    flat = _WHITESPACE.sub(" ", text).strip()
+    return flat if len(flat) <= limit else flat[: limit - len(ELLIPSIS)] + ELLIPSIS
+
+
+def _plural(count: int) -> str:
+    return "" if count == 1 else "s"
+
+
+def _ago(age: timedelta) -> str:
+    if age < timedelta(hours=1):
+        return "less than an hour ago"
+    if age < timedelta(days=2):
+        hours = age // timedelta(hours=1)
+        return f"{hours} hour{_plural(hours)} ago"
+    return f"{age.days} days ago"
