@@ -1,10 +1,11 @@
-"""The poll use case: due feeds -> fetch -> parse -> store -> reschedule, one feed at a time safe.
+"""The poll use case: due feeds -> fetch -> parse -> store -> reschedule.
 
 Fetches run concurrently (bounded overall and per host by the HTTP session); parsing runs in
-worker processes; each feed's items and its new fetch state are written in ONE transaction,
-through one writer lock (SQLite has a single writer). A crash mid-cycle therefore loses
-nothing: feeds not yet committed keep their old validators and due time and are fetched
-again, and insert-or-ignore keeps the retry from duplicating anything.
+worker processes; a single writer task stores the results, committing whatever has queued up
+as ONE transaction (group commit; SQLite has a single writer). A feed's items and its new
+fetch state always commit together, so a crash mid-cycle loses nothing: feeds not yet
+committed keep their old validators and due time and are fetched again, and insert-or-ignore
+keeps the retry from duplicating anything.
 
 One broken feed never stops the others: expected failures (``PolicybotError``) become that
 feed's error state and a line in the report; health transitions become events.

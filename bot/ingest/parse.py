@@ -85,7 +85,7 @@ def parse_document(url: str, body: bytes, content_type: str | None) -> ParsedFee
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         raise ParseError(url, "empty", "the response body is empty")
-    if stripped[:1] in (b"{", b"[") or "json" in (content_type or "").lower():
+    if stripped[:1] in (b"{", b"["):  # by content, not by a Content-Type servers get wrong
         return _parse_json_feed(url, stripped)
     hardened = harden_xml(url, body)
     headers = {"content-type": content_type or "application/xml"}

@@ -137,6 +137,11 @@ def test_wrong_charset_in_the_header_still_yields_the_entries() -> None:
     assert "AI Act" in feed.entries[0].title
 
 
+def test_the_body_decides_the_format_not_the_content_type() -> None:
+    xml = b"<rss version='2.0'><channel><title>x</title><item><guid>1</guid></item></channel></rss>"
+    assert len(parse_document(URL, xml, "application/json").entries) == 1
+
+
 def test_titles_become_inert_plain_text() -> None:
     document = (
         b"<rss version='2.0'><channel><title>t</title><item><guid>x</guid>"
