@@ -185,9 +185,12 @@ class FeedPoller:
 
         writer = asyncio.create_task(self._write_batches(queue, now=now))
         try:
-            async with asyncio.TaskGroup() as group:  # a bug in one task cancels the rest
+            async with asyncio.TaskGroup() as group:  # a failure in one task cancels the rest
                 for feed in feeds:
                     group.create_task(one(feed))
+        except* Exception as failures:
+            # Callers handle plain errors (e.g. the database went away), not groups of them.
+            raise failures.exceptions[0] from failures
         finally:
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):

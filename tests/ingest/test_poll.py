@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from aiohttp import web
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.composition import open_poller
@@ -433,3 +435,27 @@ async def test_churning_items_stop_updating_at_the_revision_cap(
     async with sessions() as session:
         item = (await session.scalars(select(Item))).one()
     assert (item.title, item.revision) == ("Title at 2", 2)
+
+
+async def test_a_failed_write_surfaces_as_the_plain_error_and_nothing_is_half_written(
+    feed_server: FeedServer,
+    poller: FeedPoller,
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return static(rss([("a", "A")]), ETag='"1"')
+
+    feed_server.routes["/feed"] = handler
+    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+
+    async def database_gone(*args: object, **kwargs: object) -> None:
+        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(ItemStore, "save", database_gone)
+    with pytest.raises(OperationalError):
+        await poller.poll(now=NOW)
+    feed = await load_feed(sessions, feed_id)
+    assert (feed.etag, feed.next_check_at, feed.fetch_count) == (None, None, 0)
+    monkeypatch.undo()
+    assert len((await poller.poll(now=NOW)).new_item_ids) == 1
