@@ -49,7 +49,9 @@ _TAG = re.compile(r"<[^>]*>")
 def harden_xml(url: str, body: bytes) -> bytes:
     """Refuse entity declarations anywhere; drop the DOCTYPE of the prolog."""
     skeleton = body.replace(b"\x00", b"") if b"\x00" in body[:4] else body  # UTF-16/32
-    if _ENTITY_DECLARATION.search(_COMMENT_OR_CDATA.sub(b"", skeleton)):
+    if _ENTITY_DECLARATION.search(skeleton) and _ENTITY_DECLARATION.search(
+        _COMMENT_OR_CDATA.sub(b"", skeleton)  # only declarations outside comments/CDATA count
+    ):
         raise ParseError(url, "entities", "the document declares XML entities")
     if skeleton is not body:
         return body
