@@ -40,6 +40,7 @@ from bot.ingest.sources import is_http_url
 from bot.polling import FeedPoller, FeedPollResult, FeedProbe, PollReport
 from bot.storage.analyses import AnalysisStore, ItemText
 from bot.storage.archive import archive_entries, latest_items
+from bot.storage.claims_cache import ClaimsCache
 from bot.storage.feeds import FeedOverview, FeedStore, FeedSyncResult
 from bot.storage.guilds import GuildStore
 from bot.storage.item_history import ItemHistoryStore
@@ -62,6 +63,7 @@ class Application:
         self._poller = poller
         # The composition root passes the operator's catalog; tests get the shipped one.
         self._analyser = Analyser(catalog if catalog is not None else load_catalog())
+        self._claims = ClaimsCache()
 
     @property
     def catalog(self) -> Catalog:
@@ -86,6 +88,7 @@ class Application:
                     item = StoryItem(text.url, text.title, text.text, text.published_at)
                     await store.set_story_key(text.item_id, story_key(item, recent))
                 await store.save(text.item_id, analysis, now=now, version=ANALYSER_VERSION)
+        self._claims.clear()
         run = AnalysisRun(
             analysed=len(results),
             relevant=sum(r.relevance.is_relevant for r in results),
@@ -135,9 +138,11 @@ class Application:
         async with self._sessions() as session:
             store = AnalysisStore(session)
             if isinstance(entry, Company):
-                claims = await store.claims(company_id=entry.id, target_ids=target_ids, since=since)
+                claims = await self._claims.claims(
+                    store, company_id=entry.id, target_ids=target_ids, since=since
+                )
                 return CompanyStance(entry.id, entry.name, positions(claims, now=now))
-            claims = await store.claims(target_ids=[entry.id], since=since)
+            claims = await self._claims.claims(store, target_ids=[entry.id], since=since)
         return LawStance(entry.id, entry.name, law_positions(entry.id, claims, now=now))
 
     def unknown_stance_name(self, name: str, *, target: str | None = None) -> UnknownName | None:
