@@ -324,10 +324,12 @@ class FeedPoller:
                     del loaded
             except Exception as exc:  # the batch failed as a whole: every feed in it says so
                 for pending in batch:
-                    pending.done.set_exception(exc)
+                    if not pending.done.done():  # its task may have been cancelled
+                        pending.done.set_exception(exc)
                 continue
             for pending, outcome in zip(batch, outcomes, strict=True):
-                pending.done.set_result(outcome)
+                if not pending.done.done():
+                    pending.done.set_result(outcome)
 
     async def _record(
         self, session: AsyncSession, pending: _PendingWrite, *, now: datetime
