@@ -348,3 +348,10 @@ async def test_arguments_discord_would_never_send(fake_discord: FakeDiscord) -> 
 async def news_item_ids(sessions: async_sessionmaker[AsyncSession], url: str) -> list[int]:
     async with sessions() as session:
         return list(await session.scalars(select(Item.id).where(Item.url == url)))
+
+
+async def test_help_lists_stance_and_why_with_their_options(fake_discord: FakeDiscord) -> None:
+    reply = await fake_discord.invoke(fake_discord.slash("help", user=MEMBER))
+
+    assert "/stance `name:` `[target:]` `[period:]`" in reply.text
+    assert "/why `url:`" in reply.text
