@@ -60,3 +60,5 @@ class FeedSource:
     jurisdictions: tuple[str, ...] = ()
     kind: FeedKind = FeedKind.NEWS
     tags: tuple[str, ...] = ()
+    # Minutes between polls for this feed; None uses POLICYBOT_POLL_INTERVAL_MINUTES.
+    interval_minutes: int | None = None

@@ -8,6 +8,7 @@ The file is a mapping with one key, ``feeds``, a list of entries::
         kind: official                               # required: official | news | analysis
         jurisdictions: [eu]                          # optional: eu, us, uk, us-ca, intl, ...
         tags: [parliament]                           # optional free-form labels
+        interval_minutes: 120                        # optional: poll every 2 h (15-1440)
 
 A bad file is rejected with the entry and the field at fault, never half-loaded.
 """
@@ -24,7 +25,7 @@ import yaml
 from bot.domain.model import FeedKind, FeedSource
 from bot.errors import FeedsFileError
 
-_ENTRY_KEYS = {"name", "url", "kind", "jurisdictions", "tags"}
+_ENTRY_KEYS = {"name", "url", "kind", "jurisdictions", "tags", "interval_minutes"}
 _LABEL = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -95,7 +96,17 @@ def _parse_entry(entry: Any, label: str, number: int) -> FeedSource:
         kind=FeedKind(kind),
         jurisdictions=_labels(entry.get("jurisdictions", []), fail, "jurisdictions"),
         tags=_labels(entry.get("tags", []), fail, "tags"),
+        interval_minutes=_interval(entry.get("interval_minutes"), fail),
     )
+
+
+def _interval(value: Any, fail: Any) -> int | None:
+    """A per-feed polling interval: whole minutes, 15 (the polite floor) to 1440."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 15 <= value <= 1440:
+        raise fail("interval_minutes", "must be a whole number of minutes from 15 to 1440")
+    return value
 
 
 def _labels(value: Any, fail: Any, field: str) -> tuple[str, ...]:

@@ -121,6 +121,7 @@ def _describe(feed: Feed, source: FeedSource) -> bool:
         "kind": source.kind.value,
         "jurisdictions": list(source.jurisdictions),
         "tags": list(source.tags),
+        "interval_minutes": source.interval_minutes,
         "in_instance_list": True,
     }
     changed = False
