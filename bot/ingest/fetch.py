@@ -224,6 +224,7 @@ class FeedFetcher:
                 raise FetchError(
                     url, "too_large", f"body over {self._limits.max_bytes} bytes (decoded)"
                 )
+        log.debug("feed fetched url=%s final=%s bytes=%d", url, response.url, len(body))
         return FetchedFeed(
             url=url,
             final_url=str(response.url),
