@@ -37,6 +37,7 @@ from bot.domain.name_choices import NameChoice
 from bot.domain.positions import (
     ClaimRecord,
     CompanyStance,
+    LawStance,
     Position,
     StanceAnswer,
     UnknownName,
@@ -311,8 +312,13 @@ STANCE_GROUPS = (
 )
 
 
-def stance_reply(answer: StanceAnswer, catalog: Catalog, *, period: str) -> Reply:
-    """A summary embed grouped by side, then one embed per position with its latest quote."""
+def stance_reply(
+    answer: StanceAnswer, catalog: Catalog, *, period: str, target: str | None = None
+) -> Reply:
+    """A summary embed grouped by side, then one embed per position with its latest quote.
+
+    ``target`` narrows only a company's answer; for a law the reply says it was not used.
+    """
     if isinstance(answer, UnknownName):
         return unknown_name_reply(answer)
     if isinstance(answer, CompanyStance):
@@ -346,7 +352,7 @@ def stance_reply(answer: StanceAnswer, catalog: Catalog, *, period: str) -> Repl
         summary.description = (
             f"{empty} Positions come from relevant news as it arrives ({inert(period, 100)})."
         )
-        return Reply(embeds=(summary,))
+        return Reply(embeds=(summary,), content=_unused_target(answer, target))
     reports = sum(position.reports for position in found)
     summary.description = (
         f"From {reports} report{_plural(reports)} ({inert(period, 100)}); "
@@ -360,11 +366,19 @@ def stance_reply(answer: StanceAnswer, catalog: Catalog, *, period: str) -> Repl
     details = [_position_embed(p, inert(heading(p), 200)) for p in found[:STANCE_DETAILS]]
     embeds = _within_total([summary, *details])
     shown = len(embeds) - 1
-    content = None
+    notes = [_unused_target(answer, target)]
     if shown < len(found):
         narrow = "`target:`" if isinstance(answer, CompanyStance) else "`period:`"
-        content = f"Evidence for the {shown} strongest of {len(found)}; narrow with {narrow}."
-    return Reply(embeds=embeds, content=content)
+        notes.append(f"Evidence for the {shown} strongest of {len(found)}; narrow with {narrow}.")
+    return Reply(embeds=embeds, content=" ".join(n for n in notes if n) or None)
+
+
+def _unused_target(answer: StanceAnswer, target: str | None) -> str | None:
+    if target is None or not isinstance(answer, LawStance):
+        return None
+    return (
+        f"`target:` narrows a company's answer; this is every company on {inert(answer.name, 200)}."
+    )
 
 
 def unknown_name_reply(unknown: UnknownName, *, law_only: bool = False) -> Reply:

@@ -355,3 +355,15 @@ async def test_help_lists_stance_and_why_with_their_options(fake_discord: FakeDi
 
     assert "/stance `name:` `[target:]` `[period:]`" in reply.text
     assert "/why `url:`" in reply.text
+
+
+async def test_a_target_given_with_a_law_is_said_to_be_unused(
+    fake_discord: FakeDiscord, newsroom: Newsroom
+) -> None:
+    reply = await fake_discord.invoke(
+        fake_discord.slash("stance", name="AI Act", target="GPAI code", period="1y")
+    )
+
+    assert "`target:` narrows a company's answer" in reply.answer["content"]
+    assert reply.embeds[0]["title"] == "EU AI Act: who supports, opposes, is mixed"
+    assert "(last year)" in reply.embeds[0]["description"]

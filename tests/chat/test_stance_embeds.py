@@ -65,7 +65,7 @@ def hostile_claims() -> list[ClaimRecord]:
 
 def test_a_company_with_every_law_and_huge_hostile_evidence_fits_and_is_inert() -> None:
     answer = CompanyStance("meta", "Meta", positions(hostile_claims(), now=NOW))
-    reply = embeds.stance_reply(answer, CATALOG, period="all reports")
+    reply = embeds.stance_reply(answer, CATALOG, period="all time")
 
     assert limits.message_problems(body_of(reply)) == []
     assert len(reply.embeds) <= 1 + embeds.STANCE_DETAILS
@@ -107,7 +107,7 @@ def test_a_changed_position_shows_both_sides_with_dates() -> None:
     reply = embeds.stance_reply(
         CompanyStance("meta", "Meta", positions([older, newer], now=NOW)),
         CATALOG,
-        period="all reports",
+        period="all time",
     )
 
     fields = {f["name"]: f["value"] for f in reply.embeds[1].to_dict()["fields"]}

@@ -18,7 +18,7 @@ PERIODS = {  # choice value -> (how far back, how the reply says it)
     "30d": (timedelta(days=30), "last 30 days"),
     "90d": (timedelta(days=90), "last 90 days"),
     "1y": (timedelta(days=365), "last year"),
-    "all": (None, "all reports"),
+    "all": (None, "all time"),
 }
 LAWS = frozenset({EntityKind.LAW})
 
@@ -57,7 +57,8 @@ class StanceCog(commands.Cog):
         back, label = PERIODS.get(period, PERIODS["all"])
         since = now - back if back is not None else None
         answer = await self._app.stance(name, now=now, target=target, since=since)
-        await send_reply(interaction, embeds.stance_reply(answer, self._app.catalog, period=label))
+        reply = embeds.stance_reply(answer, self._app.catalog, period=label, target=target)
+        await send_reply(interaction, reply)
 
     @stance.autocomplete("name")
     async def name_suggestions(
