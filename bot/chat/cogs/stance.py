@@ -33,7 +33,7 @@ class StanceCog(commands.Cog):
     @app_commands.describe(
         name="A company or a law, e.g. Meta or AI Act",
         target="Only this law (for a company)",
-        period="Only reports from this period (default: all)",
+        period="Only reports from this period (default: all time)",
     )
     @app_commands.choices(
         period=[
