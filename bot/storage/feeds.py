@@ -49,9 +49,7 @@ class FeedStore:
         return (await self._session.scalars(select(Feed).order_by(Feed.id))).all()
 
     async def overview(self) -> list[FeedOverview]:
-        guilds = (
-            select(func.count()).where(GuildFeed.feed_id == Feed.id).scalar_subquery()
-        )
+        guilds = select(func.count()).where(GuildFeed.feed_id == Feed.id).scalar_subquery()
         items = select(func.count()).where(Item.feed_id == Feed.id).scalar_subquery()
         rows = await self._session.execute(select(Feed, guilds, items).order_by(Feed.id))
         return [
