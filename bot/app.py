@@ -19,6 +19,15 @@ from bot.domain.archive import ArchivePage
 from bot.domain.catalog import Catalog, Company, Law
 from bot.domain.clustering import StoryItem, story_key
 from bot.domain.explanation import UnseenUrl, WhyAnswer, explain, lookup_urls
+from bot.domain.feed_import import (
+    FeedImportReport,
+    FeedsExport,
+    ImportedFeed,
+    ImportOutcome,
+    OpmlRefused,
+    plan_import,
+)
+from bot.domain.feed_status import FeedHealthView, FeedsHealthReport, health_report
 from bot.domain.following import (
     FeedCheck,
     FeedCheckResult,
@@ -36,6 +45,9 @@ from bot.domain.positions import (
     law_positions,
     positions,
 )
+from bot.errors import OpmlError
+from bot.feed_checks import check_candidates
+from bot.ingest.opml import OpmlFeed, read_opml_document, write_opml
 from bot.ingest.sources import is_http_url
 from bot.polling import FeedPoller, FeedPollResult, FeedProbe, PollReport
 from bot.storage.analyses import AnalysisStore, ItemText
@@ -283,13 +295,37 @@ class Application:
                 return FollowResult(FollowOutcome.CHECK_FAILED, url, detail=checked.problem)
             title = checked.title or ""
         async with self._sessions.begin() as session:
-            # Checked again inside the write: another admin may have added it meanwhile.
-            refusal = await self._follow_refusal(guild_id, url, cap, session=session)
-            if refusal is not None:
-                return refusal
-            store = GuildStore(session)
-            await store.ensure_guild(guild_id, guild_name, now=now)
-            feed = await store.follow(guild_id, url, title=title, added_by=added_by, now=now)
+            return await self._follow_checked(
+                session,
+                guild_id,
+                url,
+                title=title,
+                guild_name=guild_name,
+                added_by=added_by,
+                now=now,
+                cap=cap,
+            )
+
+    async def _follow_checked(
+        self,
+        session: AsyncSession,
+        guild_id: int,
+        url: str,
+        *,
+        title: str,
+        guild_name: str,
+        added_by: int | None,
+        now: datetime,
+        cap: int,
+    ) -> FollowResult:
+        """The write half of ``/feeds add`` (and of each feed of ``/feeds import``)."""
+        # Checked again inside the write: another admin may have added it meanwhile.
+        refusal = await self._follow_refusal(guild_id, url, cap, session=session)
+        if refusal is not None:
+            return refusal
+        store = GuildStore(session)
+        await store.ensure_guild(guild_id, guild_name, now=now)
+        feed = await store.follow(guild_id, url, title=title, added_by=added_by, now=now)
         return FollowResult(FollowOutcome.ADDED, url, feed=feed, cap=cap)
 
     async def unfollow_feed(self, guild_id: int, reference: str) -> UnfollowResult:
@@ -313,6 +349,124 @@ class Application:
             if needle in feed.title.casefold() or needle in feed.url.casefold()
         )
         return GuildFeedList(matching[:limit], listing.instance_feed_count, 0)
+
+    async def feeds_health(self, guild_id: int, *, now: datetime) -> FeedsHealthReport:
+        """Health, schedule and items per day of every feed one server added (``/feeds status``)."""
+        async with self._sessions() as session:
+            feeds = await GuildStore(session).health(guild_id, now=now)
+        return health_report(feeds, at=now)
+
+    async def feed_health(
+        self, guild_id: int, reference: str, *, now: datetime
+    ) -> FeedHealthView | None:
+        """One of the server's feeds by id or URL; None when this server does not follow it."""
+        async with self._sessions() as session:
+            store = GuildStore(session)
+            feed = await store.find_followed(guild_id, reference)
+            if feed is None:
+                return None
+            found = await store.health(guild_id, now=now, feed_id=feed.feed_id)
+        return found[0] if found else None
+
+    async def export_feeds(self, guild_id: int, *, title: str, now: datetime) -> FeedsExport:
+        """The feeds one server added, as OPML any feed reader (or ``/feeds import``) reads."""
+        listing = await self.guild_feeds(guild_id, cap=0)
+        document = write_opml(
+            (OpmlFeed(feed.url, feed.title, feed.site_url) for feed in listing.followed),
+            title=title,
+            now=now,
+        )
+        return FeedsExport(len(listing.followed), document.encode("utf-8"))
+
+    async def import_feeds(
+        self,
+        guild_id: int,
+        document: bytes,
+        *,
+        label: str,
+        guild_name: str,
+        added_by: int | None,
+        now: datetime,
+        cap: int,
+        check_feed: FeedCheck | None = None,
+        concurrency: int = 4,
+        budget: float = 60.0,
+    ) -> FeedImportReport | OpmlRefused:
+        """Follow an OPML file's feeds by the rules of ``follow_feed``, and say what happened.
+
+        Fetch checks run a few at a time within ``budget`` seconds; the additions are written
+        in one transaction afterwards, so either all of the reported ones are added or none.
+        """
+        try:
+            opml = await asyncio.to_thread(read_opml_document, document, label=label)
+        except OpmlError as exc:
+            return OpmlRefused(str(exc))
+        titles = {feed.url: feed.title for feed in opml.feeds}
+        listing = await self.guild_feeds(guild_id, cap=cap)
+        plan = plan_import(
+            [feed.url for feed in opml.feeds],
+            followed=[feed.url for feed in listing.followed],
+            followed_count=len(listing.followed),
+            cap=cap,
+        )
+        checks = None
+        if check_feed is not None:
+            checks = await check_candidates(
+                plan.candidates,
+                check_feed,
+                slots=plan.free_slots,
+                concurrency=concurrency,
+                budget=budget,
+            )
+        outcomes: dict[str, ImportedFeed] = {
+            url: ImportedFeed(url, url, ImportOutcome.REFUSED, "not an http(s) URL")
+            for url in opml.not_http
+        }
+        for url in plan.already_followed:
+            outcomes[url] = ImportedFeed(url, titles[url], ImportOutcome.ALREADY_FOLLOWED)
+        async with self._sessions.begin() as session:
+            for url in plan.candidates:
+                title = titles[url]
+                checked = checks.results.get(url) if checks is not None else None
+                if checks is not None and url in checks.timed_out:
+                    reason = f"not checked within {budget:g} s; import the file again to retry"
+                    outcomes[url] = ImportedFeed(url, title, ImportOutcome.REFUSED, reason)
+                    continue
+                if checks is not None and checked is None:
+                    outcomes[url] = ImportedFeed(url, title, ImportOutcome.OVER_CAP)
+                    continue
+                if checked is not None and not checked.ok:
+                    reason = checked.problem or "it is not a feed"
+                    outcomes[url] = ImportedFeed(url, title, ImportOutcome.REFUSED, reason)
+                    continue
+                if checked is not None and checked.title:
+                    title = checked.title
+                result = await self._follow_checked(
+                    session,
+                    guild_id,
+                    url,
+                    title=title if title != url else "",
+                    guild_name=guild_name,
+                    added_by=added_by,
+                    now=now,
+                    cap=cap,
+                )
+                outcome = {
+                    FollowOutcome.ADDED: ImportOutcome.ADDED,
+                    FollowOutcome.DUPLICATE: ImportOutcome.ALREADY_FOLLOWED,
+                }.get(result.outcome, ImportOutcome.OVER_CAP)
+                outcomes[url] = ImportedFeed(url, title, outcome)
+        order = [*(feed.url for feed in opml.feeds), *opml.not_http]
+        report = FeedImportReport(tuple(outcomes[url] for url in order), cap)
+        log.info(
+            "feeds imported guild=%s added=%d already=%d refused=%d over_cap=%d",
+            guild_id,
+            len(report.having(ImportOutcome.ADDED)),
+            len(report.having(ImportOutcome.ALREADY_FOLLOWED)),
+            len(report.having(ImportOutcome.REFUSED)),
+            len(report.having(ImportOutcome.OVER_CAP)),
+        )
+        return report
 
     async def _follow_refusal(
         self, guild_id: int, url: str, cap: int, *, session: AsyncSession | None = None

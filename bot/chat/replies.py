@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+from typing import Any
+
 import discord
 
 from bot.chat.embeds import NO_MENTIONS, Reply
@@ -9,22 +12,26 @@ from bot.chat.embeds import NO_MENTIONS, Reply
 
 async def send_reply(interaction: discord.Interaction, reply: Reply) -> None:
     """Answer the interaction, or follow up when it was acknowledged already (deferred)."""
+    extra: dict[str, Any] = {}
+    if reply.files:
+        # Fresh objects on every send: a discord.File is a stream, read once.
+        extra["files"] = [
+            discord.File(io.BytesIO(f.data), filename=f.filename) for f in reply.files
+        ]
     embeds = list(reply.embeds)
     if interaction.response.is_done():
-        if reply.content is None:
-            await interaction.followup.send(
-                embeds=embeds, ephemeral=reply.ephemeral, allowed_mentions=NO_MENTIONS
-            )
-        else:
-            await interaction.followup.send(
-                reply.content,
-                embeds=embeds,
-                ephemeral=reply.ephemeral,
-                allowed_mentions=NO_MENTIONS,
-            )
+        if reply.content is not None:
+            extra["content"] = reply.content
+        await interaction.followup.send(
+            embeds=embeds, ephemeral=reply.ephemeral, allowed_mentions=NO_MENTIONS, **extra
+        )
         return
     await interaction.response.send_message(
-        reply.content, embeds=embeds, ephemeral=reply.ephemeral, allowed_mentions=NO_MENTIONS
+        reply.content,
+        embeds=embeds,
+        ephemeral=reply.ephemeral,
+        allowed_mentions=NO_MENTIONS,
+        **extra,
     )
 
 

@@ -46,6 +46,7 @@ class FollowedFeed:
     in_instance_list: bool
     added_at: datetime
     last_success_at: datetime | None
+    site_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

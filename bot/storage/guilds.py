@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.feed_status import MONTH, WEEK, FeedHealthView
 from bot.domain.following import FollowedFeed
 from bot.domain.model import FeedStatus
-from bot.storage.schema import Feed, Guild, GuildFeed
+from bot.storage.schema import Feed, Guild, GuildFeed, Item
 
 
 class GuildStore:
@@ -101,6 +102,53 @@ class GuildStore:
         ).first()
         return None if row is None else _followed(row[0], row[1])
 
+    async def health(
+        self, guild_id: int, *, now: datetime, feed_id: int | None = None
+    ) -> list[FeedHealthView]:
+        """The server's feeds (or one of them) with their health and items of the last 30 days.
+
+        Items are dated by publication, else by fetch, and only dates up to ``now`` count.
+        """
+        dated = func.coalesce(Item.published_at, Item.fetched_at)
+        recent = (
+            select(
+                Item.feed_id.label("feed_id"),
+                func.count().label("month"),
+                func.sum(case((dated >= now - WEEK, 1), else_=0)).label("week"),
+            )
+            .join(GuildFeed, GuildFeed.feed_id == Item.feed_id)
+            .where(GuildFeed.guild_id == guild_id, dated >= now - MONTH, dated <= now)
+            .group_by(Item.feed_id)
+            .subquery()
+        )
+        query = (
+            select(Feed, GuildFeed.added_at, recent.c.week, recent.c.month)
+            .join(GuildFeed, GuildFeed.feed_id == Feed.id)
+            .outerjoin(recent, recent.c.feed_id == Feed.id)
+            .where(GuildFeed.guild_id == guild_id)
+            .order_by(GuildFeed.added_at, Feed.id)
+        )
+        if feed_id is not None:
+            query = query.where(Feed.id == feed_id)
+        rows = await self._session.execute(query)
+        return [
+            FeedHealthView(
+                feed_id=feed.id,
+                url=feed.url,
+                title=feed.title or feed.url,
+                status=FeedStatus(feed.status),
+                consecutive_errors=feed.consecutive_errors or 0,
+                last_error=feed.last_error,
+                last_error_at=feed.last_error_at,
+                last_success_at=feed.last_success_at,
+                next_check_at=feed.next_check_at,
+                added_at=added_at,
+                items_last_week=int(week or 0),
+                items_last_month=int(month or 0),
+            )
+            for feed, added_at, week, month in rows.all()
+        ]
+
     async def unfollow(self, guild_id: int, feed_id: int) -> None:
         """Stop following; the feed row and its items stay in the archive."""
         link = await self._session.get(GuildFeed, (guild_id, feed_id))
@@ -118,4 +166,5 @@ def _followed(feed: Feed, added_at: datetime) -> FollowedFeed:
         in_instance_list=feed.in_instance_list,
         added_at=added_at,
         last_success_at=feed.last_success_at,
+        site_url=feed.site_url,
     )

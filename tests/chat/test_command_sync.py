@@ -60,7 +60,7 @@ def test_admin_commands_are_gated_and_guild_only_and_public_ones_are_not() -> No
     for public in ("help", "search", "latest", "stance", "why"):
         assert commands[public]["default_member_permissions"] is None
     subcommands = {option["name"] for option in commands["feeds"]["options"]}
-    assert subcommands == {"list", "add", "remove"}
+    assert subcommands == {"list", "add", "remove", "status", "export", "import"}
 
 
 async def test_sync_to_one_server_by_flag_or_by_the_dev_guild_setting(

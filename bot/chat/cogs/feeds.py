@@ -6,6 +6,7 @@ server admins can change that, so every subcommand checks the permission again h
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 import discord
@@ -15,7 +16,13 @@ from discord.ext import commands
 from bot.app import Application
 from bot.chat import embeds
 from bot.chat.replies import send_reply, think
+from bot.domain.feed_import import OPML_MAX_BYTES, UploadProblem, upload_problem
 from bot.domain.following import FeedCheck
+
+log = logging.getLogger(__name__)
+EXPORT_FILENAME = "policybot-feeds.opml"
+IMPORT_CONCURRENCY = 4  # fetch checks at a time
+IMPORT_BUDGET_SECONDS = 60.0  # for all the checks; Discord keeps the reply open for 15 min
 
 
 @app_commands.guild_only()
@@ -25,10 +32,18 @@ class FeedsCog(
     group_name="feeds",
     group_description="Choose the feeds this server follows (Manage Server)",
 ):
-    def __init__(self, app: Application, *, cap: int, check_feed: FeedCheck | None) -> None:
+    def __init__(
+        self,
+        app: Application,
+        *,
+        cap: int,
+        check_feed: FeedCheck | None,
+        import_budget: float = IMPORT_BUDGET_SECONDS,
+    ) -> None:
         self._app = app
         self._cap = cap
         self._check_feed = check_feed
+        self._import_budget = import_budget
         super().__init__()
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
@@ -70,9 +85,72 @@ class FeedsCog(
         result = await self._app.unfollow_feed(_guild_id(interaction), feed)
         await send_reply(interaction, embeds.unfollow_reply(result))
 
+    @app_commands.command(name="status", description="Health of this server's feeds, or one")
+    @app_commands.describe(feed="One of this server's feeds, in detail (leave out for all)")
+    async def status(
+        self,
+        interaction: discord.Interaction,
+        feed: app_commands.Range[str, 1, 2048] | None = None,
+    ) -> None:
+        await think(interaction, ephemeral=True)
+        now = datetime.now(UTC)
+        if feed is None:
+            report = await self._app.feeds_health(_guild_id(interaction), now=now)
+            await send_reply(interaction, embeds.feeds_status_reply(report))
+            return
+        found = await self._app.feed_health(_guild_id(interaction), feed, now=now)
+        await send_reply(interaction, embeds.feed_status_reply(found, feed, now=now))
+
+    @app_commands.command(name="export", description="This server's feeds as an OPML file")
+    async def export(self, interaction: discord.Interaction) -> None:
+        await think(interaction, ephemeral=True)
+        name = interaction.guild.name if interaction.guild else str(_guild_id(interaction))
+        export = await self._app.export_feeds(
+            _guild_id(interaction), title=f"policybot feeds of {name}", now=datetime.now(UTC)
+        )
+        await send_reply(interaction, embeds.feeds_export_reply(export, filename=EXPORT_FILENAME))
+
+    @app_commands.command(name="import", description="Follow the feeds of an OPML file")
+    @app_commands.describe(file="An .opml file, e.g. exported from a feed reader or /feeds export")
+    async def import_(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
+        await think(interaction, ephemeral=True)
+        problem = upload_problem(file.filename, file.content_type, file.size)
+        if problem is not None:
+            reply = embeds.upload_refusal(problem, file.filename, max_bytes=OPML_MAX_BYTES)
+            await send_reply(interaction, reply)
+            return
+        try:
+            document = await file.read()
+        except discord.HTTPException as exc:
+            log.warning(
+                "attachment download failed guild=%s status=%s", interaction.guild_id, exc.status
+            )
+            await send_reply(interaction, embeds.refusal(embeds.ATTACHMENT_LOST))
+            return
+        if len(document) > OPML_MAX_BYTES:  # the size Discord announced was wrong
+            reply = embeds.upload_refusal(
+                UploadProblem.TOO_LARGE, file.filename, max_bytes=OPML_MAX_BYTES
+            )
+            await send_reply(interaction, reply)
+            return
+        result = await self._app.import_feeds(
+            _guild_id(interaction),
+            document,
+            label=file.filename,
+            guild_name=interaction.guild.name if interaction.guild else "",
+            added_by=interaction.user.id,
+            now=datetime.now(UTC),
+            cap=self._cap,
+            check_feed=self._check_feed,
+            concurrency=IMPORT_CONCURRENCY,
+            budget=self._import_budget,
+        )
+        await send_reply(interaction, embeds.import_reply(result, filename=file.filename))
+
     @remove.autocomplete("feed")
+    @status.autocomplete("feed")
     @app_commands.checks.has_permissions(manage_guild=True)
-    async def remove_choices(
+    async def own_feed_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
         listing = await self._app.followed_feed_choices(

@@ -1,0 +1,106 @@
+"""``/feeds import``: which uploads to read, which feeds to check, and the admins' summary.
+
+An import adds feeds one by one through the same rules as ``/feeds add`` (http(s) only, no
+duplicates, the per-server cap, the fetch check), and the summary names every feed of the
+file with what happened to it, so nothing is applied half-way without saying so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+OPML_MAX_BYTES = 1024 * 1024  # a 500-feed OPML file is about 100 KB
+OPML_SUFFIXES = (".opml", ".xml")
+XML_MEDIA_TYPES = frozenset(
+    {"text/xml", "application/xml", "text/x-opml", "application/x-opml", "text/x-opml+xml"}
+)
+# Media types Discord reports for files that cannot be OPML, whatever their name says.
+_NOT_TEXT = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip")
+
+
+class UploadProblem(StrEnum):
+    NOT_OPML = "not-opml"
+    TOO_LARGE = "too-large"
+    EMPTY = "empty"
+
+
+class ImportOutcome(StrEnum):
+    ADDED = "added"
+    ALREADY_FOLLOWED = "already-followed"
+    REFUSED = "refused"
+    OVER_CAP = "over-cap"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedFeed:
+    """One feed of the file and what the import did with it; ``reason`` explains a refusal."""
+
+    url: str
+    title: str
+    outcome: ImportOutcome
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedImportReport:
+    """Every feed of an imported file, in file order, and the server's cap."""
+
+    feeds: tuple[ImportedFeed, ...]
+    cap: int
+
+    def having(self, outcome: ImportOutcome) -> tuple[ImportedFeed, ...]:
+        return tuple(feed for feed in self.feeds if feed.outcome is outcome)
+
+
+@dataclass(frozen=True, slots=True)
+class OpmlRefused:
+    """The file could not be read as OPML; ``reason`` says why (already in plain words)."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedsExport:
+    """A server's feeds as an OPML document."""
+
+    feed_count: int
+    document: bytes
+
+
+def upload_problem(
+    filename: str, content_type: str | None, size: int, *, max_bytes: int = OPML_MAX_BYTES
+) -> UploadProblem | None:
+    """What is wrong with an upload before it is downloaded, judged by its name, type and size.
+
+    Discord's content type is a guess, so a ``.opml``/``.xml`` name or an XML type is enough;
+    the parser has the last word on the bytes themselves.
+    """
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    named_opml = filename.lower().endswith(OPML_SUFFIXES)
+    if media_type.startswith(_NOT_TEXT) or not (named_opml or media_type in XML_MEDIA_TYPES):
+        return UploadProblem.NOT_OPML
+    if size > max_bytes:
+        return UploadProblem.TOO_LARGE
+    if size <= 0:
+        return UploadProblem.EMPTY
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPlan:
+    """The file's feeds split before any fetch: already followed here, or to be checked."""
+
+    already_followed: tuple[str, ...]
+    candidates: tuple[str, ...]
+    free_slots: int
+
+
+def plan_import(
+    urls: Sequence[str], *, followed: Iterable[str], followed_count: int, cap: int
+) -> ImportPlan:
+    known = set(followed)
+    already = tuple(url for url in urls if url in known)
+    candidates = tuple(url for url in urls if url not in known)
+    return ImportPlan(already, candidates, max(0, cap - followed_count))

@@ -1,0 +1,120 @@
+"""What ``/feeds status`` tells a server's admins about the feeds they added.
+
+The poller stores a feed's last error as ``"<kind>: <technical reason>"``; admins read plain
+words for the kind, with the technical reason kept as a detail. Items per day come from the
+items' own dates (published, else fetched), so a feed's first fetch (its backlog) does not
+look like a burst of news.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.domain.model import FeedStatus
+
+WEEK = timedelta(days=7)
+MONTH = timedelta(days=30)
+
+_ERROR_WORDS = {
+    "timeout": "the site did not answer in time, or the feed took too long to read",
+    "connection": "policybot could not connect to the site",
+    "blocked": "the address leads to a private or local network, which policybot never fetches",
+    "redirects": "the address redirects in a loop or too many times",
+    "too_large": "the feed is larger than policybot accepts",
+    "bad_url": "the address is not a usable http(s) URL",
+    "empty": "the site answered with an empty page",
+    "entities": "the feed declares XML entities, which policybot refuses for safety",
+    "not_a_feed": "the site's answer is not an RSS, Atom or JSON feed",
+    "crashed": "reading the feed failed",
+}
+_HTTP_WORDS = {
+    401: "the site asks for a login",
+    403: "the site refuses policybot access",
+    404: "the site says the feed does not exist (404 Not Found)",
+    410: "the site says the feed is gone for good (410 Gone)",
+    429: "the site asks policybot to slow down (429)",
+}
+# Problems first: what needs an admin's attention leads the list.
+_ORDER = {FeedStatus.FAILING: 0, FeedStatus.PAUSED: 1, FeedStatus.OK: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class FeedHealthView:
+    """One feed a server follows: its health, schedule and recent activity."""
+
+    feed_id: int
+    url: str
+    title: str
+    status: FeedStatus
+    consecutive_errors: int
+    last_error: str | None
+    last_error_at: datetime | None
+    last_success_at: datetime | None
+    next_check_at: datetime | None
+    added_at: datetime
+    items_last_week: int
+    items_last_month: int
+
+    @property
+    def items_per_day_week(self) -> float:
+        return self.items_last_week / WEEK.days
+
+    @property
+    def items_per_day_month(self) -> float:
+        return self.items_last_month / MONTH.days
+
+    @property
+    def error_words(self) -> str | None:
+        """The last error in plain words, while it matters (failing, paused or recent errors)."""
+        if self.status is FeedStatus.OK and not self.consecutive_errors:
+            return None
+        return plain_error(self.last_error)
+
+
+@dataclass(frozen=True, slots=True)
+class FeedsHealthReport:
+    """Every feed one server added, problems first, as seen at ``at``."""
+
+    feeds: tuple[FeedHealthView, ...]
+    at: datetime
+
+    def count(self, status: FeedStatus) -> int:
+        return sum(feed.status is status for feed in self.feeds)
+
+
+def health_report(feeds: Iterable[FeedHealthView], *, at: datetime) -> FeedsHealthReport:
+    ordered = sorted(feeds, key=lambda f: (_ORDER.get(f.status, 3), f.title.casefold(), f.feed_id))
+    return FeedsHealthReport(tuple(ordered), at)
+
+
+def plain_error(last_error: str | None) -> str | None:
+    """``"http_404: ..."`` -> "the site says the feed does not exist (404 Not Found)"."""
+    if not last_error:
+        return None
+    kind, _, reason = last_error.partition(": ")
+    if kind.startswith("http_") and kind[5:].isdigit():
+        status = int(kind[5:])
+        if status in _HTTP_WORDS:
+            return _HTTP_WORDS[status]
+        if status >= 500:
+            return f"the site has a server error (HTTP {status})"
+        return f"the site answered HTTP {status}"
+    return _ERROR_WORDS.get(kind, reason or kind)
+
+
+def relative_time(moment: datetime, *, now: datetime) -> str:
+    """ "3 hours ago", "in 20 minutes": coarse, for people scanning a list."""
+    delta = moment - now
+    seconds = abs(delta.total_seconds())
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        amount, unit = int(seconds // 60), "minute"
+    elif seconds < 2 * 86400:
+        amount, unit = int(seconds // 3600), "hour"
+    else:
+        amount, unit = int(seconds // 86400), "day"
+    words = f"{amount} {unit}{'' if amount == 1 else 's'}"
+    return f"in {words}" if delta.total_seconds() > 0 else f"{words} ago"
