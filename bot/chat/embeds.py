@@ -292,7 +292,9 @@ def feed_status_reply(feed: FeedHealthView | None, reference: str, *, now: datet
         state += f" · {errors} failed fetch{_plural_es(errors)} in a row"
     embed.add_field(name="Health", value=state, inline=False)
     if feed.error_words:
-        when = f" ({_moment(feed.last_error_at, now=now)})" if feed.last_error_at else ""
+        when = (
+            f"\nLast failed: {_moment(feed.last_error_at, now=now)}" if feed.last_error_at else ""
+        )
         detail = f"\nDetail: `{_code_text(feed.last_error or '', 300)}`"
         embed.add_field(
             name="Last error",

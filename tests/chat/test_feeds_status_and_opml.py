@@ -160,6 +160,7 @@ async def test_status_of_one_feed_in_detail_picked_by_autocomplete(
     fields = {field["name"]: field["value"] for field in embed["fields"]}
     assert fields["Health"].endswith("paused · 1 failed fetch in a row")
     assert fields["Last error"].startswith("the site says the feed is gone for good (410 Gone)")
+    assert "\nLast failed: " in fields["Last error"]
     assert "(3 days ago)" in fields["Last error"]
     assert "Detail: `http_410: HTTP 410 Gone '<@&1>'`" in fields["Last error"]
     assert fields["Last successful fetch"] == "never yet"

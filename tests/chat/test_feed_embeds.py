@@ -1,0 +1,119 @@
+"""/feeds status and import replies, rendered without Discord: within limits, feed text inert."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.chat import embeds
+from bot.domain.feed_import import (
+    FeedImportReport,
+    FeedsExport,
+    ImportedFeed,
+    ImportOutcome,
+    OpmlRefused,
+    UploadProblem,
+)
+from bot.domain.feed_status import FeedHealthView, health_report
+from bot.domain.model import FeedStatus
+from tests.fake_discord import limits
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+HOSTILE = "@everyone <@&123456789012345678> [x](https://evil.example) " + "é" * 400
+
+
+def body_of(reply: embeds.Reply) -> dict[str, object]:
+    return {"content": reply.content, "embeds": [embed.to_dict() for embed in reply.embeds]}
+
+
+def health(feed_id: int, status: FeedStatus = FeedStatus.FAILING) -> FeedHealthView:
+    return FeedHealthView(
+        feed_id=feed_id,
+        url="https://f.example/" + "p" * 2000,
+        title=HOSTILE,
+        status=status,
+        consecutive_errors=9,
+        last_error="connection: " + "<@&1> `x` " * 300,
+        last_error_at=NOW - timedelta(hours=3),
+        last_success_at=NOW - timedelta(days=2),
+        next_check_at=NOW + timedelta(hours=1),
+        added_at=NOW,
+        items_last_week=7,
+        items_last_month=30,
+    )
+
+
+def test_a_long_status_list_fits_one_message_and_says_how_many_are_left_out() -> None:
+    report = health_report([health(n) for n in range(60)], at=NOW)
+
+    reply = embeds.feeds_status_reply(report)
+
+    assert limits.message_problems(body_of(reply)) == []
+    assert reply.ephemeral
+    shown = len(reply.embeds[0].fields)
+    assert 0 < shown <= 25
+    assert (reply.embeds[0].footer.text or "").startswith(f"and {60 - shown} more")
+    assert "@everyone" not in str(body_of(reply))
+
+
+def test_one_feed_in_detail_fits_and_keeps_the_error_detail_inert() -> None:
+    reply = embeds.feed_status_reply(health(1, FeedStatus.PAUSED), "1", now=NOW)
+
+    assert limits.message_problems(body_of(reply)) == []
+    fields = {field.name: field.value or "" for field in reply.embeds[0].fields}
+    words, when, detail = fields["Last error"].splitlines()
+    assert words == "policybot could not connect to the site"
+    assert when == "Last failed: 2026-11-25 09:00 UTC (3 hours ago)"
+    assert detail.startswith("Detail: `connection: <@&1> 'x'")
+    assert detail.endswith("…`")
+    assert detail.count("`") == 2
+    assert "paused until the bot's operator resumes it" in fields["Next check"]
+    assert fields["Items per day"] == "1.0 over 7 days (7 items)\n1.0 over 30 days (30 items)"
+
+
+def test_an_import_of_hundreds_of_feeds_fits_one_message() -> None:
+    outcomes = list(ImportOutcome)
+    feeds = tuple(
+        ImportedFeed(
+            f"https://f{n}.example/" + "p" * 300,
+            HOSTILE,
+            outcomes[n % len(outcomes)],
+            "connection: " + "x" * 500,
+        )
+        for n in range(500)
+    )
+
+    reply = embeds.import_reply(FeedImportReport(feeds, cap=50), filename="a" * 1000 + ".opml")
+
+    assert limits.message_problems(body_of(reply)) == []
+    embed = reply.embeds[0]
+    assert [field.name for field in embed.fields] == [
+        "Added (125)",
+        "Already followed (125)",
+        "Refused (125)",
+        "Over the cap of 50 (125)",
+    ]
+    assert all("more" in (field.value or "") for field in embed.fields)
+    assert "@everyone" not in str(body_of(reply))
+
+
+def test_refusals_for_files_say_nothing_was_added() -> None:
+    for reply in (
+        embeds.upload_refusal(UploadProblem.TOO_LARGE, "big.opml", max_bytes=1024 * 1024),
+        embeds.import_reply(OpmlRefused("f.opml: not well-formed XML"), filename="f.opml"),
+    ):
+        assert reply.ephemeral
+        assert "Nothing was added." in (reply.embeds[0].description or "")
+    assert "up to 1024 KB" in (
+        embeds.upload_refusal(UploadProblem.TOO_LARGE, "big.opml", max_bytes=1024 * 1024)
+        .embeds[0]
+        .description
+        or ""
+    )
+
+
+def test_an_export_carries_the_document_as_a_file() -> None:
+    reply = embeds.feeds_export_reply(FeedsExport(2, b"<opml/>"), filename="feeds.opml")
+
+    assert reply.files == (embeds.ReplyFile("feeds.opml", b"<opml/>"),)
+    assert "2 feeds" in (reply.embeds[0].description or "")
+    assert embeds.feeds_export_reply(FeedsExport(0, b""), filename="f").files == ()
