@@ -20,6 +20,7 @@ from bot.domain.catalog import Catalog, Company, Law
 from bot.domain.clustering import StoryItem, story_key
 from bot.domain.explanation import UnseenUrl, WhyAnswer, explain, lookup_urls
 from bot.domain.feed_import import (
+    URL_MAX_LENGTH,
     FeedImportReport,
     FeedsExport,
     ImportedFeed,
@@ -424,6 +425,9 @@ class Application:
         }
         for url in plan.already_followed:
             outcomes[url] = ImportedFeed(url, titles[url], ImportOutcome.ALREADY_FOLLOWED)
+        for url in plan.too_long:
+            reason = f"an address longer than {URL_MAX_LENGTH} characters"
+            outcomes[url] = ImportedFeed(url, titles[url], ImportOutcome.REFUSED, reason)
         async with self._sessions.begin() as session:
             for url in plan.candidates:
                 title = titles[url]

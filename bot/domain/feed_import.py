@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 OPML_MAX_BYTES = 1024 * 1024  # a 500-feed OPML file is about 100 KB
+URL_MAX_LENGTH = 2048  # as for /feeds add, and the feeds table
 OPML_SUFFIXES = (".opml", ".xml")
 XML_MEDIA_TYPES = frozenset(
     {"text/xml", "application/xml", "text/x-opml", "application/x-opml", "text/x-opml+xml"}
@@ -95,12 +96,15 @@ class ImportPlan:
     already_followed: tuple[str, ...]
     candidates: tuple[str, ...]
     free_slots: int
+    too_long: tuple[str, ...] = ()
 
 
 def plan_import(
     urls: Sequence[str], *, followed: Iterable[str], followed_count: int, cap: int
 ) -> ImportPlan:
     known = set(followed)
-    already = tuple(url for url in urls if url in known)
-    candidates = tuple(url for url in urls if url not in known)
-    return ImportPlan(already, candidates, max(0, cap - followed_count))
+    too_long = tuple(url for url in urls if len(url) > URL_MAX_LENGTH)
+    usable = [url for url in urls if len(url) <= URL_MAX_LENGTH]
+    already = tuple(url for url in usable if url in known)
+    candidates = tuple(url for url in usable if url not in known)
+    return ImportPlan(already, candidates, max(0, cap - followed_count), too_long)

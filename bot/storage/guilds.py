@@ -68,7 +68,7 @@ class GuildStore:
         if feed is None:
             feed = Feed(
                 url=url,
-                title=title,
+                title=title[:512],
                 jurisdictions=[],
                 tags=[],
                 in_instance_list=False,

@@ -490,3 +490,20 @@ async def test_feeds_in_direct_messages_are_refused(
     refused = await fake_discord.invoke(fake_discord.slash("feeds export", dm=True))
 
     assert "not in direct messages" in refused.text
+
+
+@pytest.mark.usefixtures("bot")
+async def test_overlong_addresses_are_refused_and_overlong_titles_cut(
+    fake_discord: FakeDiscord, app: Application
+) -> None:
+    long_url = "https://long.example/" + "p" * 2100
+    titled = "https://titled.example/feed"
+    document = opml(long_url, titled, titles={titled: "T" * 900})
+
+    reply = await fake_discord.invoke(fake_discord.slash("feeds import", file=("f.opml", document)))
+
+    fields = {field["name"]: field["value"] for field in reply.embeds[0]["fields"]}
+    assert "an address longer than 2048 characters" in fields["Refused (1)"]
+    assert "titled.example" in fields["Added (1)"]
+    (feed,) = (await app.guild_feeds(guild_a(fake_discord), cap=3)).followed
+    assert feed.title == "T" * 512

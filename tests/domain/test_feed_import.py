@@ -67,3 +67,12 @@ def test_the_report_groups_feeds_by_outcome_in_file_order() -> None:
 
     assert [feed.url for feed in report.having(ImportOutcome.ADDED)] == ["https://a/", "https://c/"]
     assert report.having(ImportOutcome.OVER_CAP) == ()
+
+
+def test_addresses_too_long_to_follow_are_set_apart() -> None:
+    long_url = "https://a/" + "x" * 2048
+
+    plan = plan_import([long_url, "https://b/"], followed=[], followed_count=0, cap=5)
+
+    assert plan.too_long == (long_url,)
+    assert plan.candidates == ("https://b/",)
