@@ -43,8 +43,7 @@ from bot.domain.positions import (
     LawStance,
     StanceAnswer,
     UnknownName,
-    law_positions,
-    positions,
+    by_label,
 )
 from bot.errors import OpmlError
 from bot.feed_checks import check_candidates
@@ -150,13 +149,14 @@ class Application:
             target_ids = [law.id]
         async with self._sessions() as session:
             store = AnalysisStore(session)
+            # Light facts weighed in a thread; text only for the claims the answer shows.
             if isinstance(entry, Company):
-                claims = await self._claims.claims(
-                    store, company_id=entry.id, target_ids=target_ids, since=since
+                found = await self._claims.positions(
+                    store, now=now, company_id=entry.id, target_ids=target_ids, since=since
                 )
-                return CompanyStance(entry.id, entry.name, positions(claims, now=now))
-            claims = await self._claims.claims(store, target_ids=[entry.id], since=since)
-        return LawStance(entry.id, entry.name, law_positions(entry.id, claims, now=now))
+                return CompanyStance(entry.id, entry.name, found)
+            found = await self._claims.positions(store, now=now, target_ids=[entry.id], since=since)
+        return LawStance(entry.id, entry.name, by_label(entry.id, found))
 
     def unknown_stance_name(self, name: str, *, target: str | None = None) -> UnknownName | None:
         """The name (or target) ``stance`` would not know, checked in memory before any work.

@@ -4,19 +4,27 @@ InfluenceMap-style and explainable: every claim is weighted by recency (full wei
 years, fading to nothing at five), by who said it (the company itself > a report > an
 allegation) and by extraction confidence. Reports of the same story from several outlets are
 one event. A position is mixed when both sides carry real weight.
+
+Weighing needs only light facts (``ClaimFact``: who, on what, which side, how sure, which
+story, when), never the quotes, links or titles: a common name has thousands of claims, and
+reading their text was most of ``/stance``'s time. ``weigh`` works on facts or on full
+records alike and says which few events an answer shows (``Weighed.shown``); only those get
+their text (``with_texts``). ``positions`` is the same computation on full records.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 from bot.domain.model import Attribution, StanceLabel
 
 FULL_WEIGHT_FOR = timedelta(days=2 * 365)
 NO_WEIGHT_AFTER = timedelta(days=5 * 365)
 MIXED_SHARE = 0.3  # each side needs this share of the weight for "mixed"
+NEWEST_SHOWN = 3  # newest events an answer quotes (the CLI shows three)
 ATTRIBUTION_WEIGHT = {
     Attribution.STATED: 1.0,
     Attribution.REPORTED: 0.8,
@@ -41,6 +49,57 @@ class ClaimRecord:
     title: str = ""
 
 
+class ClaimFact(NamedTuple):
+    """What weighing needs of a stored claim: everything but its quote, link and title.
+
+    A named tuple, not a dataclass: a common name has thousands, and a frozen dataclass
+    costs several times more to build.
+    """
+
+    claim_id: int
+    company_id: str
+    target_id: str
+    stance: StanceLabel
+    confidence: float
+    attribution: Attribution
+    item_id: int
+    story_key: str
+    reported_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimText:
+    """What an answer shows of a claim besides its facts."""
+
+    evidence: str
+    url: str | None
+    title: str
+
+
+class WeighableClaim(Protocol):
+    """A full record or a light fact: all that weighing reads."""
+
+    @property
+    def company_id(self) -> str: ...
+    @property
+    def target_id(self) -> str: ...
+    @property
+    def stance(self) -> StanceLabel: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def attribution(self) -> Attribution: ...
+    @property
+    def item_id(self) -> int: ...
+    @property
+    def story_key(self) -> str: ...
+    @property
+    def reported_at(self) -> datetime: ...
+
+
+ClaimT = TypeVar("ClaimT", bound=WeighableClaim)
+
+
 @dataclass(frozen=True, slots=True)
 class Position:
     """One company on one target."""
@@ -53,7 +112,31 @@ class Position:
     first: ClaimRecord
     latest: ClaimRecord
     changed: bool  # the newest event's label differs from the oldest one's
-    evidence: tuple[ClaimRecord, ...]  # one per event, newest first
+    # The events an answer shows, newest first (see ``Weighed.shown``); ``reports`` counts all.
+    evidence: tuple[ClaimRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Weighed(Generic[ClaimT]):
+    """A position worked out from facts or records, before the shown ones get their text."""
+
+    company_id: str
+    target_id: str
+    label: StanceLabel
+    score: float
+    reports: int
+    changed: bool
+    # Newest first: the newest NEWEST_SHOWN events, the first one, the first and the latest
+    # that take a side, and the newest on the position's own side (the quote a reply shows).
+    shown: tuple[ClaimT, ...]
+
+    @property
+    def first(self) -> ClaimT:
+        return self.shown[-1]
+
+    @property
+    def latest(self) -> ClaimT:
+        return self.shown[0]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +148,7 @@ class LawPositions:
     neutral: tuple[Position, ...]
 
 
-def weight(claim: ClaimRecord, *, now: datetime) -> float:
+def weight(claim: WeighableClaim, *, now: datetime) -> float:
     age = now - claim.reported_at
     if age <= FULL_WEIGHT_FOR:
         recency = 1.0
@@ -76,21 +159,66 @@ def weight(claim: ClaimRecord, *, now: datetime) -> float:
     return recency * ATTRIBUTION_WEIGHT[claim.attribution] * claim.confidence
 
 
-def positions(claims: Iterable[ClaimRecord], *, now: datetime) -> tuple[Position, ...]:
-    """One position per (company, target), strongest first."""
-    grouped: dict[tuple[str, str], list[ClaimRecord]] = {}
+def _weigher(now: datetime) -> Callable[[WeighableClaim], float]:
+    """``weight`` at a fixed ``now``, same arithmetic, with the common cases cut short."""
+    full_since = now - FULL_WEIGHT_FOR
+    none_before = now - NO_WEIGHT_AFTER
+
+    def weighed(claim: WeighableClaim) -> float:
+        reported_at = claim.reported_at
+        if reported_at >= full_since:
+            return ATTRIBUTION_WEIGHT[claim.attribution] * claim.confidence
+        if reported_at <= none_before:
+            return 0.0
+        return weight(claim, now=now)
+
+    return weighed
+
+
+def weigh(claims: Iterable[ClaimT], *, now: datetime) -> tuple[Weighed[ClaimT], ...]:
+    """One weighed position per (company, target), strongest first.
+
+    ``claims`` come ordered by report date (then claim id), as the store reads them.
+    """
+    grouped: dict[tuple[str, str], list[ClaimT]] = {}
     for claim in claims:
         grouped.setdefault((claim.company_id, claim.target_id), []).append(claim)
-    found = [_position(group, now=now) for group in grouped.values()]
+    weight_of = _weigher(now)
+    found = [_weighed(group, weight_of) for group in grouped.values()]
     return tuple(sorted(found, key=lambda p: (-p.reports, -abs(p.score), p.target_id)))
+
+
+def positions(claims: Iterable[ClaimRecord], *, now: datetime) -> tuple[Position, ...]:
+    """One position per (company, target), strongest first."""
+    return tuple(_position(found, found.shown) for found in weigh(claims, now=now))
+
+
+def shown_claim_ids(weighed: Iterable[Weighed[ClaimFact]]) -> set[int]:
+    """The claims whose text an answer shows: a handful per position, never thousands."""
+    return {fact.claim_id for found in weighed for fact in found.shown}
+
+
+def with_texts(
+    weighed: Iterable[Weighed[ClaimFact]], texts: Mapping[int, ClaimText]
+) -> tuple[Position, ...]:
+    """Positions from weighed facts, the shown ones given their text (by claim id)."""
+    return tuple(
+        _position(found, tuple(_record(fact, texts[fact.claim_id]) for fact in found.shown))
+        for found in weighed
+    )
 
 
 def law_positions(target_id: str, claims: Iterable[ClaimRecord], *, now: datetime) -> LawPositions:
     """Who supports, opposes or is mixed on one target."""
     found = positions((c for c in claims if c.target_id == target_id), now=now)
+    return by_label(target_id, found)
+
+
+def by_label(target_id: str, found: Sequence[Position]) -> LawPositions:
+    """Positions on one target grouped by side, strongest first within each group."""
 
     def having(label: StanceLabel) -> tuple[Position, ...]:
-        return tuple(p for p in found if p.label is label)
+        return tuple(p for p in found if p.label is label and p.target_id == target_id)
 
     return LawPositions(
         target_id,
@@ -101,13 +229,45 @@ def law_positions(target_id: str, claims: Iterable[ClaimRecord], *, now: datetim
     )
 
 
-def _position(claims: Sequence[ClaimRecord], *, now: datetime) -> Position:
-    events = _events(claims, now=now)  # oldest first
+def _position(found: Weighed[ClaimT], shown: tuple[ClaimRecord, ...]) -> Position:
+    return Position(
+        company_id=found.company_id,
+        target_id=found.target_id,
+        label=found.label,
+        score=found.score,
+        reports=found.reports,
+        first=shown[-1],
+        latest=shown[0],
+        changed=found.changed,
+        evidence=shown,
+    )
+
+
+def _record(fact: ClaimFact, text: ClaimText) -> ClaimRecord:
+    return ClaimRecord(
+        company_id=fact.company_id,
+        target_id=fact.target_id,
+        stance=fact.stance,
+        evidence=text.evidence,
+        confidence=fact.confidence,
+        attribution=fact.attribution,
+        item_id=fact.item_id,
+        story_key=fact.story_key,
+        reported_at=fact.reported_at,
+        url=text.url,
+        title=text.title,
+    )
+
+
+def _weighed(
+    claims: Sequence[ClaimT], weight_of: Callable[[WeighableClaim], float]
+) -> Weighed[ClaimT]:
+    events = _events(claims, weight_of)  # oldest first
     support = oppose = total = 0.0
     for claim in events:
         if claim.stance is StanceLabel.NEUTRAL:
             continue
-        w = weight(claim, now=now)
+        w = weight_of(claim)
         total += w
         if claim.stance is StanceLabel.SUPPORT:
             support += w
@@ -118,31 +278,47 @@ def _position(claims: Sequence[ClaimRecord], *, now: datetime) -> Position:
             oppose += w / 2
     score = (support - oppose) / total if total else 0.0
     label = _label(support, oppose, total, stances={c.stance for c in events})
-    stated = [c for c in events if c.stance is not StanceLabel.NEUTRAL]
-    changed = len(stated) > 1 and stated[0].stance is not stated[-1].stance
-    first, latest = events[0], events[-1]
-    return Position(
+    stated = [i for i, c in enumerate(events) if c.stance is not StanceLabel.NEUTRAL]
+    changed = len(stated) > 1 and events[stated[0]].stance is not events[stated[-1]].stance
+    first = events[0]
+    return Weighed(
         company_id=first.company_id,
         target_id=first.target_id,
         label=label,
         score=round(score, 3),
         reports=len(events),
-        first=first,
-        latest=latest,
         changed=changed,
-        evidence=tuple(reversed(events)),
+        shown=_shown(events, label, stated),
     )
 
 
-def _events(claims: Sequence[ClaimRecord], *, now: datetime) -> list[ClaimRecord]:
+def _shown(
+    events: Sequence[ClaimT], label: StanceLabel, stated: Sequence[int]
+) -> tuple[ClaimT, ...]:
+    """The events a reply can quote, newest first (``chat.embeds`` and the CLI read only these)."""
+    newest = len(events) - 1
+    picked = {0, *range(max(0, newest - NEWEST_SHOWN + 1), newest + 1)}
+    if stated:
+        picked.update((stated[0], stated[-1]))
+    for index in range(newest, -1, -1):  # the newest evidence for the position's own side
+        stance = events[index].stance
+        if stance is label or (label is StanceLabel.MIXED and stance is not StanceLabel.NEUTRAL):
+            picked.add(index)
+            break
+    return tuple(events[index] for index in sorted(picked, reverse=True))
+
+
+def _events(claims: Sequence[ClaimT], weight_of: Callable[[WeighableClaim], float]) -> list[ClaimT]:
     """One claim per story: the strongest, dated by the story's first report."""
-    stories: dict[str, list[ClaimRecord]] = {}
+    stories: dict[str, list[ClaimT]] = {}
     for claim in claims:
         stories.setdefault(claim.story_key, []).append(claim)
-    events = []
-    for story in stories.values():
-        best = max(story, key=lambda c: (weight(c, now=now), c.stance is not StanceLabel.NEUTRAL))
-        events.append(best)
+    events = [
+        story[0]
+        if len(story) == 1
+        else max(story, key=lambda c: (weight_of(c), c.stance is not StanceLabel.NEUTRAL))
+        for story in stories.values()
+    ]
     return sorted(events, key=lambda c: (c.reported_at, c.item_id))
 
 

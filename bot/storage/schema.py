@@ -195,14 +195,34 @@ class Mention(Base):
     count: Mapped[int] = mapped_column(Integer, default=1)
 
 
+# After the company (or target) id, in this order: relevant claims by date, then every other
+# column that weighing reads, so the index answers ``/stance`` without reading the table.
+_CLAIM_FACTS_AFTER_KEY = (
+    "is_relevant",
+    "reported_at",
+    "id",
+    "stance",
+    "confidence",
+    "attribution",
+    "story_key",
+    "item_id",
+)
+
+
 class StanceClaim(Base):
-    """A company's position on a law, as one sentence of one item shows it."""
+    """A company's position on a law, as one sentence of one item shows it.
+
+    ``is_relevant``, ``story_key`` and ``reported_at`` copy the item's verdict, story and date
+    when analysis stores the claim (none changes without a new analysis), so ``/stance`` weighs
+    a common name's thousands of claims from one of the covering indexes alone, never touching
+    the items (``bench/stance.py``).
+    """
 
     __tablename__ = "stance_claims"
     __table_args__ = (
         UniqueConstraint("item_id", "company_id", "target_id", "sentence_index"),
-        Index("ix_stance_claims_company", "company_id", "target_id"),
-        Index("ix_stance_claims_target", "target_id"),
+        Index("ix_stance_claims_company", "company_id", *_CLAIM_FACTS_AFTER_KEY, "target_id"),
+        Index("ix_stance_claims_target", "target_id", *_CLAIM_FACTS_AFTER_KEY, "company_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -214,6 +234,9 @@ class StanceClaim(Base):
     sentence_index: Mapped[int] = mapped_column(Integer)
     confidence: Mapped[float] = mapped_column(Float)
     attribution: Mapped[Attribution] = mapped_column(_enum(Attribution))
+    is_relevant: Mapped[bool] = mapped_column(Boolean)
+    story_key: Mapped[str] = mapped_column(String(128))  # the item's, or "item:<id>"
+    reported_at: Mapped[datetime]  # the item's published_at, else fetched_at
 
 
 class Guild(Base):

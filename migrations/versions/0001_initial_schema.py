@@ -23,6 +23,19 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# The stance_claims columns after the company (or target) id in its covering index.
+_CLAIM_FACTS_AFTER_KEY = [
+    "is_relevant",
+    "reported_at",
+    "id",
+    "stance",
+    "confidence",
+    "attribution",
+    "story_key",
+    "item_id",
+]
+
+
 def upgrade() -> None:
     op.create_table(
         "feeds",
@@ -250,6 +263,9 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
+        sa.Column("is_relevant", sa.Boolean(), nullable=False),
+        sa.Column("story_key", sa.String(length=128), nullable=False),
+        sa.Column("reported_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["item_id"],
             ["items.id"],
@@ -266,8 +282,17 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("stance_claims", schema=None) as batch_op:
-        batch_op.create_index("ix_stance_claims_company", ["company_id", "target_id"], unique=False)
-        batch_op.create_index("ix_stance_claims_target", ["target_id"], unique=False)
+        # Covering indexes: /stance weighs a name's claims without reading the table.
+        batch_op.create_index(
+            "ix_stance_claims_company",
+            ["company_id", *_CLAIM_FACTS_AFTER_KEY, "target_id"],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_stance_claims_target",
+            ["target_id", *_CLAIM_FACTS_AFTER_KEY, "company_id"],
+            unique=False,
+        )
 
     _create_search()
 

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
 from bot.domain.model import Attribution, FeedKind, FeedSource, StanceLabel
-from bot.domain.positions import ClaimRecord, CompanyStance
+from bot.domain.positions import ClaimFact, ClaimText, CompanyStance
+from bot.errors import StorageError
 from bot.storage.claims_cache import ClaimsCache
 from bot.storage.schema import Feed, Item
 from tests.conftest import NOW
 
 
-def claim(days_ago: int, item_id: int) -> ClaimRecord:
-    return ClaimRecord(
+def claim(days_ago: int, item_id: int) -> ClaimFact:
+    return ClaimFact(
+        claim_id=item_id,
         company_id="meta",
         target_id="eu-ai-act",
         stance=StanceLabel.OPPOSE,
-        evidence=f"claim {item_id}",
         confidence=0.8,
         attribution=Attribution.STATED,
         item_id=item_id,
@@ -32,20 +34,20 @@ def claim(days_ago: int, item_id: int) -> ClaimRecord:
 
 
 class CountingStore:
-    """Stands in for AnalysisStore: date-ordered claims, and how often it was asked."""
+    """Stands in for AnalysisStore: date-ordered claim facts, and how often it was asked."""
 
-    def __init__(self, claims: list[ClaimRecord]) -> None:
+    def __init__(self, claims: list[ClaimFact]) -> None:
         self._claims = claims
         self.reads: list[dict[str, Any]] = []
 
-    async def claims(self, **query: Any) -> list[ClaimRecord]:
+    async def claim_facts(self, **query: Any) -> list[ClaimFact]:
         self.reads.append(query)
         return list(self._claims)
 
 
 async def cached(
     cache: ClaimsCache, store: CountingStore, since: datetime | None = None
-) -> Sequence[ClaimRecord]:
+) -> Sequence[ClaimFact]:
     return await cache.claims(store, company_id="meta", since=since)  # type: ignore[arg-type]
 
 
@@ -109,3 +111,29 @@ async def test_a_name_asked_before_analysis_is_answered_afresh_after_it(
     assert before.positions == ()
     assert isinstance(after, CompanyStance)
     assert [p.target_id for p in after.positions] == ["eu-ai-act"]
+
+
+class ReplacedClaimsStore(CountingStore):
+    """Cached facts name claim 1, which another process has since replaced with claim 2."""
+
+    async def claim_texts(self, claim_ids: Collection[int]) -> dict[int, ClaimText]:
+        return {i: ClaimText(f"quote {i}", None, "") for i in claim_ids if i == 2}
+
+
+async def test_facts_naming_replaced_claims_are_read_afresh() -> None:
+    store = ReplacedClaimsStore([claim(3, 1)])
+    cache = ClaimsCache()
+    await cached(cache, store)  # cached before the other process reanalysed
+    store._claims = [claim(3, 2)]
+
+    (position,) = await cache.positions(store, now=NOW, company_id="meta")  # type: ignore[arg-type]
+
+    assert position.latest.evidence == "quote 2"
+    assert len(store.reads) == 2
+
+
+async def test_claims_replaced_again_while_answering_give_a_clear_error() -> None:
+    store = ReplacedClaimsStore([claim(3, 1)])
+
+    with pytest.raises(StorageError, match="ask again"):
+        await ClaimsCache().positions(store, now=NOW, company_id="meta")  # type: ignore[arg-type]
