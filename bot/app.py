@@ -401,6 +401,7 @@ class Application:
         try:
             opml = await asyncio.to_thread(read_opml_document, document, label=label)
         except OpmlError as exc:
+            log.info("feeds import refused guild=%s reason=%s", guild_id, exc)
             return OpmlRefused(str(exc))
         titles = {feed.url: feed.title for feed in opml.feeds}
         listing = await self.guild_feeds(guild_id, cap=cap)

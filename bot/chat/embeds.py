@@ -356,12 +356,17 @@ def import_reply(result: FeedImportReport | OpmlRefused, *, filename: str) -> Re
             f"{inert(result.reason, 1000)}. Nothing was added."
         )
     added = result.having(ImportOutcome.ADDED)
+    if not added:
+        scope = "Nothing was added."
+    elif len(added) < len(result.feeds):
+        scope = "Only the feeds listed under *Added* were added."
+    else:
+        scope = "Every feed of the file was added."
     embed = discord.Embed(
         title="Feeds imported" if added else "No feeds imported",
         description=(
             f"From {inert(filename, 200)}: {len(added)} of {len(result.feeds)} "
-            f"feed{_plural(len(result.feeds))} added to this server. "
-            "Only the feeds listed under *Added* were added."
+            f"feed{_plural(len(result.feeds))} added to this server. {scope}"
         ),
         colour=COLOUR if added else REFUSAL_COLOUR,
     )

@@ -117,3 +117,20 @@ def test_an_export_carries_the_document_as_a_file() -> None:
     assert reply.files == (embeds.ReplyFile("feeds.opml", b"<opml/>"),)
     assert "2 feeds" in (reply.embeds[0].description or "")
     assert embeds.feeds_export_reply(FeedsExport(0, b""), filename="f").files == ()
+
+
+def test_the_summary_says_plainly_how_much_of_the_file_was_added() -> None:
+    def summary(*outcomes: ImportOutcome) -> str:
+        feeds = tuple(ImportedFeed(f"https://{n}/", "", o) for n, o in enumerate(outcomes))
+        reply = embeds.import_reply(FeedImportReport(feeds, cap=5), filename="f.opml")
+        return f"{reply.embeds[0].title}: {reply.embeds[0].description}"
+
+    added, refused = ImportOutcome.ADDED, ImportOutcome.REFUSED
+    assert summary(added, added).endswith(
+        "2 of 2 feeds added to this server. Every feed of the file was added."
+    )
+    assert summary(added, refused).endswith(
+        "1 of 2 feeds added to this server. Only the feeds listed under *Added* were added."
+    )
+    assert summary(refused).startswith("No feeds imported")
+    assert summary(refused).endswith("0 of 1 feed added to this server. Nothing was added.")
