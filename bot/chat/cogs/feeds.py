@@ -1,4 +1,5 @@
-"""``/feeds``: a server's admins choose feeds on top of the instance list.
+"""``/feeds``: a server's admins choose feeds on top of the instance list, watch their
+health, and move them in and out as OPML files.
 
 Discord hides the group from members without Manage Server (``default_permissions``), but
 server admins can change that, so every subcommand checks the permission again here.
