@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,13 +45,25 @@ class ItemStore:
         now: datetime,
         backlog: bool,
         revision_cap: int = REVISION_CAP,
+        expect_new: bool = False,
     ) -> ItemSaveResult:
-        """Insert unseen keys, update changed ones; return the ids of both."""
+        """Insert unseen keys, update changed ones; return the ids of both.
+
+        ``expect_new`` (a feed's first fetch, when normally nothing is stored yet) inserts
+        first and looks up only the keys that were already there: one statement, not two.
+        The outcome is the same either way.
+        """
         if not entries:
             return ItemSaveResult((), ())
-        known = await self._known(feed_id, [entry.key for entry in entries])
-        fresh = [entry for entry in entries if entry.key not in known]
-        new_ids = await self._insert(feed_id, fresh, now=now, backlog=backlog)
+        if expect_new:
+            inserted = await self._insert(feed_id, entries, now=now, backlog=backlog)
+            rest = [entry.key for entry in entries if entry.key not in inserted]
+            known = await self._known(feed_id, rest) if rest else {}
+        else:
+            known = await self._known(feed_id, [entry.key for entry in entries])
+            fresh = [entry for entry in entries if entry.key not in known]
+            inserted = await self._insert(feed_id, fresh, now=now, backlog=backlog)
+        new_ids = tuple(sorted(inserted.values()))
         changes: list[dict[str, Any]] = []
         for keyed in entries:
             row = known.get(keyed.key)
@@ -91,9 +103,10 @@ class ItemStore:
 
     async def _insert(
         self, feed_id: int, entries: Sequence[KeyedEntry], *, now: datetime, backlog: bool
-    ) -> tuple[int, ...]:
+    ) -> dict[str, int]:
+        """Insert-or-ignore; the keys actually inserted, with their new ids."""
         if not entries:
-            return ()
+            return {}
         rows = [
             {
                 "feed_id": feed_id,
@@ -113,13 +126,15 @@ class ItemStore:
         ]
         dialect = self._session.get_bind().dialect.name
         insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        # A Core insert on the table (not the ORM bulk path): one executemany, ids returned.
+        table = cast(Table, Item.__table__)
         statement = (
-            insert(Item)
+            insert(table)
             .on_conflict_do_nothing(index_elements=["feed_id", "key"])
-            .returning(Item.id)
+            .returning(table.c.key, table.c.id)
         )
         result = await self._session.execute(statement, rows)
-        return tuple(sorted(result.scalars().all()))
+        return {key: item_id for key, item_id in result}
 
 
 def _url(link: str | None) -> str | None:
