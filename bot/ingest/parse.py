@@ -115,21 +115,24 @@ def parse_document(url: str, body: bytes, content_type: str | None) -> ParsedFee
 
 
 def _entry(base: str, entry: Any) -> ParsedEntry:
-    title = plain_text(str(entry.get("title") or ""), limit=MAX_TITLE_CHARS)
-    summary = str(entry.get("summary") or "")
-    contents = entry.get("content") or []
-    longest = max((str(part.get("value") or "") for part in contents), key=len, default="")
+    # dict.get, not FeedParserDict.get: these keys are stored as they are (no aliases to
+    # resolve), and the plain lookup is several times cheaper, 50 times a document.
+    get = dict.get
+    title = plain_text(str(get(entry, "title") or ""), limit=MAX_TITLE_CHARS)
+    summary = str(get(entry, "summary") or "")
+    contents = get(entry, "content") or []
+    longest = max((str(get(part, "value") or "") for part in contents), key=len, default="")
     text = plain_text(longest if len(longest) > len(summary) else summary, limit=MAX_SUMMARY_CHARS)
-    link = resolve_link(base, entry.get("link"))
-    guid = entry.get("id")
+    link = resolve_link(base, get(entry, "link"))
+    guid = get(entry, "id")
     return ParsedEntry(
         guid=str(guid).replace("\x00", "").strip() or None if guid else None,
         link=canonical_url(link) if link else None,
         title=title,
         summary=text,
-        author=plain_text(str(entry.get("author") or ""), limit=512) or None,
-        published_at=_time(dict.get(entry, "published_parsed")),
-        updated_at=_time(dict.get(entry, "updated_parsed")),
+        author=plain_text(str(get(entry, "author") or ""), limit=512) or None,
+        published_at=_time(get(entry, "published_parsed")),
+        updated_at=_time(get(entry, "updated_parsed")),
     )
 
 
