@@ -56,12 +56,14 @@ async def run_service(
     log.info("policybot running; press Ctrl-C to stop")
     ingestion = IngestionLoops(app, settings)
     ingestion.start()
-    if chat is None or settings.discord_token is None:
-        await stop.wait()
-    else:
-        await chat.serve(settings.discord_token.get_secret_value(), stop)
-    await ingestion.stop()
-    log.info("policybot stopping")
+    try:
+        if chat is None or settings.discord_token is None:
+            await stop.wait()
+        else:
+            await chat.serve(settings.discord_token.get_secret_value(), stop)
+    finally:  # a fatal Discord error must not leave polling tasks behind
+        log.info("policybot stopping")
+        await ingestion.stop()
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:
