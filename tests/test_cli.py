@@ -55,6 +55,7 @@ def test_run_migrates_loads_feeds_and_stops_cleanly_on_ctrl_c(tmp_path: Path) ->
         env=_environment(tmp_path),
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=True,  # its own process group, like a terminal's foreground job
     )
     assert process.stderr is not None
     lines: list[str] = []
@@ -64,9 +65,9 @@ def test_run_migrates_loads_feeds_and_stops_cleanly_on_ctrl_c(tmp_path: Path) ->
         if not line:
             break
         lines.append(line)
-        if "policybot running" in line:
+        if "polling started" in line:  # the parser processes are up by now
             break
-    process.send_signal(signal.SIGINT)
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C reaches every process of the group
     rest = process.communicate(timeout=30)[1]
     log = "".join(lines) + rest
     assert process.returncode == 0, log

@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import re
+import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -210,7 +211,10 @@ def prepare_worker() -> None:
 
     Lower priority keeps the gateway's loop responsive on a small machine while workers
     parse; the watcher thread makes workers leave when the parent dies (even by SIGKILL).
+    Ctrl-C reaches the whole process group: workers ignore it and let the parent shut the
+    pool down, instead of each dying with a KeyboardInterrupt traceback.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(OSError):
         os.nice(10)
     parent = os.getppid()
