@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import Select, column, func, literal_column, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, TextClause
 
 from bot.storage.schema import Item
 
@@ -22,6 +22,18 @@ def search_terms(query: str) -> list[str]:
     return _WORD.findall(query)
 
 
+def _fts5_match(terms: list[str]) -> TextClause:
+    """``items_fts MATCH`` every word, each quoted so FTS5 syntax in user input
+    (AND, NEAR, "*", ...) is taken literally."""
+    match = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
+    return text("items_fts MATCH :match").bindparams(match=match)
+
+
+def _postgres_match(terms: list[str]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The indexed document expression and the query it is matched against."""
+    return literal_column(_POSTGRES_DOCUMENT), func.plainto_tsquery("english", " ".join(terms))
+
+
 async def search_items(
     session: AsyncSession, query: str, *, limit: int = 10, offset: int = 0
 ) -> list[Item]:
@@ -31,17 +43,14 @@ async def search_items(
         return []
     statement: Select[Item]
     if session.get_bind().dialect.name == "sqlite":
-        # Each word quoted, so FTS5 syntax in user input (AND, NEAR, "*", ...) is taken literally.
-        match = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
         statement = (
             select(Item)
             .join(_ITEMS_FTS, _ITEMS_FTS.c.rowid == Item.id)
-            .where(text("items_fts MATCH :match").bindparams(match=match))
+            .where(_fts5_match(terms))
             .order_by(text("bm25(items_fts)"), Item.published_at.desc())
         )
     else:
-        tsquery = func.plainto_tsquery("english", " ".join(terms))
-        document: ColumnElement[Any] = literal_column(_POSTGRES_DOCUMENT)
+        document, tsquery = _postgres_match(terms)
         statement = (
             select(Item)
             .where(document.op("@@")(tsquery))
@@ -60,14 +69,10 @@ def search_condition(dialect_name: str, query: str) -> ColumnElement[bool] | Non
     if not terms:
         return None
     if dialect_name == "sqlite":
-        match = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
         matching_ids: Select[tuple[Any]] = (
-            select(literal_column("rowid"))
-            .select_from(text("items_fts"))
-            .where(text("items_fts MATCH :match").bindparams(match=match))
+            select(_ITEMS_FTS.c.rowid).select_from(_ITEMS_FTS).where(_fts5_match(terms))
         )
         return Item.id.in_(matching_ids)
-    tsquery = func.plainto_tsquery("english", " ".join(terms))
-    document: ColumnElement[Any] = literal_column(_POSTGRES_DOCUMENT)
+    document, tsquery = _postgres_match(terms)
     matches: ColumnElement[bool] = document.op("@@")(tsquery)
     return matches
