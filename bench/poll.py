@@ -193,10 +193,6 @@ async def run_policybot(port: int, feeds: int, workdir: Path) -> dict[str, Any]:
                 url=feed_url(port, n),
                 in_instance_list=True,
                 created_at=now,
-                redirect_count=0,
-                consecutive_errors=0,
-                fetch_count=0,
-                error_count=0,
             )
             for n in range(feeds)
         )

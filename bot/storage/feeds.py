@@ -103,10 +103,6 @@ def _new_feed(source: FeedSource, now: datetime) -> Feed:
     feed = Feed(
         url=source.url,
         created_at=now,
-        redirect_count=0,
-        consecutive_errors=0,
-        fetch_count=0,
-        error_count=0,
     )
     _describe(feed, source)
     return feed

@@ -73,10 +73,6 @@ class GuildStore:
                 tags=[],
                 in_instance_list=False,
                 status=FeedStatus.OK,
-                redirect_count=0,
-                consecutive_errors=0,
-                fetch_count=0,
-                error_count=0,
                 created_at=now,
             )
             self._session.add(feed)

@@ -35,10 +35,6 @@ async def archive_of(
             title=feed_title,
             in_instance_list=in_instance_list,
             created_at=NOW,
-            redirect_count=0,
-            consecutive_errors=0,
-            fetch_count=0,
-            error_count=0,
         )
         session.add(feed)
         await session.flush()

@@ -23,10 +23,6 @@ async def add_feed(
             in_instance_list=True,
             created_at=now,
             interval_minutes=interval_minutes,
-            redirect_count=0,
-            consecutive_errors=0,
-            fetch_count=0,
-            error_count=0,
         )
         session.add(feed)
         await session.flush()
