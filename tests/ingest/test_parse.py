@@ -9,7 +9,7 @@ import pytest
 
 from bot.domain.entries import key_entries
 from bot.errors import ParseError
-from bot.ingest.parse import ParserPool, parse_document
+from bot.ingest.parse import ParserPool, drop_categories, parse_document
 
 URL = "https://feeds.example/feed"
 
@@ -153,6 +153,29 @@ def test_titles_become_inert_plain_text() -> None:
     entry = parse_document(URL, document, "text/xml").entries[0]
     assert entry.title == "No guid bold @everyone"
     assert entry.summary == "One Two"
+
+
+def test_rss_categories_are_dropped_outside_cdata_only() -> None:
+    document = (
+        b"<rss><item><category domain='x'>Policy &amp; law</category><title>t</title>"
+        b"<![CDATA[<category>kept</category>]]><category>gone</category>"
+        b"<atom:category term='kept'/><![CDATA[<category>unterminated</category>"
+    )
+    assert drop_categories(document) == (
+        b"<rss><item><title>t</title><![CDATA[<category>kept</category>]]>"
+        b"<atom:category term='kept'/><![CDATA[<category>unterminated</category>"
+    )
+
+
+def test_an_item_with_categories_parses_as_one_without() -> None:
+    with_categories = (
+        b"<rss version='2.0'><channel><title>t</title><item><guid>1</guid><title>One</title>"
+        b"<category>AI</category><category>EU</category>"
+        b"<description><![CDATA[<p>Text <category>x</category> here</p>]]></description>"
+        b"</item></channel></rss>"
+    )
+    entry = parse_document(URL, with_categories, "text/xml").entries[0]
+    assert (entry.guid, entry.title, entry.summary) == ("1", "One", "Text x here")
 
 
 def _fixture(shared_dir: Path, name: str) -> bytes:
