@@ -252,6 +252,11 @@ def prepare_worker() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+def _worker_pid() -> int:
+    time.sleep(0.05)  # long enough for another worker to take the next job, if it is up
+    return os.getpid()
+
+
 class ParserPool:
     """``parse_document`` in worker processes, with a per-document time limit.
 
@@ -299,11 +304,18 @@ class ParserPool:
         broken.shutdown(wait=False, cancel_futures=True)
 
     async def start(self) -> None:
-        """Start every worker now (each imports feedparser), not during the first cycle."""
-        document = b"<rss version='2.0'><channel><title>warm-up</title></channel></rss>"
-        await asyncio.gather(
-            *(self.parse("warm-up:", document, "text/xml") for _ in range(self._workers))
-        )
+        """Start every worker now (each imports feedparser), not during the first cycle.
+
+        Returns once each worker has answered: one that is still importing would die with
+        a traceback on a Ctrl-C before its initializer could tell it to ignore SIGINT.
+        """
+        loop = asyncio.get_running_loop()
+        answered: set[int] = set()
+        for _ in range(100):  # a fast worker may take every job while another still imports
+            jobs = (loop.run_in_executor(self._pool, _worker_pid) for _ in range(self._workers))
+            answered.update(await asyncio.gather(*jobs))
+            if len(answered) >= self._workers:
+                return
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
