@@ -57,7 +57,7 @@ from bot.storage.feeds import FeedOverview, FeedStore, FeedSyncResult
 from bot.storage.guilds import GuildStore
 from bot.storage.item_history import ItemHistoryStore
 from bot.storage.schema import Item
-from bot.storage.search import search_items
+from bot.storage.search import index_pending, search_items
 
 log = logging.getLogger(__name__)
 REANALYSE_BATCH = 200
@@ -238,6 +238,19 @@ class Application:
     ) -> FeedSyncResult:
         async with self._sessions.begin() as session:
             return await FeedStore(session).sync_instance_list(sources, now=now)
+
+    async def index_search(self) -> int:
+        """Bring the full-text index up to date (after a poll cycle); items indexed.
+
+        Batch by batch, each its own transaction, so other writers never wait long.
+        """
+        indexed = 0
+        while True:
+            async with self._sessions.begin() as session:
+                batch = await index_pending(session)
+            indexed += batch
+            if batch == 0:
+                return indexed
 
     async def search(self, query: str, *, limit: int = 10, offset: int = 0) -> list[Item]:
         async with self._sessions() as session:

@@ -131,6 +131,7 @@ async def poll_command(args: argparse.Namespace, settings: Settings) -> int:
             now=datetime.now(UTC), only_due=not args.all, on_feed=bar.advance, on_start=bar.start
         )
         bar.finish()
+        await app.index_search()
     print(summary_table(report, seconds=time.monotonic() - started))
     return 1 if report.feeds and report.outcomes.get("error", 0) == len(report.feeds) else 0
 

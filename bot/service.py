@@ -112,6 +112,7 @@ class IngestionLoops:
         # collector, so a full collection during a cycle does not stall the event loop.
         gc.freeze()
         spread = await self._app.spread_due_feeds(now=datetime.now(UTC))
+        await self._index_search()  # what an interrupted run left queued
         tick = self._settings.poll_tick_seconds
         log.info("polling started spread=%d tick_seconds=%s", spread, tick)
         while True:
@@ -130,6 +131,7 @@ class IngestionLoops:
                     len(report.events),
                     report.outcomes,
                 )
+            await self._index_search()
             changed = report.new_item_ids + report.updated_item_ids
             if changed:
                 try:  # analysed before anyone reads the report (digests need relevance)
@@ -140,6 +142,16 @@ class IngestionLoops:
                     )
             if self._on_report is not None:
                 await self._on_report(report)
+
+    async def _index_search(self) -> None:
+        """New items become searchable here, after the cycle that stored them."""
+        try:
+            indexed = await self._app.index_search()
+        except SQLAlchemyError:
+            log.exception("search indexing failed; the queue is kept for the next cycle")
+            return
+        if indexed:
+            log.info("search indexed items=%d", indexed)
 
     async def _watch_feeds_file(self) -> None:
         """Re-sync the instance list whenever feeds.yaml changes (mtime or size)."""

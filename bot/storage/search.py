@@ -1,4 +1,9 @@
-"""Full-text search over items: FTS5 on SQLite, a tsvector expression index on PostgreSQL."""
+"""Full-text search over items: FTS5 on SQLite, a tsvector expression index on PostgreSQL.
+
+On SQLite, new items wait in ``items_fts_pending`` until ``index_pending`` indexes them (after
+each poll cycle): tokenising is the costliest part of storing an article, and it no longer
+runs inside the poll's write transaction. PostgreSQL maintains its index itself.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,38 @@ _ITEMS_FTS = table("items_fts", column("rowid"))
 _WORD = re.compile(r"\w+", re.UNICODE)
 # Must match the expression of ix_items_search in the migrations, or PostgreSQL ignores the index.
 _POSTGRES_DOCUMENT = "to_tsvector('english', items.title || ' ' || items.summary)"
+
+
+INDEX_BATCH = 2_000
+
+
+async def index_pending(session: AsyncSession, *, limit: int = INDEX_BATCH) -> int:
+    """Index up to ``limit`` queued items (oldest first); how many were indexed.
+
+    The caller commits; one call is one short write transaction, so the bot's other writers
+    (a poll cycle, an admin adding a feed) wait at most for one batch.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return 0
+    last = await session.scalar(
+        text(
+            "SELECT max(item_id) FROM (SELECT item_id FROM items_fts_pending "
+            "ORDER BY item_id LIMIT :limit)"
+        ).bindparams(limit=limit)
+    )
+    if last is None:
+        return 0
+    await session.execute(
+        text(
+            "INSERT INTO items_fts(rowid, title, summary) SELECT items.id, items.title, "
+            "items.summary FROM items JOIN items_fts_pending ON items_fts_pending.item_id = "
+            "items.id WHERE items_fts_pending.item_id <= :last"
+        ).bindparams(last=last)
+    )
+    deleted = await session.execute(
+        text("DELETE FROM items_fts_pending WHERE item_id <= :last").bindparams(last=last)
+    )
+    return int(getattr(deleted, "rowcount", 0))
 
 
 def search_terms(query: str) -> list[str]:

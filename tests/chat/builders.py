@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.schema import Feed, Item
+from bot.storage.search import index_pending
 from tests.conftest import NOW
 
 
@@ -54,4 +55,6 @@ async def archive_of(
                     is_backlog=False,
                 )
             )
+        await session.flush()
+        await index_pending(session)  # searchable, as after the service's poll cycle
         return feed.id

@@ -77,7 +77,7 @@ async def test_the_poll_loop_polls_due_feeds_and_hands_on_each_report(
     tmp_path: Path,
 ) -> None:
     async def handler(request: web.Request) -> web.Response:
-        return web.Response(body=rss([("a", "A")]), content_type="application/rss+xml")
+        return web.Response(body=rss([("a", "Brussels")]), content_type="application/rss+xml")
 
     feed_server.routes["/feed"] = handler
     await add_feed(sessions, feed_server.url("/feed"), now=NOW)
@@ -117,6 +117,8 @@ async def test_the_poll_loop_polls_due_feeds_and_hands_on_each_report(
         gc.unfreeze()  # the loop froze the test process's objects
     async with sessions() as session:
         assert len((await session.scalars(select(Item))).all()) == 1
+    # Indexed for search after the cycle, before the report was handed on.
+    assert [item.title for item in await app.search("brussels")] == ["Brussels"]
 
 
 async def _no_analysis(item_ids: object, *, now: object) -> None:

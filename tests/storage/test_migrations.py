@@ -7,13 +7,14 @@ import asyncio
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Connection, inspect
+from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage import migrate
-from bot.storage.engine import make_engine
-from bot.storage.schema import Base
+from bot.storage.engine import make_engine, make_session_factory
+from bot.storage.schema import Base, Feed, Item
+from tests.conftest import NOW
 
 
 def _differences(connection: Connection) -> list[object]:
@@ -30,7 +31,7 @@ async def test_autogenerate_finds_no_difference(engine: AsyncEngine) -> None:
 
 
 async def test_database_is_at_head(engine: AsyncEngine) -> None:
-    assert await migrate.current_revision(engine) == "0001"
+    assert await migrate.current_revision(engine) == "0002"
 
 
 def _tables(connection: Connection) -> set[str]:
@@ -63,3 +64,40 @@ async def test_downgrade_to_base_and_upgrade_again(migrated_url: URL) -> None:
 async def test_every_model_table_exists(engine: AsyncEngine, table: str) -> None:
     async with engine.connect() as connection:
         assert table in await connection.run_sync(_tables)
+
+
+async def test_downgrading_past_deferred_indexing_indexes_the_queue(migrated_url: URL) -> None:
+    """0002 -> 0001 on SQLite: items still queued for search are indexed on the way down."""
+    if migrated_url.get_backend_name() != "sqlite":
+        pytest.skip("only SQLite queues items for search")
+    engine = make_engine(migrated_url)
+    try:
+        async with make_session_factory(engine).begin() as session:
+            feed = Feed(url="https://n.example/rss", created_at=NOW)
+            session.add(feed)
+            await session.flush()
+            session.add(
+                Item(
+                    feed_id=feed.id,
+                    key="k",
+                    title="Queued headline",
+                    summary="",
+                    fetched_at=NOW,
+                    content_hash="h",
+                )
+            )
+        await asyncio.to_thread(migrate.downgrade, migrated_url, "0001")
+        async with engine.begin() as connection:
+            found = await connection.scalar(
+                text("SELECT count(*) FROM items_fts WHERE items_fts MATCH 'queued'")
+            )
+            assert found == 1
+            await connection.execute(  # 0001's delete trigger needs it indexed, or FTS5 breaks
+                text("DELETE FROM items")
+            )
+            await connection.execute(
+                text("INSERT INTO items_fts(items_fts, rank) VALUES ('integrity-check', 1)")
+            )
+        await asyncio.to_thread(migrate.upgrade, migrated_url)
+    finally:
+        await engine.dispose()

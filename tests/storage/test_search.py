@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
 from bot.domain.model import FeedKind, FeedSource
 from bot.storage.schema import Feed, Item
-from bot.storage.search import search_terms
+from bot.storage.search import index_pending, search_terms
 from tests.conftest import NOW
 
 ARTICLES = [
@@ -50,6 +50,7 @@ async def archive(app: Application, sessions: async_sessionmaker[AsyncSession]) 
                     is_backlog=False,
                 )
             )
+    await app.index_search()
     return app
 
 
@@ -94,6 +95,89 @@ async def test_updates_and_deletes_reach_the_index(
     async with sessions.begin() as session:
         await session.execute(delete(Item).where(Item.key == "k3"))
     assert await _titles(archive, "diffusion") == []
+    await _fts_is_consistent(sessions)
+
+
+async def _fts_is_consistent(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """FTS5 checks its index against the items table (raises if they disagree)."""
+    async with sessions.begin() as session:
+        if session.get_bind().dialect.name == "sqlite":
+            await session.execute(
+                text("INSERT INTO items_fts(items_fts, rank) VALUES ('integrity-check', 1)")
+            )
+
+
+async def _queued(sessions: async_sessionmaker[AsyncSession]) -> int:
+    async with sessions() as session:
+        if session.get_bind().dialect.name != "sqlite":
+            return 0
+        return int(await session.scalar(text("SELECT count(*) FROM items_fts_pending")) or 0)
+
+
+async def _add(sessions: async_sessionmaker[AsyncSession], key: str, title: str) -> None:
+    async with sessions.begin() as session:
+        feed_id = await session.scalar(select(func.min(Feed.id)))
+        session.add(
+            Item(
+                feed_id=feed_id,
+                key=key,
+                title=title,
+                summary="",
+                fetched_at=NOW,
+                content_hash=key,
+                revision=0,
+                is_backlog=False,
+            )
+        )
+
+
+async def test_new_items_become_searchable_when_indexed(
+    archive: Application, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await _add(sessions, "k9", "Anthropic backs the Colorado AI Act")
+    if await _queued(sessions):  # SQLite: queued by the insert, not indexed inside it
+        assert await _titles(archive, "colorado") == []
+        assert await archive.index_search() == 1
+    assert await _titles(archive, "colorado") == ["Anthropic backs the Colorado AI Act"]
+    assert await _queued(sessions) == 0
+    assert await archive.index_search() == 0
+    await _fts_is_consistent(sessions)
+
+
+async def test_items_changed_or_deleted_while_queued_are_indexed_as_they_are_now(
+    archive: Application, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    await _add(sessions, "k8", "Draft headline")
+    await _add(sessions, "k9", "Retracted story about Colorado")
+    async with sessions.begin() as session:
+        item = await session.scalar(select(Item).where(Item.key == "k8"))
+        assert item is not None
+        item.title = "Final headline on the Colorado AI Act"
+        await session.execute(delete(Item).where(Item.key == "k9"))
+    await archive.index_search()
+    assert await _titles(archive, "colorado") == ["Final headline on the Colorado AI Act"]
+    assert await _titles(archive, "draft") == []
+    assert await _queued(sessions) == 0
+    await _fts_is_consistent(sessions)
+
+
+async def test_the_queue_is_indexed_in_batches_oldest_first(
+    archive: Application, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    for number in range(5):
+        await _add(sessions, f"b{number}", f"Batch story {number}")
+    batches = []
+    while True:
+        async with sessions.begin() as session:
+            batch = await index_pending(session, limit=2)
+        if not batch:
+            break
+        batches.append(batch)
+    async with sessions() as session:
+        queues = session.get_bind().dialect.name == "sqlite"  # PostgreSQL indexes at once
+    assert batches == ([2, 2, 1] if queues else [])
+    assert len(await _titles(archive, "batch")) == 5
+    await _fts_is_consistent(sessions)
 
 
 def test_search_terms_drop_operators() -> None:
