@@ -106,6 +106,8 @@ class Feed(Base):
     etag: Mapped[str | None] = mapped_column(String(1024))
     last_modified: Mapped[str | None] = mapped_column(String(128))
     body_hash: Mapped[str | None] = mapped_column(String(64))
+    # The document's RSS <ttl>, kept for the 304s and unchanged bodies that do not repeat it.
+    ttl_minutes: Mapped[int | None] = mapped_column(Integer)
     next_check_at: Mapped[datetime | None] = mapped_column(index=True)
     last_checked_at: Mapped[datetime | None]
     last_success_at: Mapped[datetime | None]

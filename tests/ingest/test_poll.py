@@ -140,6 +140,25 @@ async def test_cache_control_and_ttl_push_the_next_check(
     assert NOW + timedelta(hours=3) <= ttl_feed.next_check_at <= NOW + timedelta(hours=3.6)
 
 
+async def test_ttl_is_remembered_across_304s(
+    feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        if request.headers.get("If-None-Match") == '"1"':
+            return web.Response(status=304, headers={"ETag": '"1"'})
+        return static(rss([("a", "A")], extra="<ttl>180</ttl>"), ETag='"1"')
+
+    feed_server.routes["/feed"] = handler
+    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    await poller.poll(now=NOW)
+    later = NOW + timedelta(hours=4)
+    report = await poller.poll(now=later)
+    assert report.outcomes == {"not_modified": 1}
+    feed = await load_feed(sessions, feed_id)
+    assert feed.next_check_at is not None
+    assert later + timedelta(hours=3) <= feed.next_check_at <= later + timedelta(hours=3.6)
+
+
 async def test_429_and_503_honour_retry_after_without_counting_as_errors(
     feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
