@@ -184,7 +184,6 @@ async def run_policybot(port: int, feeds: int, workdir: Path) -> dict[str, Any]:
     settings = Settings(
         database_url=f"sqlite:///{workdir / 'policybot.db'}",
         allow_private_feeds=True,
-        poll_concurrency=50,
     )
     await asyncio.to_thread(migrate.upgrade, settings.database)
     engine = make_engine(settings.database)

@@ -195,10 +195,12 @@ class FeedPoller:
         try:
             async with asyncio.TaskGroup() as group:  # a failure in one task cancels the rest
                 for feed in feeds:
-                    # A task per feed only once a fetch slot is free: starting a thousand
-                    # tasks at once is one long turn of the event loop.
+                    # A task per feed only once a fetch slot is free, and one task per turn
+                    # of the event loop: starting many fetches at once is one long turn, and
+                    # the Discord gateway waits for it.
                     await limit.acquire()
                     group.create_task(one(feed))
+                    await asyncio.sleep(0)
         except* Exception as failures:
             # Callers handle plain errors (e.g. the database went away), not groups of them.
             raise failures.exceptions[0] from failures
@@ -402,6 +404,7 @@ class FeedPoller:
                     expect_new=first_success,
                 )
             new_ids, updated_ids = saved.new_ids, saved.updated_ids
+            feed.ttl_minutes = parsed.ttl_minutes
             if not feed.title and parsed.title:
                 feed.title = parsed.title[:512]
             if feed.site_url is None and parsed.site_url and len(parsed.site_url) <= 2048:
@@ -412,7 +415,7 @@ class FeedPoller:
         hints = schedule.CacheHints(
             cache_control=fetched.cache_control,
             expires=fetched.expires,
-            ttl_minutes=parsed.ttl_minutes if parsed is not None else None,
+            ttl_minutes=feed.ttl_minutes,  # a 304 or an unchanged body keeps the last <ttl>
         )
         feed.next_check_at = schedule.next_check_after_success(
             now=now,
