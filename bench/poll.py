@@ -3,6 +3,7 @@
     /work/venv/bin/pip install -e '.[bench]'
     /work/venv/bin/python bench/poll.py                 # 1,000 feeds x 50 items (slow)
     /work/venv/bin/python bench/poll.py --feeds 100     # a quick look
+    /work/venv/bin/python bench/poll.py --no-reader-search   # reader as it is by default
 
 A local aiohttp server (its own process) serves N generated RSS feeds of realistic size
 (title, link, guid, dates, author, categories, a summary and 4-8 paragraphs of HTML in
@@ -228,11 +229,14 @@ async def run_policybot(port: int, feeds: int, workdir: Path) -> dict[str, Any]:
     return result
 
 
-def run_reader(port: int, feeds: int, workdir: Path, workers: int) -> dict[str, Any]:
+def run_reader(
+    port: int, feeds: int, workdir: Path, workers: int, *, search: bool
+) -> dict[str, Any]:
     from reader import make_reader
 
     reader = make_reader(str(workdir / "reader.sqlite"))
-    reader.enable_search()  # like policybot's archive; indexed by update_search() below
+    if search:  # like policybot's archive; indexed by update_search() below
+        reader.enable_search()
     for n in range(feeds):
         reader.add_feed(feed_url(port, n))
     result: dict[str, Any] = {"tool": f"reader (workers={workers})"}
@@ -242,7 +246,8 @@ def run_reader(port: int, feeds: int, workdir: Path, workers: int) -> dict[str, 
             reader.update_feeds(scheduled=False, workers=workers)
             result[cycle] = time.perf_counter() - started
             started = time.perf_counter()
-            reader.update_search()
+            if search:
+                reader.update_search()
             result[f"{cycle}_index"] = time.perf_counter() - started
         result["entries"] = reader.get_entry_counts().total
     finally:
@@ -258,7 +263,9 @@ def client_main(args: argparse.Namespace) -> None:
         if args.client == "policybot":
             result = asyncio.run(run_policybot(args.port, args.feeds, workdir))
         else:
-            result = run_reader(args.port, args.feeds, workdir, args.reader_workers)
+            result = run_reader(
+                args.port, args.feeds, workdir, args.reader_workers, search=args.reader_search
+            )
     print(json.dumps(result))
 
 
@@ -277,6 +284,7 @@ def run_client(name: str, args: argparse.Namespace) -> dict[str, Any]:
         str(args.feeds),
         "--reader-workers",
         str(args.reader_workers),
+        "--reader-search" if args.reader_search else "--no-reader-search",
     ]
     completed = subprocess.run(command, capture_output=True, text=True, check=False)
     if completed.returncode != 0:
@@ -291,6 +299,12 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=50)
     parser.add_argument("--port", type=int, default=18765)
     parser.add_argument("--reader-workers", type=int, default=8)
+    parser.add_argument(
+        "--reader-search",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="enable reader's full-text search, as policybot always indexes (default: on)",
+    )
     parser.add_argument("--client", choices=["policybot", "reader"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
@@ -335,10 +349,16 @@ def main() -> None:
     )
     # Both tools index for search after the cycle (reader: update_search()); counted too.
     ours_total, theirs_total = (r["cold"] + r["cold_index"] for r in results)
-    print(
-        f"cold cycle + search indexing: policybot {ours_total:.2f} s, reader "
-        f"{theirs_total:.2f} s, ratio {theirs_total / ours_total:.2f}x"
-    )
+    if args.reader_search:
+        print(
+            f"cold cycle + search indexing: policybot {ours_total:.2f} s, reader "
+            f"{theirs_total:.2f} s, ratio {theirs_total / ours_total:.2f}x"
+        )
+    else:
+        print(
+            f"reader's search is off (it indexes nothing); policybot's cold cycle + indexing "
+            f"{ours_total:.2f} s is {theirs['cold'] / ours_total:.2f}x faster than reader's cycle"
+        )
     print(f"policybot cold outcomes {ours['cold_outcomes']} new items {ours['cold_new']}")
     print(
         f"policybot warm outcomes {ours['warm_outcomes']}; reader entries {theirs.get('entries')}"
