@@ -115,4 +115,9 @@ async def test_killed_cycle_loses_and_duplicates_nothing(
     assert all(len(feed_server.hits(p)) == 2 for p in paths[:-1])
     with sqlite3.connect(database) as connection:
         keys = connection.execute("SELECT feed_id, key FROM items").fetchall()
+        # Items the killed run stored but never indexed were indexed by the next run.
+        queued = connection.execute("SELECT count(*) FROM items_fts_pending").fetchone()[0]
+        indexed = connection.execute("SELECT count(*) FROM items_fts_docsize").fetchone()[0]
+        connection.execute("INSERT INTO items_fts(items_fts, rank) VALUES ('integrity-check', 1)")
     assert len(keys) == len(set(keys)) == ITEMS * len(paths)
+    assert (queued, indexed) == (0, ITEMS * len(paths))

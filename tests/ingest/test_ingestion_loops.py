@@ -121,6 +121,40 @@ async def test_the_poll_loop_polls_due_feeds_and_hands_on_each_report(
     assert [item.title for item in await app.search("brussels")] == ["Brussels"]
 
 
+async def test_start_up_indexes_what_an_interrupted_run_left_queued(
+    poller: FeedPoller, sessions: async_sessionmaker[AsyncSession], tmp_path: Path
+) -> None:
+    feed_id = await add_feed(sessions, "https://left.example/rss", now=NOW)
+    async with sessions.begin() as session:  # stored by a run that died before indexing
+        session.add(
+            Item(
+                feed_id=feed_id,
+                key="k",
+                title="Leftover",
+                summary="",
+                fetched_at=NOW,
+                content_hash="h",
+            )
+        )
+    feeds_file = tmp_path / "feeds.yaml"
+    _feeds_yaml(feeds_file)
+    app = Application(sessions, poller=poller)
+    loops = IngestionLoops(app, Settings(feeds_file=feeds_file, poll_tick_seconds=3600))
+    task = asyncio.create_task(loops._poll_forever())
+
+    async def searchable() -> bool:
+        if task.done():
+            task.result()
+        return bool(await app.search("leftover"))
+
+    try:
+        await _wait_for(searchable)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        gc.unfreeze()
+
+
 async def _no_analysis(item_ids: object, *, now: object) -> None:
     return None
 
