@@ -28,8 +28,8 @@ INDEX_BATCH = 2_000
 async def index_pending(session: AsyncSession, *, limit: int = INDEX_BATCH) -> int:
     """Index up to ``limit`` queued items (oldest first); how many were indexed.
 
-    The caller commits; one call is one short write transaction, so the bot's other writers
-    (a poll cycle, an admin adding a feed) wait at most for one batch.
+    The caller commits. A batch is small enough for a short write transaction, so the bot's
+    other writers (a poll cycle, an admin adding a feed) wait at most for one batch.
     """
     if session.get_bind().dialect.name != "sqlite":
         return 0
