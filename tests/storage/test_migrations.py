@@ -68,9 +68,8 @@ async def test_every_model_table_exists(engine: AsyncEngine, table: str) -> None
 
 async def test_downgrading_past_deferred_indexing_indexes_the_queue(sqlite_url: URL) -> None:
     """0002 -> 0001 on SQLite (only SQLite queues items for search): the queue is indexed."""
-    migrated_url = sqlite_url
-    await asyncio.to_thread(migrate.upgrade, migrated_url)
-    engine = make_engine(migrated_url)
+    await asyncio.to_thread(migrate.upgrade, sqlite_url)
+    engine = make_engine(sqlite_url)
     try:
         async with make_session_factory(engine).begin() as session:
             feed = Feed(url="https://n.example/rss", created_at=NOW)
@@ -86,7 +85,7 @@ async def test_downgrading_past_deferred_indexing_indexes_the_queue(sqlite_url: 
                     content_hash="h",
                 )
             )
-        await asyncio.to_thread(migrate.downgrade, migrated_url, "0001")
+        await asyncio.to_thread(migrate.downgrade, sqlite_url, "0001")
         async with engine.begin() as connection:
             found = await connection.scalar(
                 text("SELECT count(*) FROM items_fts WHERE items_fts MATCH 'queued'")
@@ -98,6 +97,6 @@ async def test_downgrading_past_deferred_indexing_indexes_the_queue(sqlite_url: 
             await connection.execute(
                 text("INSERT INTO items_fts(items_fts, rank) VALUES ('integrity-check', 1)")
             )
-        await asyncio.to_thread(migrate.upgrade, migrated_url)
+        await asyncio.to_thread(migrate.upgrade, sqlite_url)
     finally:
         await engine.dispose()
