@@ -217,7 +217,7 @@ async def run_policybot(port: int, feeds: int, workdir: Path) -> dict[str, Any]:
                 result[f"{cycle}_new"] = len(report.new_item_ids)
                 # The search index catches up after the cycle, as `policybot run` does.
                 started = time.perf_counter()
-                await app.index_search()
+                await app.archive.index_search()
                 result[f"{cycle}_index"] = time.perf_counter() - started
             stop.set()
             await probe

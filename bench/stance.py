@@ -219,7 +219,7 @@ async def measure(path: Path, *, freeze: bool = True) -> dict[tuple[str, str], l
                 for _ in range(COLD_REPEAT):
                     app = Application(sessions, catalog=catalog)
                     cold.append(await timed(app, name))
-                answer = await app.stance(name, now=NOW)
+                answer = await app.analysis.stance(name, now=NOW)
                 print(f"  {name}: {reports_in(answer)} reports in its positions")
                 warm.extend([await timed(app, name) for _ in range(REPEAT)])
     finally:
@@ -229,7 +229,7 @@ async def measure(path: Path, *, freeze: bool = True) -> dict[tuple[str, str], l
 
 async def timed(app: Application, name: str) -> float:
     start = time.perf_counter()
-    await app.stance(name, now=NOW)
+    await app.analysis.stance(name, now=NOW)
     return (time.perf_counter() - start) * 1000
 
 

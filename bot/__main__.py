@@ -10,7 +10,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from bot.cli import Handler, build_parser
+from bot.cli import HandlerRef, build_parser
 from bot.errors import PolicybotError
 from bot.log import configure_logging
 from bot.settings import Settings
@@ -18,7 +18,7 @@ from bot.settings import Settings
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handler: Handler = args.handler
+    handler: HandlerRef = args.handler
     try:
         settings = Settings.load()
         configure_logging(settings.log_level)

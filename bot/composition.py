@@ -19,6 +19,7 @@ from bot.app import Application
 from bot.catalog import load_catalog
 from bot.chat.client import PolicyBot
 from bot.domain.schedule import SchedulePolicy
+from bot.errors import ConfigError
 from bot.ingest.fetch import FeedFetcher, FetchLimits, make_http_session
 from bot.ingest.parse import ParserPool
 from bot.polling import FeedPoller, PollSettings
@@ -88,9 +89,19 @@ async def open_chat_bot(
     if settings.discord_token is None:
         yield None
         return
-    # /feeds add fetches a candidate once through the ingestion poller (SSRF guard included).
-    bot = PolicyBot(app, settings, scheduler=scheduler, check_feed=app.check_feed)
+    bot = PolicyBot(app, settings, scheduler=scheduler)
     try:
         yield bot
     finally:
         await bot.close()
+
+
+@asynccontextmanager
+async def open_command_tree(settings: Settings) -> AsyncIterator[PolicyBot]:
+    """A Discord client only for registering its commands: no migration, no poller, and a
+    session factory bound to no database, since registering never runs a command."""
+    app = Application(async_sessionmaker(), catalog=load_catalog(settings.catalog_file))
+    async with open_chat_bot(app, settings, make_scheduler()) as chat:
+        if chat is None:
+            raise ConfigError("sync-commands needs DISCORD_TOKEN (the bot token from Discord)")
+        yield chat

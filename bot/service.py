@@ -14,9 +14,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import Application
+from bot.app.cycle import CycleReport
 from bot.errors import FeedsFileError, PolicybotError
-from bot.ingest.sources import load_feed_sources
-from bot.polling import PollReport
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -43,15 +42,14 @@ async def run_service(
 
     With ``chat`` (built when DISCORD_TOKEN is set) the bot stays connected meanwhile.
     """
-    sources = load_feed_sources(settings.feeds_file)
-    synced = await app.sync_instance_feeds(sources, now=datetime.now(UTC))
+    loaded = await app.feeds.sync_file(settings.feeds_file, now=datetime.now(UTC))
     log.info(
         "feeds loaded file=%s feeds=%d added=%d updated=%d removed=%d",
         settings.feeds_file,
-        len(sources),
-        len(synced.added),
-        len(synced.updated),
-        len(synced.removed),
+        loaded.listed,
+        len(loaded.synced.added),
+        len(loaded.synced.updated),
+        len(loaded.synced.removed),
     )
     log.info("policybot running; press Ctrl-C to stop")
     ingestion = IngestionLoops(app, settings)
@@ -74,10 +72,11 @@ def install_stop_signals(stop: asyncio.Event) -> None:
 
 
 class IngestionLoops:
-    """Polling and the feeds.yaml watcher, as background tasks of ``policybot run``.
+    """The ingestion cycle on a tick and the feeds.yaml watcher, as background tasks.
 
-    ``on_report`` receives every cycle's report (new item ids for analysis, health events
-    for admins); cancelling mid-cycle is safe: each feed commits on its own.
+    ``on_report`` receives every cycle's report (new and analysed items, health events for
+    admins). Cancelling mid-cycle is safe: a feed's items and its fetch state commit
+    together, and what a cycle left unindexed is caught up at the next start.
     """
 
     def __init__(
@@ -85,7 +84,7 @@ class IngestionLoops:
         app: Application,
         settings: Settings,
         *,
-        on_report: Callable[[PollReport], Awaitable[None]] | None = None,
+        on_report: Callable[[CycleReport], Awaitable[None]] | None = None,
     ) -> None:
         self._app = app
         self._settings = settings
@@ -107,51 +106,22 @@ class IngestionLoops:
         self._tasks = []
 
     async def _poll_forever(self) -> None:
-        await self._app.poller.start()
+        cycle = self._app.cycle
+        spread = await cycle.start(now=datetime.now(UTC))
         # Everything built so far lives as long as the process: keep it out of the cyclic
         # collector, so a full collection during a cycle does not stall the event loop.
         gc.freeze()
-        spread = await self._app.spread_due_feeds(now=datetime.now(UTC))
-        await self._index_search()  # what an interrupted run left queued
         tick = self._settings.poll_tick_seconds
         log.info("polling started spread=%d tick_seconds=%s", spread, tick)
         while True:
             await asyncio.sleep(tick)
             try:
-                report = await self._app.poll(now=datetime.now(UTC))
+                report = await cycle.run(now=datetime.now(UTC))
             except (PolicybotError, SQLAlchemyError):
                 log.exception("poll cycle failed; retrying next tick")
                 continue
-            if report.feeds:
-                log.info(
-                    "poll cycle feeds=%d new=%d updated=%d events=%d outcomes=%s",
-                    len(report.feeds),
-                    len(report.new_item_ids),
-                    len(report.updated_item_ids),
-                    len(report.events),
-                    report.outcomes,
-                )
-            await self._index_search()
-            changed = report.new_item_ids + report.updated_item_ids
-            if changed:
-                try:  # analysed before anyone reads the report (digests need relevance)
-                    await self._app.analyse_items(changed, now=datetime.now(UTC))
-                except SQLAlchemyError:
-                    log.exception(
-                        "analysis failed items=%d; policybot reanalyse catches up", len(changed)
-                    )
             if self._on_report is not None:
                 await self._on_report(report)
-
-    async def _index_search(self) -> None:
-        """New items become searchable here, after the cycle that stored them."""
-        try:
-            indexed = await self._app.index_search()
-        except SQLAlchemyError:
-            log.exception("search indexing failed; the queue is kept for the next cycle")
-            return
-        if indexed:
-            log.info("search indexed items=%d", indexed)
 
     async def _watch_feeds_file(self) -> None:
         """Re-sync the instance list whenever feeds.yaml changes (mtime or size)."""
@@ -164,17 +134,16 @@ class IngestionLoops:
                 continue
             seen = current
             try:
-                sources = load_feed_sources(path)
+                loaded = await self._app.feeds.sync_file(path, now=datetime.now(UTC))
             except FeedsFileError as exc:
                 log.error("feeds file rejected; keeping the current list error=%s", exc)
                 continue
-            synced = await self._app.sync_instance_feeds(sources, now=datetime.now(UTC))
             log.info(
                 "feeds file changed file=%s added=%d updated=%d removed=%d",
                 path,
-                len(synced.added),
-                len(synced.updated),
-                len(synced.removed),
+                len(loaded.synced.added),
+                len(loaded.synced.updated),
+                len(loaded.synced.removed),
             )
 
 

@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
+from bot.app.feed_checks import check_candidates
 from bot.domain.following import FeedCheckResult
-from bot.feed_checks import check_candidates
 
 URLS = [f"https://{n}.example/feed" for n in range(10)]
 

@@ -28,7 +28,6 @@ from bot.chat.cogs.why import WhyCog
 from bot.chat.embeds import NO_MENTIONS
 from bot.chat.failures import interaction_expired, reply_for_error
 from bot.chat.replies import send_reply
-from bot.domain.following import FeedCheck
 from bot.errors import ChatError
 from bot.settings import Settings
 
@@ -74,7 +73,6 @@ class PolicyBot(commands.Bot):
         settings: Settings,
         *,
         scheduler: AsyncIOScheduler,
-        check_feed: FeedCheck | None = None,
         **options: Any,
     ) -> None:
         super().__init__(
@@ -88,7 +86,6 @@ class PolicyBot(commands.Bot):
         self.app = app
         self.settings = settings
         self.scheduler = scheduler
-        self.check_feed = check_feed
 
     async def setup_hook(self) -> None:
         """Runs once per login, before the gateway: add the cogs, start the scheduler.
@@ -96,12 +93,10 @@ class PolicyBot(commands.Bot):
         New cogs (``/stance``, ``/why``, digest posting with its scheduler jobs) go here too.
         """
         await self.add_cog(HelpCog(self.tree))
-        await self.add_cog(ArchiveCog(self.app))
-        await self.add_cog(StanceCog(self.app))
-        await self.add_cog(WhyCog(self.app))
-        await self.add_cog(
-            FeedsCog(self.app, cap=self.settings.max_feeds_per_guild, check_feed=self.check_feed)
-        )
+        await self.add_cog(ArchiveCog(self.app.archive))
+        await self.add_cog(StanceCog(self.app.analysis))
+        await self.add_cog(WhyCog(self.app.analysis))
+        await self.add_cog(FeedsCog(self.app.guild_feeds, cap=self.settings.max_feeds_per_guild))
         if not self.scheduler.running:
             self.scheduler.start()
             log.info("scheduler started jobs=%d", len(self.scheduler.get_jobs()))

@@ -7,9 +7,11 @@ file with what happened to it, so nothing is applied half-way without saying so.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+
+from bot.domain.following import FeedCheckResult
 
 OPML_MAX_BYTES = 1024 * 1024  # a 500-feed OPML file is about 100 KB
 URL_MAX_LENGTH = 2048  # as for /feeds add, and the feeds table
@@ -108,3 +110,55 @@ def plan_import(
     already = tuple(url for url in usable if url in known)
     candidates = tuple(url for url in usable if url not in known)
     return ImportPlan(already, candidates, max(0, cap - followed_count), too_long)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportSettlement:
+    """What the checks decided: outcomes already known, and the feeds left to add in order.
+
+    ``to_add`` holds ``(url, title)``; the title is "" when only the URL is known.
+    """
+
+    decided: dict[str, ImportedFeed]
+    to_add: tuple[tuple[str, str], ...]
+
+
+def settle_import(
+    plan: ImportPlan,
+    *,
+    titles: Mapping[str, str],
+    not_http: Sequence[str],
+    checks: Mapping[str, FeedCheckResult] | None,
+    timed_out: frozenset[str] = frozenset(),
+    budget: float = 0.0,
+) -> ImportSettlement:
+    """Turn the plan and the fetch checks into outcomes; ``checks`` is None without a checker.
+
+    A candidate that was never checked (no free slot left) is over the cap; one whose check
+    ran out of time is refused with a hint to retry.
+    """
+    decided: dict[str, ImportedFeed] = {
+        url: ImportedFeed(url, url, ImportOutcome.REFUSED, "not an http(s) URL") for url in not_http
+    }
+    for url in plan.already_followed:
+        decided[url] = ImportedFeed(url, titles[url], ImportOutcome.ALREADY_FOLLOWED)
+    for url in plan.too_long:
+        reason = f"an address longer than {URL_MAX_LENGTH} characters"
+        decided[url] = ImportedFeed(url, titles[url], ImportOutcome.REFUSED, reason)
+    to_add: list[tuple[str, str]] = []
+    for url in plan.candidates:
+        title = titles[url]
+        checked = checks.get(url) if checks is not None else None
+        if checks is not None and url in timed_out:
+            reason = f"not checked within {budget:g} s; import the file again to retry"
+            decided[url] = ImportedFeed(url, title, ImportOutcome.REFUSED, reason)
+        elif checks is not None and checked is None:
+            decided[url] = ImportedFeed(url, title, ImportOutcome.OVER_CAP)
+        elif checked is not None and not checked.ok:
+            reason = checked.problem or "it is not a feed"
+            decided[url] = ImportedFeed(url, title, ImportOutcome.REFUSED, reason)
+        else:
+            if checked is not None and checked.title:
+                title = checked.title
+            to_add.append((url, title))
+    return ImportSettlement(decided, tuple(to_add))

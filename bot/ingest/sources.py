@@ -15,15 +15,19 @@ A bad file is rejected with the entry and the field at fault, never half-loaded.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import yaml
 
 from bot.domain.model import FeedKind, FeedSource
 from bot.errors import FeedsFileError
+
+if TYPE_CHECKING:
+    from bot.ingest.opml import OpmlFeed
 
 _ENTRY_KEYS = {"name", "url", "kind", "jurisdictions", "tags", "interval_minutes"}
 _LABEL = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -131,3 +135,38 @@ def is_http_url(url: str) -> bool:
         and parts.username is None
         and not any(ch.isspace() for ch in url)
     )
+
+
+def append_to_feeds_file(path: Path, outlines: tuple[OpmlFeed, ...], *, kind: str) -> list[str]:
+    """Append unseen feeds to feeds.yaml as one-line entries, keeping its comments.
+
+    The result is validated whole before it replaces the file; nothing is half-written.
+    """
+    text = path.read_text(encoding="utf-8") if path.exists() else "feeds:\n"
+    known = {source.url for source in load_feed_sources(path)} if path.exists() else set()
+    indent = "  "
+    for line in text.splitlines():
+        stripped = line.lstrip()
+        if stripped.startswith("- "):
+            indent = line[: len(line) - len(stripped)]
+            break
+    added: list[str] = []
+    lines: list[str] = []
+    for outline in outlines:
+        if outline.url in known:
+            continue
+        known.add(outline.url)
+        added.append(outline.url)
+        name = json.dumps(outline.title[:200], ensure_ascii=False)
+        lines.append(f"{indent}- {{name: {name}, url: {json.dumps(outline.url)}, kind: {kind}}}")
+    if not lines:
+        return []
+    updated = text.rstrip("\n") + "\n" + "\n".join(lines) + "\n"
+    try:
+        parse_feed_sources(yaml.safe_load(updated), label=path.name)
+    except yaml.YAMLError as exc:
+        raise FeedsFileError(str(path), f"the import would make it invalid YAML: {exc}") from exc
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_text(updated, encoding="utf-8")
+    temporary.replace(path)
+    return added

@@ -195,7 +195,7 @@ async def test_an_unexpected_error_gives_a_private_apology_and_a_traceback(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(app, "search_page", broken)
+    monkeypatch.setattr(app.archive, "search_page", broken)
     with caplog.at_level(logging.ERROR, logger="bot.chat.failures"):
         reply = await fake_discord.invoke(fake_discord.slash("search", query="ai"))
 

@@ -60,13 +60,11 @@ async def test_add_follows_a_real_feed_under_its_own_title(
     feed_server.routes["/feed.xml"] = _rss
     url = feed_server.url("/feed.xml")
 
-    async with running_bot(
-        fake_discord, checking_app, chat_settings, check_feed=checking_app.check_feed
-    ):
+    async with running_bot(fake_discord, checking_app, chat_settings):
         reply = await fake_discord.invoke(fake_discord.slash("feeds add", url=url))
 
     assert reply.embeds[0]["title"] == "Feed added"
-    listing = await checking_app.guild_feeds(fake_discord.guilds[0].id, cap=3)
+    listing = await checking_app.guild_feeds.listing(fake_discord.guilds[0].id, cap=3)
     assert [(f.url, f.title) for f in listing.followed] == [(url, "AI Policy Daily")]
     assert len(feed_server.hits("/feed.xml")) == 1
 
@@ -85,9 +83,7 @@ async def test_add_refuses_what_is_not_a_feed_and_follows_nothing(
 ) -> None:
     feed_server.routes["/page.html"] = _html
 
-    async with running_bot(
-        fake_discord, checking_app, chat_settings, check_feed=checking_app.check_feed
-    ):
+    async with running_bot(fake_discord, checking_app, chat_settings):
         reply = await fake_discord.invoke(
             fake_discord.slash("feeds add", url=feed_server.url(path))
         )
@@ -95,7 +91,7 @@ async def test_add_refuses_what_is_not_a_feed_and_follows_nothing(
     assert reply.ephemeral
     assert "could not be added" in reply.text
     assert expected in reply.text
-    assert (await checking_app.guild_feeds(fake_discord.guilds[0].id, cap=3)).followed == ()
+    assert (await checking_app.guild_feeds.listing(fake_discord.guilds[0].id, cap=3)).followed == ()
 
 
 @pytest.fixture
@@ -119,9 +115,7 @@ async def test_add_refuses_a_private_address(
 ) -> None:
     feed_server.routes["/feed.xml"] = _rss
 
-    async with running_bot(
-        fake_discord, guarded_app, chat_settings, check_feed=guarded_app.check_feed
-    ):
+    async with running_bot(fake_discord, guarded_app, chat_settings):
         reply = await fake_discord.invoke(
             fake_discord.slash("feeds add", url=feed_server.url("/feed.xml"))
         )

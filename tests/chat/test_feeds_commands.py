@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
 from bot.chat.client import PolicyBot
@@ -27,7 +28,7 @@ def guild_b(fake: FakeDiscord) -> int:
 
 
 async def followed_urls(app: Application, guild_id: int) -> list[str]:
-    listing = await app.guild_feeds(guild_id, cap=100)
+    listing = await app.guild_feeds.listing(guild_id, cap=100)
     return [feed.url for feed in listing.followed]
 
 
@@ -116,7 +117,7 @@ async def test_one_server_cannot_see_or_change_anothers_feeds(
     fake_discord: FakeDiscord, app: Application
 ) -> None:
     await fake_discord.invoke(fake_discord.slash("feeds add", url=FEED))
-    (feed,) = (await app.guild_feeds(guild_a(fake_discord), cap=3)).followed
+    (feed,) = (await app.guild_feeds.listing(guild_a(fake_discord), cap=3)).followed
 
     listed_in_b = await fake_discord.invoke(
         fake_discord.slash("feeds list", guild_id=guild_b(fake_discord))
@@ -172,7 +173,7 @@ async def test_autocomplete_offers_at_most_25_choices_within_limits(
     fake_discord: FakeDiscord, app: Application
 ) -> None:
     for number in range(30):
-        await app.follow_feed(
+        await app.guild_feeds.follow(
             guild_a(fake_discord),
             f"https://many.example/{'long-path-' * 12}{number}",
             guild_name="Guild A",
@@ -206,7 +207,10 @@ async def test_autocomplete_shows_nothing_to_a_member_without_manage_server(
 
 
 async def test_the_fetch_check_runs_after_the_acknowledgement_and_can_refuse(
-    fake_discord: FakeDiscord, app: Application, chat_settings: Settings
+    fake_discord: FakeDiscord,
+    app: Application,
+    chat_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     release = asyncio.Event()
     checked: list[str] = []
@@ -216,7 +220,9 @@ async def test_the_fetch_check_runs_after_the_acknowledgement_and_can_refuse(
         await release.wait()
         return FeedCheckResult(ok=url.endswith(".xml"), title="AI news", problem="not a feed")
 
-    async with running_bot(fake_discord, app, chat_settings, check_feed=slow_check):
+    async with running_bot(
+        fake_discord, Application(sessions, check_feed=slow_check), chat_settings
+    ):
         pending = await fake_discord.send_interaction(fake_discord.slash("feeds add", url=FEED))
         await fake_discord.until(lambda: bool(checked))
         assert pending.callbacks[0]["type"] == 5  # acknowledged before the slow work
@@ -229,19 +235,22 @@ async def test_the_fetch_check_runs_after_the_acknowledgement_and_can_refuse(
 
     assert pending.embeds[0]["title"] == "Feed added"
     assert "could not be added: not a feed" in refused.text
-    listing = await app.guild_feeds(guild_a(fake_discord), cap=3)
+    listing = await app.guild_feeds.listing(guild_a(fake_discord), cap=3)
     assert [(feed.url, feed.title) for feed in listing.followed] == [(FEED, "AI news")]
 
 
 async def test_a_hostile_feed_title_is_listed_inert(
-    fake_discord: FakeDiscord, app: Application, chat_settings: Settings
+    fake_discord: FakeDiscord,
+    app: Application,
+    chat_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async def hostile(url: str) -> FeedCheckResult:
         return FeedCheckResult(
             ok=True, title="@everyone <@&123456789012345678> [win](https://x.example)"
         )
 
-    async with running_bot(fake_discord, app, chat_settings, check_feed=hostile):
+    async with running_bot(fake_discord, Application(sessions, check_feed=hostile), chat_settings):
         await fake_discord.invoke(fake_discord.slash("feeds add", url=FEED))
         listed = await fake_discord.invoke(fake_discord.slash("feeds list"))
 

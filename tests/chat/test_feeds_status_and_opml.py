@@ -11,6 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
+from bot.app.guild_feeds import GuildFeeds
 from bot.chat.client import PolicyBot
 from bot.chat.cogs.feeds import FeedsCog
 from bot.domain.feed_import import OPML_MAX_BYTES
@@ -43,16 +44,18 @@ def opml(*urls: str, titles: dict[str, str] | None = None) -> bytes:
 
 
 async def followed_urls(app: Application, guild_id: int) -> list[str]:
-    listing = await app.guild_feeds(guild_id, cap=100)
+    listing = await app.guild_feeds.listing(guild_id, cap=100)
     return [feed.url for feed in listing.followed]
 
 
-async def follow(app: Application, guild_id: int, url: str, *, title: str = "") -> int:
+async def follow(
+    sessions: async_sessionmaker[AsyncSession], guild_id: int, url: str, *, title: str = ""
+) -> int:
     async def titled(_: str) -> FeedCheckResult:
         return FeedCheckResult(ok=True, title=title or None)
 
-    result = await app.follow_feed(
-        guild_id, url, guild_name="G", added_by=None, now=NOW, cap=100, check_feed=titled
+    result = await GuildFeeds(sessions, check_feed=titled).follow(
+        guild_id, url, guild_name="G", added_by=None, now=NOW, cap=100
     )
     assert result.feed is not None
     return result.feed.feed_id
@@ -95,8 +98,12 @@ async def add_items(
 async def test_status_lists_health_problems_first_with_activity(
     fake_discord: FakeDiscord, app: Application, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    healthy = await follow(app, guild_a(fake_discord), "https://ok.example/feed", title="Healthy")
-    broken = await follow(app, guild_a(fake_discord), "https://dead.example/feed", title="Broken")
+    healthy = await follow(
+        sessions, guild_a(fake_discord), "https://ok.example/feed", title="Healthy"
+    )
+    broken = await follow(
+        sessions, guild_a(fake_discord), "https://dead.example/feed", title="Broken"
+    )
     now = datetime.now(UTC)
     await set_health(
         sessions,
@@ -137,7 +144,9 @@ async def test_status_lists_health_problems_first_with_activity(
 async def test_status_of_one_feed_in_detail_picked_by_autocomplete(
     fake_discord: FakeDiscord, app: Application, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    feed_id = await follow(app, guild_a(fake_discord), "https://gone.example/rss", title="Gone")
+    feed_id = await follow(
+        sessions, guild_a(fake_discord), "https://gone.example/rss", title="Gone"
+    )
     await set_health(
         sessions,
         feed_id,
@@ -181,15 +190,18 @@ async def test_status_with_nothing_added_and_with_a_made_up_feed(
 
 
 async def test_hostile_feed_titles_are_inert_in_status(
-    fake_discord: FakeDiscord, app: Application, chat_settings: Settings
+    fake_discord: FakeDiscord,
+    app: Application,
+    chat_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async def hostile(url: str) -> FeedCheckResult:
         return FeedCheckResult(ok=True, title=HOSTILE)
 
-    async with running_bot(fake_discord, app, chat_settings, check_feed=hostile):
+    async with running_bot(fake_discord, Application(sessions, check_feed=hostile), chat_settings):
         await fake_discord.invoke(fake_discord.slash("feeds add", url="https://h.example/feed"))
         listed = await fake_discord.invoke(fake_discord.slash("feeds status"))
-        (feed,) = (await app.guild_feeds(guild_a(fake_discord), cap=3)).followed
+        (feed,) = (await app.guild_feeds.listing(guild_a(fake_discord), cap=3)).followed
         detail = await fake_discord.invoke(
             fake_discord.slash("feeds status", feed=str(feed.feed_id))
         )
@@ -204,9 +216,11 @@ async def test_hostile_feed_titles_are_inert_in_status(
 
 @pytest.mark.usefixtures("bot")
 async def test_status_shows_only_this_servers_feeds(
-    fake_discord: FakeDiscord, app: Application
+    fake_discord: FakeDiscord,
+    app: Application,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    feed_id = await follow(app, guild_a(fake_discord), "https://a-only.example/feed")
+    feed_id = await follow(sessions, guild_a(fake_discord), "https://a-only.example/feed")
 
     listed_in_b = await fake_discord.invoke(
         fake_discord.slash("feeds status", guild_id=guild_b(fake_discord))
@@ -228,12 +242,15 @@ async def test_status_shows_only_this_servers_feeds(
 
 
 async def test_export_attaches_this_servers_feeds_as_opml_and_never_anothers(
-    fake_discord: FakeDiscord, app: Application, chat_settings: Settings
+    fake_discord: FakeDiscord,
+    app: Application,
+    chat_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     async def titled(url: str) -> FeedCheckResult:
         return FeedCheckResult(ok=True, title=f'{HOSTILE} "&" <b>\x07' if "a1" in url else "Two")
 
-    async with running_bot(fake_discord, app, chat_settings, check_feed=titled):
+    async with running_bot(fake_discord, Application(sessions, check_feed=titled), chat_settings):
         for url in ("https://a1.example/feed", "https://a2.example/feed"):
             await fake_discord.invoke(fake_discord.slash("feeds add", url=url))
         await fake_discord.invoke(
@@ -274,10 +291,12 @@ async def test_export_with_nothing_added_says_so_without_a_file(
 
 @pytest.mark.usefixtures("bot")
 async def test_an_export_imports_into_another_server(
-    fake_discord: FakeDiscord, app: Application
+    fake_discord: FakeDiscord,
+    app: Application,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     for url in ("https://one.example/feed", "https://two.example/feed"):
-        await follow(app, guild_a(fake_discord), url)
+        await follow(sessions, guild_a(fake_discord), url)
     exported = await fake_discord.invoke(fake_discord.slash("feeds export"))
     (document,) = exported.answer["_files"].values()
 
@@ -297,7 +316,10 @@ async def test_an_export_imports_into_another_server(
 
 
 async def test_import_adds_checks_and_summarises_every_feed(
-    fake_discord: FakeDiscord, app: Application, chat_settings: Settings
+    fake_discord: FakeDiscord,
+    app: Application,
+    chat_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     checked: list[str] = []
 
@@ -307,7 +329,7 @@ async def test_import_adds_checks_and_summarises_every_feed(
             return FeedCheckResult(ok=False, problem="blocked: a private address")
         return FeedCheckResult(ok=True, title=f"Checked {url[8:11]}")
 
-    await follow(app, guild_a(fake_discord), "https://old.example/feed")
+    await follow(sessions, guild_a(fake_discord), "https://old.example/feed")
     document = b"""<?xml version="1.0"?>
 <opml version="2.0"><head><title>Reader</title></head><body>
   <outline text="Policy"><outline text="A" xmlUrl="https://new-a.example/feed"/>
@@ -319,7 +341,7 @@ async def test_import_adds_checks_and_summarises_every_feed(
   <outline text="D" xmlUrl="https://new-d.example/feed"/>
 </body></opml>"""
 
-    async with running_bot(fake_discord, app, chat_settings, check_feed=check):
+    async with running_bot(fake_discord, Application(sessions, check_feed=check), chat_settings):
         reply = await fake_discord.invoke(
             fake_discord.slash("feeds import", file=("reader.opml", document))
         )
@@ -355,7 +377,10 @@ async def test_import_adds_checks_and_summarises_every_feed(
 
 
 async def test_one_slow_feed_neither_blocks_the_others_nor_the_reply(
-    fake_discord: FakeDiscord, app: Application, chat_settings: Settings
+    fake_discord: FakeDiscord,
+    app: Application,
+    chat_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     never = asyncio.Event()
 
@@ -365,8 +390,10 @@ async def test_one_slow_feed_neither_blocks_the_others_nor_the_reply(
         return FeedCheckResult(ok=True, title="Fine")
 
     urls = ["https://slow.example/feed", "https://fast-1.example/feed", "https://fast-2.example/f"]
-    async with running_bot(fake_discord, app, chat_settings, check_feed=check) as bot:
-        short_budget = FeedsCog(app, cap=3, check_feed=check, import_budget=0.5)
+    async with running_bot(
+        fake_discord, Application(sessions, check_feed=check), chat_settings
+    ) as bot:
+        short_budget = FeedsCog(GuildFeeds(sessions, check_feed=check), cap=3, import_budget=0.5)
         await bot.add_cog(short_budget, override=True)
         fake_discord.install_commands(command_schema(bot))
         pending = await fake_discord.send_interaction(
@@ -449,9 +476,12 @@ async def test_a_lost_attachment_is_a_clear_refusal(fake_discord: FakeDiscord) -
 @pytest.mark.usefixtures("bot")
 @pytest.mark.parametrize("command", ["feeds status", "feeds export", "feeds import"])
 async def test_a_member_without_manage_server_is_refused_and_nothing_changes(
-    fake_discord: FakeDiscord, app: Application, command: str
+    fake_discord: FakeDiscord,
+    app: Application,
+    command: str,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    await follow(app, guild_a(fake_discord), "https://kept.example/feed")
+    await follow(sessions, guild_a(fake_discord), "https://kept.example/feed")
     arguments = {"feeds import": {"file": ("f.opml", opml("https://new.example/feed"))}}
 
     refused = await fake_discord.invoke(
@@ -468,9 +498,11 @@ async def test_a_member_without_manage_server_is_refused_and_nothing_changes(
 
 @pytest.mark.usefixtures("bot")
 async def test_import_in_one_server_leaves_the_other_alone(
-    fake_discord: FakeDiscord, app: Application
+    fake_discord: FakeDiscord,
+    app: Application,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    await follow(app, guild_b(fake_discord), "https://b-feed.example/feed")
+    await follow(sessions, guild_b(fake_discord), "https://b-feed.example/feed")
 
     reply = await fake_discord.invoke(
         fake_discord.slash(
@@ -505,5 +537,5 @@ async def test_overlong_addresses_are_refused_and_overlong_titles_cut(
     fields = {field["name"]: field["value"] for field in reply.embeds[0]["fields"]}
     assert "an address longer than 2048 characters" in fields["Refused (1)"]
     assert "titled.example" in fields["Added (1)"]
-    (feed,) = (await app.guild_feeds(guild_a(fake_discord), cap=3)).followed
+    (feed,) = (await app.guild_feeds.listing(guild_a(fake_discord), cap=3)).followed
     assert feed.title == "T" * 512

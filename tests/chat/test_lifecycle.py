@@ -7,6 +7,7 @@ import asyncio
 import discord
 import pytest
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
 from bot.chat.client import PolicyBot
@@ -73,7 +74,10 @@ async def test_scheduler_starts_once_across_a_resume_and_an_invalid_session(
 
 
 async def test_a_slow_command_does_not_hold_up_others(
-    fake_discord: FakeDiscord, app: Application, chat_settings: Settings
+    fake_discord: FakeDiscord,
+    app: Application,
+    chat_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     release = asyncio.Event()
 
@@ -81,7 +85,9 @@ async def test_a_slow_command_does_not_hold_up_others(
         await release.wait()
         return FeedCheckResult(ok=True)
 
-    async with running_bot(fake_discord, app, chat_settings, check_feed=stuck_check):
+    async with running_bot(
+        fake_discord, Application(sessions, check_feed=stuck_check), chat_settings
+    ):
         slow = await fake_discord.send_interaction(
             fake_discord.slash("feeds add", url="https://slow.example/feed")
         )
@@ -94,7 +100,10 @@ async def test_a_slow_command_does_not_hold_up_others(
 
 
 async def test_shutting_down_mid_command_is_clean(
-    fake_discord: FakeDiscord, app: Application, chat_settings: Settings
+    fake_discord: FakeDiscord,
+    app: Application,
+    chat_settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     started = asyncio.Event()
 
@@ -105,7 +114,10 @@ async def test_shutting_down_mid_command_is_clean(
 
     scheduler = CountingScheduler()
     async with running_bot(
-        fake_discord, app, chat_settings, scheduler=scheduler, check_feed=never_answers
+        fake_discord,
+        Application(sessions, check_feed=never_answers),
+        chat_settings,
+        scheduler=scheduler,
     ) as bot:
         await fake_discord.send_interaction(
             fake_discord.slash("feeds add", url="https://slow.example/feed")
@@ -115,7 +127,7 @@ async def test_shutting_down_mid_command_is_clean(
 
     assert bot.is_closed()
     assert not scheduler.running
-    assert (await app.guild_feeds(fake_discord.guilds[0].id, cap=3)).followed == ()
+    assert (await app.guild_feeds.listing(fake_discord.guilds[0].id, cap=3)).followed == ()
 
 
 async def test_close_stops_the_scheduler(bot: PolicyBot, scheduler: CountingScheduler) -> None:

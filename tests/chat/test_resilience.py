@@ -9,6 +9,7 @@ from pathlib import Path
 import discord
 import pytest
 from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
 from bot.chat.client import PolicyBot
@@ -105,6 +106,7 @@ async def test_a_followup_after_the_token_expired_is_logged_not_retried(
     app: Application,
     chat_settings: Settings,
     caplog: pytest.LogCaptureFixture,
+    sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     release = asyncio.Event()
 
@@ -112,7 +114,9 @@ async def test_a_followup_after_the_token_expired_is_logged_not_retried(
         await release.wait()
         return FeedCheckResult(ok=True)
 
-    async with running_bot(fake_discord, app, chat_settings, check_feed=slow_check):
+    async with running_bot(
+        fake_discord, Application(sessions, check_feed=slow_check), chat_settings
+    ):
         with caplog.at_level(logging.WARNING, logger="bot.chat"):
             pending = await fake_discord.send_interaction(
                 fake_discord.slash("feeds add", url="https://late.example/feed")

@@ -110,20 +110,20 @@ async def newsroom(
     news_app: Application,
     sessions: async_sessionmaker[AsyncSession],
 ) -> Newsroom:
-    """Poll both feeds (first fetch: backlog), publish one more article, poll again, analyse."""
+    """Run a cycle over both feeds (first fetch: backlog), publish one more article, run again."""
     now = datetime.now(UTC)
     room = Newsroom(feed_server, now, [META_OVERREACH, TRACTORS, OPENAI_BACKS])
     feed_server.routes["/wire.xml"] = room.serve_wire
     feed_server.routes["/daily.xml"] = room.serve_daily
     for path in ("/wire.xml", "/daily.xml"):
         await add_feed(sessions, feed_server.url(path), now=now)
-    first = await news_app.poll(now=now)
-    assert len(first.new_item_ids) == 4
+    first = await news_app.cycle.run(now=now)
+    assert len(first.poll.new_item_ids) == 4
     room.wire = [KAPLAN_AGAIN, *room.wire]
-    second = await news_app.poll(now=now, only_due=False)
-    assert len(second.new_item_ids) == 1
-    run = await news_app.analyse_items([*first.new_item_ids, *second.new_item_ids], now=now)
-    assert run.relevant == 4  # three articles about the AI Act (one in both feeds)
+    second = await news_app.cycle.run(now=now, only_due=False)
+    assert len(second.poll.new_item_ids) == 1
+    # Three articles about the AI Act (one in both feeds), analysed by the cycle that stored them.
+    assert first.analysis.relevant + second.analysis.relevant == 4
     return room
 
 

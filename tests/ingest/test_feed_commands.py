@@ -9,17 +9,16 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from bot.errors import OpmlError
-from bot.feed_commands import (
-    append_to_feeds_file,
+from bot.cli.feeds import (
     feeds_check_command,
     feeds_export_opml_command,
     feeds_import_opml_command,
     feeds_list_command,
     poll_command,
 )
+from bot.errors import OpmlError
 from bot.ingest.opml import OpmlFeed, read_opml, write_opml
-from bot.ingest.sources import load_feed_sources
+from bot.ingest.sources import append_to_feeds_file, load_feed_sources
 from bot.settings import Settings
 from tests.ingest.builders import rss
 from tests.ingest.conftest import FeedServer

@@ -44,13 +44,13 @@ async def test_the_interval_is_synced_and_used_by_the_schedule(
     feed_server.routes["/feed"] = handler
     app = Application(sessions, poller=poller)
     sources = parse_feed_sources(_document(feed_server.url("/feed"), interval_minutes=180))
-    await app.sync_instance_feeds(sources, now=NOW)
-    await app.poll(now=NOW)
+    await app.feeds.sync(sources, now=NOW)
+    await app.cycle.run(now=NOW)
     async with sessions() as session:
         feed = (await session.scalars(select(Feed))).one()
     assert feed.interval_minutes == 180
     assert feed.next_check_at is not None
     assert NOW + timedelta(hours=3) <= feed.next_check_at <= NOW + timedelta(hours=3.6)
-    await app.sync_instance_feeds(parse_feed_sources(_document(feed.url)), now=NOW)
+    await app.feeds.sync(parse_feed_sources(_document(feed.url)), now=NOW)
     async with sessions() as session:
         assert (await session.scalars(select(Feed.interval_minutes))).one() is None

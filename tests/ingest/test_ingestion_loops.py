@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
-from bot.polling import FeedPoller, PollReport
+from bot.app.cycle import CycleReport
+from bot.polling import FeedPoller
 from bot.service import IngestionLoops
 from bot.settings import Settings
 from bot.storage.schema import Feed, Guild, GuildFeed, Item
@@ -81,16 +82,15 @@ async def test_the_poll_loop_polls_due_feeds_and_hands_on_each_report(
 
     feed_server.routes["/feed"] = handler
     await add_feed(sessions, feed_server.url("/feed"), now=NOW)
-    reports: list[PollReport] = []
+    reports: list[CycleReport] = []
 
-    async def on_report(report: PollReport) -> None:
+    async def on_report(report: CycleReport) -> None:
         reports.append(report)
 
     feeds_file = tmp_path / "feeds.yaml"
     _feeds_yaml(feeds_file, feed_server.url("/feed"))
     settings = Settings(feeds_file=feeds_file, poll_tick_seconds=0.02)
     app = Application(sessions, poller=poller)
-    app.analyse_items = _no_analysis  # type: ignore[method-assign]
     loops = IngestionLoops(app, settings, on_report=on_report)
     # A restart spreads due feeds over an hour; once it has, make this one due again.
     task = asyncio.create_task(loops._poll_forever())
@@ -108,7 +108,7 @@ async def test_the_poll_loop_polls_due_feeds_and_hands_on_each_report(
         async def polled() -> bool:
             if task.done():
                 task.result()
-            return any(report.new_item_ids for report in reports)
+            return any(report.poll.new_item_ids for report in reports)
 
         await _wait_for(polled)
     finally:
@@ -117,8 +117,9 @@ async def test_the_poll_loop_polls_due_feeds_and_hands_on_each_report(
         gc.unfreeze()  # the loop froze the test process's objects
     async with sessions() as session:
         assert len((await session.scalars(select(Item))).all()) == 1
-    # Indexed for search after the cycle, before the report was handed on.
-    assert [item.title for item in await app.search("brussels")] == ["Brussels"]
+    # Indexed for search and analysed after the cycle, before the report was handed on.
+    assert [item.title for item in await app.archive.search("brussels")] == ["Brussels"]
+    assert next(report for report in reports if report.poll.new_item_ids).analysis.analysed == 1
 
 
 async def test_start_up_indexes_what_an_interrupted_run_left_queued(
@@ -145,7 +146,7 @@ async def test_start_up_indexes_what_an_interrupted_run_left_queued(
     async def searchable() -> bool:
         if task.done():
             task.result()
-        return bool(await app.search("leftover"))
+        return bool(await app.archive.search("leftover"))
 
     try:
         await _wait_for(searchable)
@@ -153,10 +154,6 @@ async def test_start_up_indexes_what_an_interrupted_run_left_queued(
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         gc.unfreeze()
-
-
-async def _no_analysis(item_ids: object, *, now: object) -> None:
-    return None
 
 
 async def test_a_feed_many_servers_follow_is_fetched_once(

@@ -47,9 +47,7 @@ ARTICLES = [
 
 @pytest.fixture
 async def item_ids(app: Application, sessions: async_sessionmaker[AsyncSession]) -> list[int]:
-    await app.sync_instance_feeds(
-        (FeedSource("https://n.example/rss", "N", (), FeedKind.NEWS),), now=NOW
-    )
+    await app.feeds.sync((FeedSource("https://n.example/rss", "N", (), FeedKind.NEWS),), now=NOW)
     ids = []
     async with sessions.begin() as session:
         feed_id = await session.scalar(select(Feed.id))
@@ -81,12 +79,12 @@ async def _count(sessions: async_sessionmaker[AsyncSession], table: type) -> int
 async def test_analysis_is_stored_and_replaced(
     app: Application, sessions: async_sessionmaker[AsyncSession], item_ids: list[int]
 ) -> None:
-    run = await app.analyse_items(item_ids, now=NOW)
+    run = await app.analysis.analyse_items(item_ids, now=NOW)
     assert (run.analysed, run.relevant) == (5, 4)
     claims = await _count(sessions, StanceClaim)
     mentions = await _count(sessions, Mention)
     assert claims >= 4
-    again = await app.analyse_items(item_ids, now=NOW + timedelta(hours=1))
+    again = await app.analysis.analyse_items(item_ids, now=NOW + timedelta(hours=1))
     assert again == run
     assert await _count(sessions, StanceClaim) == claims
     assert await _count(sessions, Mention) == mentions
@@ -101,8 +99,8 @@ async def test_analysis_is_stored_and_replaced(
 
 
 async def test_company_positions_law_by_law(app: Application, item_ids: list[int]) -> None:
-    await app.analyse_items(item_ids, now=NOW)
-    answer = await app.stance("Meta Platforms", now=NOW)
+    await app.analysis.analyse_items(item_ids, now=NOW)
+    answer = await app.analysis.stance("Meta Platforms", now=NOW)
     assert isinstance(answer, CompanyStance)
     by_target = {p.target_id: p for p in answer.positions}
     code = by_target["eu-gpai-code-of-practice"]
@@ -113,17 +111,17 @@ async def test_company_positions_law_by_law(app: Application, item_ids: list[int
     assert code.latest.evidence in ARTICLES[0][2]  # the strongest claim: Kaplan's own words
     assert code.latest.attribution is Attribution.STATED
     assert by_target["california-sb-53"].label is StanceLabel.OPPOSE
-    only = await app.stance("meta", now=NOW, target="SB 53")
+    only = await app.analysis.stance("meta", now=NOW, target="SB 53")
     assert isinstance(only, CompanyStance)
     assert [p.target_id for p in only.positions] == ["california-sb-53"]
-    recent = await app.stance("meta", now=NOW, since=NOW - timedelta(days=5))
+    recent = await app.analysis.stance("meta", now=NOW, since=NOW - timedelta(days=5))
     assert isinstance(recent, CompanyStance)
     assert [p.target_id for p in recent.positions] == ["eu-gpai-code-of-practice"]
 
 
 async def test_law_supporters_and_opponents(app: Application, item_ids: list[int]) -> None:
-    await app.analyse_items(item_ids, now=NOW)
-    answer = await app.stance("SB 53", now=NOW)
+    await app.analysis.analyse_items(item_ids, now=NOW)
+    answer = await app.analysis.stance("SB 53", now=NOW)
     assert isinstance(answer, LawStance)
     assert answer.law_id == "california-sb-53"
     assert [p.company_id for p in answer.positions.supporters] == ["anthropic"]
@@ -133,7 +131,7 @@ async def test_law_supporters_and_opponents(app: Application, item_ids: list[int
 
 
 async def test_unknown_name_suggests_close_matches(app: Application) -> None:
-    answer = await app.stance("antropic", now=NOW)
+    answer = await app.analysis.stance("antropic", now=NOW)
     assert isinstance(answer, UnknownName)
     assert "Anthropic" in answer.suggestions
 
@@ -141,6 +139,6 @@ async def test_unknown_name_suggests_close_matches(app: Application) -> None:
 async def test_reanalyse_walks_the_whole_archive(
     app: Application, sessions: async_sessionmaker[AsyncSession], item_ids: list[int]
 ) -> None:
-    run = await app.reanalyse_all(now=NOW, batch_size=2)
+    run = await app.analysis.reanalyse_all(now=NOW, batch_size=2)
     assert run.analysed == len(item_ids)
     assert await _count(sessions, ItemAnalysis) == len(item_ids)

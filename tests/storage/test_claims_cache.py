@@ -81,9 +81,7 @@ async def test_cleared_or_expired_entries_are_read_again() -> None:
 async def test_a_name_asked_before_analysis_is_answered_afresh_after_it(
     app: Application, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    await app.sync_instance_feeds(
-        (FeedSource("https://n.example/rss", "N", (), FeedKind.NEWS),), now=NOW
-    )
+    await app.feeds.sync((FeedSource("https://n.example/rss", "N", (), FeedKind.NEWS),), now=NOW)
     async with sessions.begin() as session:
         feed_id = await session.scalar(select(Feed.id))
         assert feed_id is not None
@@ -103,9 +101,9 @@ async def test_a_name_asked_before_analysis_is_answered_afresh_after_it(
         await session.flush()
         item_id = item.id
 
-    before = await app.stance("meta", now=NOW)
-    await app.analyse_items([item_id], now=NOW)
-    after = await app.stance("meta", now=NOW)
+    before = await app.analysis.stance("meta", now=NOW)
+    await app.analysis.analyse_items([item_id], now=NOW)
+    after = await app.analysis.stance("meta", now=NOW)
 
     assert isinstance(before, CompanyStance)
     assert before.positions == ()

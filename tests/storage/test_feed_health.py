@@ -16,7 +16,9 @@ FEED = "https://shared.example/feed"
 
 
 async def follow(app: Application, guild_id: int, url: str) -> int:
-    result = await app.follow_feed(guild_id, url, guild_name="g", added_by=None, now=NOW, cap=10)
+    result = await app.guild_feeds.follow(
+        guild_id, url, guild_name="g", added_by=None, now=NOW, cap=10
+    )
     assert result.feed is not None
     return result.feed.feed_id
 
@@ -58,7 +60,7 @@ async def test_items_are_counted_by_their_own_dates_within_7_and_30_days(
     )
     await items_dated(sessions, feed_id, [None], fetched_ago=day * 20)
 
-    (feed,) = (await app.feeds_health(GUILD_A, now=NOW)).feeds
+    (feed,) = (await app.guild_feeds.health_report(GUILD_A, now=NOW)).feeds
 
     # this week: now, 6.9 days ago, undated fetched now; this month adds 7.1, 29.9, fetched 20.
     assert (feed.items_last_week, feed.items_last_month) == (3, 6)
@@ -72,8 +74,8 @@ async def test_a_feed_two_servers_follow_is_counted_once_for_each(
     await follow(app, GUILD_B, "https://b-only.example/feed")
     await items_dated(sessions, feed_id, [timedelta(hours=1)] * 4)
 
-    (in_a,) = (await app.feeds_health(GUILD_A, now=NOW)).feeds
-    in_b = (await app.feeds_health(GUILD_B, now=NOW)).feeds
+    (in_a,) = (await app.guild_feeds.health_report(GUILD_A, now=NOW)).feeds
+    in_b = (await app.guild_feeds.health_report(GUILD_B, now=NOW)).feeds
 
     assert in_a.items_last_week == 4
     assert [(f.url, f.items_last_week) for f in in_b] == [
@@ -85,10 +87,10 @@ async def test_a_feed_two_servers_follow_is_counted_once_for_each(
 async def test_one_feed_by_id_or_url_only_among_this_servers(app: Application) -> None:
     feed_id = await follow(app, GUILD_A, FEED)
 
-    by_id = await app.feed_health(GUILD_A, str(feed_id), now=NOW)
-    by_url = await app.feed_health(GUILD_A, FEED, now=NOW)
+    by_id = await app.guild_feeds.health(GUILD_A, str(feed_id), now=NOW)
+    by_url = await app.guild_feeds.health(GUILD_A, FEED, now=NOW)
 
     assert by_id is not None
     assert by_id == by_url
-    assert await app.feed_health(GUILD_B, str(feed_id), now=NOW) is None
-    assert await app.feed_health(GUILD_A, "nonsense", now=NOW) is None
+    assert await app.guild_feeds.health(GUILD_B, str(feed_id), now=NOW) is None
+    assert await app.guild_feeds.health(GUILD_A, "nonsense", now=NOW) is None

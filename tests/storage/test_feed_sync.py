@@ -19,7 +19,7 @@ US = FeedSource("https://us.example/atom", "US news", ("us",), FeedKind.NEWS)
 async def test_first_sync_adds_every_feed(
     app: Application, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    result = await app.sync_instance_feeds((EU, US), now=NOW)
+    result = await app.feeds.sync((EU, US), now=NOW)
     assert result.added == (EU.url, US.url)
     assert result.updated == result.removed == ()
     async with sessions() as session:
@@ -36,22 +36,22 @@ async def test_first_sync_adds_every_feed(
 
 
 async def test_second_sync_is_a_no_op(app: Application) -> None:
-    await app.sync_instance_feeds((EU, US), now=NOW)
-    result = await app.sync_instance_feeds((EU, US), now=NOW + timedelta(hours=1))
+    await app.feeds.sync((EU, US), now=NOW)
+    result = await app.feeds.sync((EU, US), now=NOW + timedelta(hours=1))
     assert result.added == result.updated == result.removed == ()
 
 
 async def test_changed_description_updates_in_place(app: Application) -> None:
-    await app.sync_instance_feeds((EU,), now=NOW)
+    await app.feeds.sync((EU,), now=NOW)
     renamed = FeedSource(EU.url, "EU official news", ("eu",), FeedKind.OFFICIAL)
-    result = await app.sync_instance_feeds((renamed,), now=NOW)
+    result = await app.feeds.sync((renamed,), now=NOW)
     assert result.updated == (EU.url,)
 
 
 async def test_removed_feed_leaves_the_list_but_keeps_its_items(
     app: Application, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    await app.sync_instance_feeds((EU, US), now=NOW)
+    await app.feeds.sync((EU, US), now=NOW)
     async with sessions.begin() as session:
         feed = await session.scalar(select(Feed).where(Feed.url == US.url))
         assert feed is not None
@@ -67,7 +67,7 @@ async def test_removed_feed_leaves_the_list_but_keeps_its_items(
                 is_backlog=False,
             )
         )
-    result = await app.sync_instance_feeds((EU,), now=NOW)
+    result = await app.feeds.sync((EU,), now=NOW)
     assert result.removed == (US.url,)
     async with sessions() as session:
         feed = await session.scalar(select(Feed).where(Feed.url == US.url))
@@ -75,6 +75,6 @@ async def test_removed_feed_leaves_the_list_but_keeps_its_items(
         assert not feed.in_instance_list
         assert await session.scalar(select(func.count()).select_from(Item)) == 1
     # Listing it again brings the same row back, with its archive.
-    result = await app.sync_instance_feeds((EU, US), now=NOW)
+    result = await app.feeds.sync((EU, US), now=NOW)
     assert result.updated == (US.url,)
     assert result.added == ()

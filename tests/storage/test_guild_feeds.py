@@ -16,7 +16,7 @@ GUILD_A, GUILD_B = 1001, 1002
 
 
 async def follow(app: Application, guild_id: int, url: str, *, cap: int = 10) -> FollowOutcome:
-    result = await app.follow_feed(
+    result = await app.guild_feeds.follow(
         guild_id, url, guild_name=f"guild {guild_id}", added_by=7, now=NOW, cap=cap
     )
     return result.outcome
@@ -25,7 +25,7 @@ async def follow(app: Application, guild_id: int, url: str, *, cap: int = 10) ->
 async def test_following_an_instance_feed_reuses_its_row(
     app: Application, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    await app.sync_instance_feeds((FeedSource("https://eu.example/feed", "EU"),), now=NOW)
+    await app.feeds.sync((FeedSource("https://eu.example/feed", "EU"),), now=NOW)
 
     assert await follow(app, GUILD_A, "https://eu.example/feed") is FollowOutcome.ADDED
     assert await follow(app, GUILD_B, " https://eu.example/feed ") is FollowOutcome.ADDED
@@ -34,7 +34,7 @@ async def test_following_an_instance_feed_reuses_its_row(
         assert await session.scalar(select(func.count()).select_from(Feed)) == 1
         guild = await session.get_one(Guild, GUILD_A)
     assert guild.name == f"guild {GUILD_A}"
-    (followed,) = (await app.guild_feeds(GUILD_A, cap=10)).followed
+    (followed,) = (await app.guild_feeds.listing(GUILD_A, cap=10)).followed
     assert followed.in_instance_list
     assert followed.title == "EU"
 
@@ -47,8 +47,8 @@ async def test_unfollowing_keeps_the_feed_and_its_archive(
     )
     await follow(app, GUILD_A, "https://kept.example/feed")
 
-    removed = await app.unfollow_feed(GUILD_A, str(feed_id))
-    again = await app.unfollow_feed(GUILD_A, str(feed_id))
+    removed = await app.guild_feeds.unfollow(GUILD_A, str(feed_id))
+    again = await app.guild_feeds.unfollow(GUILD_A, str(feed_id))
 
     assert removed.feed is not None
     assert again.feed is None
@@ -59,14 +59,14 @@ async def test_unfollowing_keeps_the_feed_and_its_archive(
 
 async def test_references_are_scoped_to_the_server(app: Application) -> None:
     await follow(app, GUILD_A, "https://a.example/feed")
-    (feed,) = (await app.guild_feeds(GUILD_A, cap=10)).followed
+    (feed,) = (await app.guild_feeds.listing(GUILD_A, cap=10)).followed
 
-    assert (await app.unfollow_feed(GUILD_B, str(feed.feed_id))).feed is None
-    assert (await app.unfollow_feed(GUILD_B, feed.url)).feed is None
-    assert (await app.followed_feed_choices(GUILD_B, "", limit=25)).followed == ()
-    assert [
-        f.url for f in (await app.followed_feed_choices(GUILD_A, "A.EX", limit=25)).followed
-    ] == ["https://a.example/feed"]
+    assert (await app.guild_feeds.unfollow(GUILD_B, str(feed.feed_id))).feed is None
+    assert (await app.guild_feeds.unfollow(GUILD_B, feed.url)).feed is None
+    assert (await app.guild_feeds.choices(GUILD_B, "", limit=25)).followed == ()
+    assert [f.url for f in (await app.guild_feeds.choices(GUILD_A, "A.EX", limit=25)).followed] == [
+        "https://a.example/feed"
+    ]
 
 
 async def test_the_cap_counts_only_this_servers_feeds(app: Application) -> None:

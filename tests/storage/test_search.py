@@ -30,9 +30,7 @@ ARTICLES = [
 
 @pytest.fixture
 async def archive(app: Application, sessions: async_sessionmaker[AsyncSession]) -> Application:
-    await app.sync_instance_feeds(
-        (FeedSource("https://n.example/rss", "N", (), FeedKind.NEWS),), now=NOW
-    )
+    await app.feeds.sync((FeedSource("https://n.example/rss", "N", (), FeedKind.NEWS),), now=NOW)
     async with sessions.begin() as session:
         feed_id = await session.scalar(select(Feed.id))
         assert feed_id is not None
@@ -50,12 +48,12 @@ async def archive(app: Application, sessions: async_sessionmaker[AsyncSession]) 
                     is_backlog=False,
                 )
             )
-    await app.index_search()
+    await app.archive.index_search()
     return app
 
 
 async def _titles(app: Application, query: str) -> list[str]:
-    return [item.title for item in await app.search(query)]
+    return [item.title for item in await app.archive.search(query)]
 
 
 async def test_every_word_must_match(archive: Application) -> None:
@@ -77,8 +75,8 @@ async def test_hostile_query_syntax_is_taken_literally(archive: Application) -> 
 
 
 async def test_pagination(archive: Application) -> None:
-    first = [i.key for i in await archive.search("meta", limit=1)]
-    second = [i.key for i in await archive.search("meta", limit=1, offset=1)]
+    first = [i.key for i in await archive.archive.search("meta", limit=1)]
+    second = [i.key for i in await archive.archive.search("meta", limit=1, offset=1)]
     assert len(first) == len(second) == 1
     assert first != second
 
@@ -137,10 +135,10 @@ async def test_new_items_become_searchable_when_indexed(
     await _add(sessions, "k9", "Anthropic backs the Colorado AI Act")
     if await _queued(sessions):  # SQLite: queued by the insert, not indexed inside it
         assert await _titles(archive, "colorado") == []
-        assert await archive.index_search() == 1
+        assert await archive.archive.index_search() == 1
     assert await _titles(archive, "colorado") == ["Anthropic backs the Colorado AI Act"]
     assert await _queued(sessions) == 0
-    assert await archive.index_search() == 0
+    assert await archive.archive.index_search() == 0
     await _fts_is_consistent(sessions)
 
 
@@ -154,7 +152,7 @@ async def test_items_changed_or_deleted_while_queued_are_indexed_as_they_are_now
         assert item is not None
         item.title = "Final headline on the Colorado AI Act"
         await session.execute(delete(Item).where(Item.key == "k9"))
-    await archive.index_search()
+    await archive.archive.index_search()
     assert await _titles(archive, "colorado") == ["Final headline on the Colorado AI Act"]
     assert await _titles(archive, "draft") == []
     assert await _queued(sessions) == 0

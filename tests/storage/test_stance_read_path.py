@@ -32,9 +32,7 @@ async def generated_archive(
     app: Application, sessions: async_sessionmaker[AsyncSession], *, items: int = 240
 ) -> None:
     rng = random.Random(11)
-    await app.sync_instance_feeds(
-        (FeedSource("https://n.example/rss", "N", (), FeedKind.NEWS),), now=NOW
-    )
+    await app.feeds.sync((FeedSource("https://n.example/rss", "N", (), FeedKind.NEWS),), now=NOW)
     async with sessions.begin() as session:
         feed_id = await session.scalar(select(Feed.id))
         rows = []
@@ -88,21 +86,21 @@ async def test_every_name_target_and_period_answers_as_the_plain_path(
         plain = AnalysisStore(session)
         for since in PERIODS:
             for company in COMPANIES:
-                answer = await app.stance(company, now=NOW, since=since)
+                answer = await app.analysis.stance(company, now=NOW, since=since)
                 claims = await plain.claims(company_id=company, since=since)
                 assert isinstance(answer, CompanyStance)
                 assert answer.positions == positions(claims, now=NOW)
                 for law in LAWS:
-                    narrowed = await app.stance(company, now=NOW, target=law, since=since)
+                    narrowed = await app.analysis.stance(company, now=NOW, target=law, since=since)
                     claims = await plain.claims(company_id=company, target_ids=[law], since=since)
                     assert isinstance(narrowed, CompanyStance)
                     assert narrowed.positions == positions(claims, now=NOW)
             for law in LAWS:
-                answer = await app.stance(law, now=NOW, since=since)
+                answer = await app.analysis.stance(law, now=NOW, since=since)
                 claims = await plain.claims(target_ids=[law], since=since)
                 assert isinstance(answer, LawStance)
                 assert answer.positions == law_positions(law, claims, now=NOW)
-    everything = await app.stance("meta", now=NOW)
+    everything = await app.analysis.stance("meta", now=NOW)
     assert isinstance(everything, CompanyStance)
     assert sum(p.reports for p in everything.positions) > 40  # a real archive, not an empty one
 

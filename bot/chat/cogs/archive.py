@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import Application
+from bot.app.archive import Archive
 from bot.chat import embeds
 from bot.chat.failures import CommandRefused
 from bot.chat.replies import send_reply, think
@@ -16,8 +16,8 @@ MAX_PAGE = 100
 
 
 class ArchiveCog(commands.Cog):
-    def __init__(self, app: Application) -> None:
-        self._app = app
+    def __init__(self, archive: Archive) -> None:
+        self._archive = archive
 
     @app_commands.command(name="search", description="Search every archived item by words")
     @app_commands.describe(
@@ -31,7 +31,7 @@ class ArchiveCog(commands.Cog):
     ) -> None:
         _require_words(query, "Type at least one word to search for.")
         await think(interaction)
-        results = await self._app.search_page(query, page=page, per_page=PER_PAGE)
+        results = await self._archive.search_page(query, page=page, per_page=PER_PAGE)
         heading = f"Results for “{query}”"
         await send_reply(
             interaction, embeds.archive_reply(heading, results, next_page_hint=f"`page:{page + 1}`")
@@ -50,7 +50,7 @@ class ArchiveCog(commands.Cog):
         if topic is not None:
             _require_words(topic, "A topic needs at least one word (or leave it out).")
         await think(interaction)
-        results = await self._app.latest_page(topic, page=page, per_page=PER_PAGE)
+        results = await self._archive.latest_page(topic, page=page, per_page=PER_PAGE)
         heading = f"Latest on “{topic}”" if topic else "Latest items"
         await send_reply(
             interaction, embeds.archive_reply(heading, results, next_page_hint=f"`page:{page + 1}`")

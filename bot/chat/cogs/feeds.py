@@ -14,11 +14,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import Application
+from bot.app.guild_feeds import GuildFeeds
 from bot.chat import embeds
 from bot.chat.replies import send_reply, think
 from bot.domain.feed_import import OPML_MAX_BYTES, UploadProblem, upload_problem
-from bot.domain.following import FeedCheck
 
 log = logging.getLogger(__name__)
 EXPORT_FILENAME = "policybot-feeds.opml"
@@ -35,15 +34,13 @@ class FeedsCog(
 ):
     def __init__(
         self,
-        app: Application,
+        feeds: GuildFeeds,
         *,
         cap: int,
-        check_feed: FeedCheck | None,
         import_budget: float = IMPORT_BUDGET_SECONDS,
     ) -> None:
-        self._app = app
+        self._feeds = feeds
         self._cap = cap
-        self._check_feed = check_feed
         self._import_budget = import_budget
         super().__init__()
 
@@ -57,7 +54,7 @@ class FeedsCog(
     @app_commands.command(name="list", description="The feeds this server follows")
     async def list_feeds(self, interaction: discord.Interaction) -> None:
         await think(interaction, ephemeral=True)
-        listing = await self._app.guild_feeds(_guild_id(interaction), cap=self._cap)
+        listing = await self._feeds.listing(_guild_id(interaction), cap=self._cap)
         await send_reply(interaction, embeds.feeds_list_reply(listing))
 
     @app_commands.command(name="add", description="Follow a feed (RSS or Atom) in this server")
@@ -66,14 +63,13 @@ class FeedsCog(
         self, interaction: discord.Interaction, url: app_commands.Range[str, 1, 2048]
     ) -> None:
         await think(interaction, ephemeral=True)
-        result = await self._app.follow_feed(
+        result = await self._feeds.follow(
             _guild_id(interaction),
             url,
             guild_name=interaction.guild.name if interaction.guild else "",
             added_by=interaction.user.id,
             now=datetime.now(UTC),
             cap=self._cap,
-            check_feed=self._check_feed,
         )
         await send_reply(interaction, embeds.follow_reply(result))
 
@@ -83,7 +79,7 @@ class FeedsCog(
         self, interaction: discord.Interaction, feed: app_commands.Range[str, 1, 2048]
     ) -> None:
         await think(interaction, ephemeral=True)
-        result = await self._app.unfollow_feed(_guild_id(interaction), feed)
+        result = await self._feeds.unfollow(_guild_id(interaction), feed)
         await send_reply(interaction, embeds.unfollow_reply(result))
 
     @app_commands.command(name="status", description="Health of this server's feeds, or one")
@@ -96,17 +92,17 @@ class FeedsCog(
         await think(interaction, ephemeral=True)
         now = datetime.now(UTC)
         if feed is None:
-            report = await self._app.feeds_health(_guild_id(interaction), now=now)
+            report = await self._feeds.health_report(_guild_id(interaction), now=now)
             await send_reply(interaction, embeds.feeds_status_reply(report))
             return
-        found = await self._app.feed_health(_guild_id(interaction), feed, now=now)
+        found = await self._feeds.health(_guild_id(interaction), feed, now=now)
         await send_reply(interaction, embeds.feed_status_reply(found, feed, now=now))
 
     @app_commands.command(name="export", description="This server's feeds as an OPML file")
     async def export(self, interaction: discord.Interaction) -> None:
         await think(interaction, ephemeral=True)
         name = interaction.guild.name if interaction.guild else str(_guild_id(interaction))
-        export = await self._app.export_feeds(
+        export = await self._feeds.export(
             _guild_id(interaction), title=f"policybot feeds of {name}", now=datetime.now(UTC)
         )
         await send_reply(interaction, embeds.feeds_export_reply(export, filename=EXPORT_FILENAME))
@@ -134,7 +130,7 @@ class FeedsCog(
             )
             await send_reply(interaction, reply)
             return
-        result = await self._app.import_feeds(
+        result = await self._feeds.import_opml(
             _guild_id(interaction),
             document,
             label=file.filename,
@@ -142,7 +138,6 @@ class FeedsCog(
             added_by=interaction.user.id,
             now=datetime.now(UTC),
             cap=self._cap,
-            check_feed=self._check_feed,
             concurrency=IMPORT_CONCURRENCY,
             budget=self._import_budget,
         )
@@ -154,7 +149,7 @@ class FeedsCog(
     async def own_feed_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        listing = await self._app.followed_feed_choices(
+        listing = await self._feeds.choices(
             _guild_id(interaction), current, limit=embeds.CHOICES_LIMIT
         )
         return embeds.feed_choices(listing)

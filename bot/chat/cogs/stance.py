@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import Application
+from bot.app.analysis import Analysis
 from bot.chat import embeds
 from bot.chat.replies import send_reply, think
 from bot.domain.model import EntityKind
@@ -24,8 +24,8 @@ LAWS = frozenset({EntityKind.LAW})
 
 
 class StanceCog(commands.Cog):
-    def __init__(self, app: Application) -> None:
-        self._app = app
+    def __init__(self, analysis: Analysis) -> None:
+        self._analysis = analysis
 
     @app_commands.command(
         name="stance", description="Where a company stands on AI laws, or who backs a law"
@@ -47,7 +47,7 @@ class StanceCog(commands.Cog):
         target: app_commands.Range[str, 1, 100] | None = None,
         period: str = "all",
     ) -> None:
-        unknown = self._app.unknown_stance_name(name, target=target)
+        unknown = self._analysis.unknown_stance_name(name, target=target)
         if unknown is not None:
             reply = embeds.unknown_name_reply(unknown, law_only=unknown.name != name)
             await send_reply(interaction, reply)
@@ -56,20 +56,22 @@ class StanceCog(commands.Cog):
         now = datetime.now(UTC)
         back, label = PERIODS.get(period, PERIODS["all"])
         since = now - back if back is not None else None
-        answer = await self._app.stance(name, now=now, target=target, since=since)
-        reply = embeds.stance_reply(answer, self._app.catalog, period=label, target=target)
+        answer = await self._analysis.stance(name, now=now, target=target, since=since)
+        reply = embeds.stance_reply(answer, self._analysis.catalog, period=label, target=target)
         await send_reply(interaction, reply)
 
     @stance.autocomplete("name")
     async def name_suggestions(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        found = name_choices(self._app.catalog, current, limit=embeds.CHOICES_LIMIT)
+        found = name_choices(self._analysis.catalog, current, limit=embeds.CHOICES_LIMIT)
         return embeds.name_choices(found)
 
     @stance.autocomplete("target")
     async def target_suggestions(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        found = name_choices(self._app.catalog, current, limit=embeds.CHOICES_LIMIT, kinds=LAWS)
+        found = name_choices(
+            self._analysis.catalog, current, limit=embeds.CHOICES_LIMIT, kinds=LAWS
+        )
         return embeds.name_choices(found)

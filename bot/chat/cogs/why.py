@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.app import Application
+from bot.app.analysis import Analysis
 from bot.chat import embeds
 from bot.chat.failures import CommandRefused
 from bot.chat.replies import send_reply, think
@@ -16,8 +16,8 @@ from bot.domain.explanation import lookup_urls
 
 
 class WhyCog(commands.Cog):
-    def __init__(self, app: Application) -> None:
-        self._app = app
+    def __init__(self, analysis: Analysis) -> None:
+        self._analysis = analysis
 
     @app_commands.command(
         name="why", description="Was this article seen, is it relevant, did a digest carry it"
@@ -29,5 +29,5 @@ class WhyCog(commands.Cog):
         if not lookup_urls(url):
             raise CommandRefused("Paste the article's full link, starting with https://.")
         await think(interaction)
-        answer = await self._app.why(url, now=datetime.now(UTC), guild_id=interaction.guild_id)
-        await send_reply(interaction, embeds.why_reply(answer, self._app.catalog))
+        answer = await self._analysis.why(url, now=datetime.now(UTC), guild_id=interaction.guild_id)
+        await send_reply(interaction, embeds.why_reply(answer, self._analysis.catalog))

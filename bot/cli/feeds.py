@@ -1,62 +1,23 @@
-"""The command line for ingestion: ``policybot poll`` and ``policybot feeds ...``.
+"""``policybot poll`` and ``policybot feeds ...``: ingestion from the command line.
 
-Handlers follow ``bot.cli``'s contract (``async def x(args, settings) -> int``), call the
-facade, and print for people: a progress bar on a terminal, then a summary table.
+Handlers call the facade and print for people: a progress bar on a terminal, then a summary
+table. ``poll --once`` runs the same cycle as ``policybot run`` (poll, index, analyse).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
-import yaml
-
+from bot.app.cycle import CycleReport, FeedPollResult
 from bot.composition import open_application
-from bot.errors import FeedsFileError
-from bot.ingest.opml import OpmlFeed, read_opml, write_opml
-from bot.ingest.sources import load_feed_sources, parse_feed_sources
-from bot.polling import FeedPollResult, PollReport
 from bot.service import IngestionLoops, install_stop_signals
 from bot.settings import Settings
-
-
-def register_feed_commands(commands: Any) -> None:
-    """Add ``poll`` and ``feeds`` to the top-level subcommands of ``bot.cli``."""
-    poll = commands.add_parser("poll", help="poll feeds: one cycle (--once) or until Ctrl-C")
-    poll.add_argument("--once", action="store_true", help="run one cycle, print a summary, exit")
-    poll.add_argument(
-        "--all", action="store_true", help="poll every active feed, not only those due"
-    )
-    poll.set_defaults(handler=poll_command)
-
-    feeds = commands.add_parser("feeds", help="list, check, import and export feeds")
-    actions = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="every feed with its health and next check")
-    listing.set_defaults(handler=feeds_list_command)
-    check = actions.add_parser("check", help="fetch a URL once and report what it holds")
-    check.add_argument("url")
-    check.set_defaults(handler=feeds_check_command)
-    resume = actions.add_parser("resume", help="un-pause a feed (e.g. after a 410) by id or URL")
-    resume.add_argument("feed", help="the id shown by 'feeds list', or the URL")
-    resume.set_defaults(handler=feeds_resume_command)
-    importing = actions.add_parser(
-        "import-opml", help="append an OPML file's feeds to feeds.yaml and load them"
-    )
-    importing.add_argument("file", type=Path)
-    importing.add_argument(
-        "--kind", default="news", choices=["official", "news", "analysis"], help="for new feeds"
-    )
-    importing.set_defaults(handler=feeds_import_opml_command)
-    exporting = actions.add_parser("export-opml", help="write followed feeds as OPML")
-    exporting.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
-    exporting.set_defaults(handler=feeds_export_opml_command)
 
 
 class ProgressBar:
@@ -93,8 +54,9 @@ class ProgressBar:
         self._stream.flush()
 
 
-def summary_table(report: PollReport, *, seconds: float) -> str:
-    """The end-of-cycle table: what happened to how many feeds, and errors by kind."""
+def summary_table(cycle: CycleReport, *, seconds: float) -> str:
+    """The end-of-cycle table: what happened to how many feeds, errors by kind, analysis."""
+    report = cycle.poll
     rows = [
         ("feeds polled", len(report.feeds)),
         ("fetched (200, parsed)", report.outcomes.get("fetched", 0)),
@@ -105,6 +67,8 @@ def summary_table(report: PollReport, *, seconds: float) -> str:
         ("errors", report.outcomes.get("error", 0)),
         ("new items", len(report.new_item_ids)),
         ("updated items", len(report.updated_item_ids)),
+        ("items analysed", cycle.analysis.analysed),
+        ("  relevant", cycle.analysis.relevant),
     ]
     rows += [(f"  error: {kind}", count) for kind, count in sorted(report.errors_by_kind.items())]
     rows += [(f"  health: {event.kind.value}", 1) for event in report.events]
@@ -116,7 +80,7 @@ def summary_table(report: PollReport, *, seconds: float) -> str:
 
 async def poll_command(args: argparse.Namespace, settings: Settings) -> int:
     async with open_application(settings) as app:
-        await app.sync_instance_feeds(load_feed_sources(settings.feeds_file), now=datetime.now(UTC))
+        await app.feeds.sync_file(settings.feeds_file, now=datetime.now(UTC))
         if not args.once:
             stop = asyncio.Event()
             install_stop_signals(stop)
@@ -127,18 +91,18 @@ async def poll_command(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         bar = ProgressBar()
         started = time.monotonic()
-        report = await app.poll(
+        cycle = await app.cycle.run(
             now=datetime.now(UTC), only_due=not args.all, on_feed=bar.advance, on_start=bar.start
         )
         bar.finish()
-        await app.index_search()
-    print(summary_table(report, seconds=time.monotonic() - started))
+    print(summary_table(cycle, seconds=time.monotonic() - started))
+    report = cycle.poll
     return 1 if report.feeds and report.outcomes.get("error", 0) == len(report.feeds) else 0
 
 
 async def feeds_list_command(args: argparse.Namespace, settings: Settings) -> int:
     async with open_application(settings) as app:
-        feeds = await app.feed_overview()
+        feeds = await app.feeds.overview()
     print(f"{'id':>4}  {'status':8} {'err':>3} {'items':>6}  {'next check (UTC)':16}  feed")
     for feed in feeds:
         following = "instance" if feed.in_instance_list else f"{feed.guild_count} servers"
@@ -157,7 +121,7 @@ async def feeds_list_command(args: argparse.Namespace, settings: Settings) -> in
 
 async def feeds_check_command(args: argparse.Namespace, settings: Settings) -> int:
     async with open_application(settings) as app:
-        probe = await app.probe_feed(args.url)
+        probe = await app.feeds.probe(args.url)
     if not probe.ok:
         print(f"not usable: {probe.problem}")
         return 1
@@ -175,7 +139,7 @@ async def feeds_check_command(args: argparse.Namespace, settings: Settings) -> i
 
 async def feeds_resume_command(args: argparse.Namespace, settings: Settings) -> int:
     async with open_application(settings) as app:
-        url = await app.resume_feed(args.feed, now=datetime.now(UTC))
+        url = await app.feeds.resume(args.feed, now=datetime.now(UTC))
     if url is None:
         print(f"no feed {args.feed!r}; see 'policybot feeds list'")
         return 1
@@ -184,68 +148,27 @@ async def feeds_resume_command(args: argparse.Namespace, settings: Settings) -> 
 
 
 async def feeds_import_opml_command(args: argparse.Namespace, settings: Settings) -> int:
-    outlines = read_opml(args.file.read_bytes(), label=str(args.file))
-    added = append_to_feeds_file(settings.feeds_file, outlines, kind=args.kind)
+    document = args.file.read_bytes()
     async with open_application(settings) as app:
-        synced = await app.sync_instance_feeds(
-            load_feed_sources(settings.feeds_file), now=datetime.now(UTC)
+        done = await app.feeds.append_opml(
+            document,
+            settings.feeds_file,
+            label=str(args.file),
+            kind=args.kind,
+            now=datetime.now(UTC),
         )
-    skipped = len(outlines) - len(added)
-    print(f"{len(added)} feeds added to {settings.feeds_file} ({skipped} already listed)")
-    print(f"database: {len(synced.added)} new feeds, {len(synced.updated)} updated")
+    skipped = done.outlines - len(done.appended)
+    print(f"{len(done.appended)} feeds added to {settings.feeds_file} ({skipped} already listed)")
+    print(f"database: {len(done.synced.added)} new feeds, {len(done.synced.updated)} updated")
     return 0
 
 
 async def feeds_export_opml_command(args: argparse.Namespace, settings: Settings) -> int:
     async with open_application(settings) as app:
-        feeds = await app.feed_overview()
-    document = write_opml(
-        (
-            OpmlFeed(feed.url, feed.title or feed.url, feed.site_url, feed.kind)
-            for feed in feeds
-            if feed.in_instance_list or feed.guild_count
-        ),
-        title="policybot feeds",
-        now=datetime.now(UTC),
-    )
+        document = await app.feeds.export_opml(now=datetime.now(UTC))
     if args.output is None:
         sys.stdout.write(document)
     else:
         args.output.write_text(document, encoding="utf-8")
         print(f"wrote {args.output}")
     return 0
-
-
-def append_to_feeds_file(path: Path, outlines: tuple[OpmlFeed, ...], *, kind: str) -> list[str]:
-    """Append unseen feeds to feeds.yaml as one-line entries, keeping its comments.
-
-    The result is validated whole before it replaces the file; nothing is half-written.
-    """
-    text = path.read_text(encoding="utf-8") if path.exists() else "feeds:\n"
-    known = {source.url for source in load_feed_sources(path)} if path.exists() else set()
-    indent = "  "
-    for line in text.splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith("- "):
-            indent = line[: len(line) - len(stripped)]
-            break
-    added: list[str] = []
-    lines: list[str] = []
-    for outline in outlines:
-        if outline.url in known:
-            continue
-        known.add(outline.url)
-        added.append(outline.url)
-        name = json.dumps(outline.title[:200], ensure_ascii=False)
-        lines.append(f"{indent}- {{name: {name}, url: {json.dumps(outline.url)}, kind: {kind}}}")
-    if not lines:
-        return []
-    updated = text.rstrip("\n") + "\n" + "\n".join(lines) + "\n"
-    try:
-        parse_feed_sources(yaml.safe_load(updated), label=path.name)
-    except yaml.YAMLError as exc:
-        raise FeedsFileError(str(path), f"the import would make it invalid YAML: {exc}") from exc
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    temporary.write_text(updated, encoding="utf-8")
-    temporary.replace(path)
-    return added

@@ -1,4 +1,4 @@
-"""The command line for the archive: ``policybot search`` and ``policybot latest``.
+"""``policybot search`` and ``policybot latest``: the archive from the command line.
 
 The same facade calls as ``/search`` and ``/latest``, printed for a terminal, so console mode
 (no DISCORD_TOKEN) answers the same questions.
@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from bot.composition import open_application
 from bot.domain.archive import ArchivePage
@@ -17,23 +16,10 @@ from bot.settings import Settings
 PER_PAGE = 10
 
 
-def register_archive_commands(commands: Any) -> None:
-    """Add ``search`` and ``latest`` to the top-level subcommands of ``bot.cli``."""
-    search = commands.add_parser("search", help="full-text search of the archive (like /search)")
-    search.add_argument("query", nargs="+", help="words that must all appear")
-    search.add_argument("--page", type=_page, default=1, help="page number (default 1)")
-    search.set_defaults(handler=search_command)
-
-    latest = commands.add_parser("latest", help="the newest archived items (like /latest)")
-    latest.add_argument("topic", nargs="*", help="only items mentioning these words")
-    latest.add_argument("--page", type=_page, default=1, help="page number (default 1)")
-    latest.set_defaults(handler=latest_command)
-
-
 async def search_command(args: argparse.Namespace, settings: Settings) -> int:
     query = " ".join(args.query)
     async with open_application(settings) as app:
-        page = await app.search_page(query, page=args.page, per_page=PER_PAGE)
+        page = await app.archive.search_page(query, page=args.page, per_page=PER_PAGE)
     sys.stdout.write(format_page(page, empty=f"nothing matches {query!r}") + "\n")
     return 0
 
@@ -41,7 +27,7 @@ async def search_command(args: argparse.Namespace, settings: Settings) -> int:
 async def latest_command(args: argparse.Namespace, settings: Settings) -> int:
     topic = " ".join(args.topic) or None
     async with open_application(settings) as app:
-        page = await app.latest_page(topic, page=args.page, per_page=PER_PAGE)
+        page = await app.archive.latest_page(topic, page=args.page, per_page=PER_PAGE)
     empty = "the archive has no items yet" if topic is None else f"nothing about {topic!r}"
     sys.stdout.write(format_page(page, empty=empty) + "\n")
     return 0
@@ -61,10 +47,3 @@ def format_page(page: ArchivePage, *, empty: str) -> str:
     if page.has_more:
         lines.append(f"(more with --page {page.page + 1})")
     return "\n".join(lines)
-
-
-def _page(text: str) -> int:
-    number = int(text)
-    if number < 1:
-        raise argparse.ArgumentTypeError("pages start at 1")
-    return number

@@ -1,0 +1,60 @@
+"""The application facade: every use case the command line and the Discord client call.
+
+``Application`` is one object per subject, each given its dependencies once:
+
+- ``cycle``: one ingestion cycle (poll -> index for search -> analyse), for ``run`` and
+  ``poll --once`` alike;
+- ``feeds``: the instance's ``feeds.yaml`` list, its health, single-URL checks;
+- ``guild_feeds``: a server's own feeds (``/feeds ...``);
+- ``archive``: search and the newest items;
+- ``analysis``: analysing items, ``/stance`` and ``/why``.
+
+The parts own their sessions (one transaction per use case) and never talk to Discord.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.app.analysis import Analysis
+from bot.app.archive import Archive
+from bot.app.cycle import IngestionCycle
+from bot.app.guild_feeds import GuildFeeds
+from bot.app.instance_feeds import InstanceFeeds
+from bot.catalog import load_catalog
+from bot.domain.catalog import Catalog
+from bot.domain.following import FeedCheck
+from bot.polling import FeedPoller
+
+
+class Application:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        poller: FeedPoller | None = None,
+        catalog: Catalog | None = None,
+        check_feed: FeedCheck | None = None,
+    ) -> None:
+        """``poller`` is the ingestion engine (the composition root gives one; without it
+        there is no cycle and no fetch check). ``catalog`` defaults to the shipped one;
+        ``check_feed`` to fetching through the poller."""
+        self.analysis = Analysis(sessions, catalog if catalog is not None else load_catalog())
+        self.archive = Archive(sessions)
+        self.feeds = InstanceFeeds(sessions, poller)
+        if check_feed is None and poller is not None:
+            check_feed = self.feeds.check
+        self.guild_feeds = GuildFeeds(sessions, check_feed=check_feed)
+        self._cycle = (
+            IngestionCycle(poller, self.archive, self.analysis) if poller is not None else None
+        )
+
+    @property
+    def cycle(self) -> IngestionCycle:
+        if self._cycle is None:
+            raise RuntimeError("this Application was built without a feed poller")
+        return self._cycle
+
+    @property
+    def catalog(self) -> Catalog:
+        return self.analysis.catalog

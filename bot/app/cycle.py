@@ -1,0 +1,95 @@
+"""The ingestion cycle: poll due feeds, index what they brought for search, analyse it.
+
+``policybot run``'s loop and ``policybot poll --once`` both run exactly this, so an item is
+searchable and analysed however it was fetched. The report it returns is what later stages
+(digests, admin notices) are handed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.app.analysis import Analysis
+from bot.app.archive import Archive
+from bot.domain.analysis import AnalysisRun
+from bot.polling import FeedPoller, FeedPollResult, PollReport
+
+__all__ = ["CycleReport", "FeedPollResult", "IngestionCycle"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CycleReport:
+    """One cycle: what polling did, how many items became searchable, what analysis found."""
+
+    poll: PollReport
+    indexed: int = 0
+    analysis: AnalysisRun = field(default_factory=AnalysisRun)
+
+
+class IngestionCycle:
+    def __init__(self, poller: FeedPoller, archive: Archive, analysis: Analysis) -> None:
+        self._poller = poller
+        self._archive = archive
+        self._analysis = analysis
+
+    async def start(self, *, now: datetime) -> int:
+        """Before the first cycle of a long run: warm the parser up, catch up what an
+        interrupted run left undone, and scatter overdue feeds; returns the feeds spread."""
+        await self._poller.start()
+        spread = await self._poller.spread_due(now=now)
+        await self._index()
+        return spread
+
+    async def run(
+        self,
+        *,
+        now: datetime,
+        only_due: bool = True,
+        on_feed: Callable[[FeedPollResult], None] | None = None,
+        on_start: Callable[[int], None] | None = None,
+    ) -> CycleReport:
+        """Poll (due feeds, or all), then index and analyse what the poll stored or changed.
+
+        ``now`` is the cycle's clock for every feed and for the analyses it records.
+        """
+        report = await self._poller.poll(
+            now=now, only_due=only_due, on_feed=on_feed, on_start=on_start
+        )
+        if report.feeds:
+            log.info(
+                "poll cycle feeds=%d new=%d updated=%d events=%d outcomes=%s",
+                len(report.feeds),
+                len(report.new_item_ids),
+                len(report.updated_item_ids),
+                len(report.events),
+                report.outcomes,
+            )
+        indexed = await self._index()
+        analysed = AnalysisRun()
+        changed = report.new_item_ids + report.updated_item_ids
+        if changed:
+            try:  # analysed before anyone reads the report (digests need relevance)
+                analysed = await self._analysis.analyse_items(changed, now=now)
+            except SQLAlchemyError:
+                log.exception(
+                    "analysis failed items=%d; policybot reanalyse catches up", len(changed)
+                )
+        return CycleReport(report, indexed, analysed)
+
+    async def _index(self) -> int:
+        """New items become searchable here, after the cycle that stored them."""
+        try:
+            indexed = await self._archive.index_search()
+        except SQLAlchemyError:
+            log.exception("search indexing failed; the queue is kept for the next cycle")
+            return 0
+        if indexed:
+            log.info("search indexed items=%d", indexed)
+        return indexed
