@@ -25,8 +25,8 @@ from bot.chat.cogs.feeds import FeedsCog
 from bot.chat.cogs.help import HelpCog
 from bot.chat.cogs.stance import StanceCog
 from bot.chat.cogs.why import WhyCog
-from bot.chat.embeds import NO_MENTIONS
 from bot.chat.failures import interaction_expired, reply_for_error
+from bot.chat.render.feeds import NO_MENTIONS
 from bot.chat.replies import send_reply
 from bot.domain.following import FeedCheck
 from bot.errors import ChatError

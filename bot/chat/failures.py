@@ -11,8 +11,8 @@ import logging
 import discord
 from discord import app_commands
 
-from bot.chat import embeds
-from bot.chat.embeds import Reply
+from bot.chat.render import feeds as embeds
+from bot.chat.render.feeds import Reply
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.chat import embeds
+from bot.chat.render import feeds as embeds
 from bot.domain.archive import ArchiveEntry, ArchivePage
 from bot.domain.following import FollowedFeed, GuildFeedList
 from bot.domain.model import FeedStatus

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.chat import embeds
+from bot.chat.render import feeds as embeds
 from bot.domain.feed_import import (
     FeedImportReport,
     FeedsExport,

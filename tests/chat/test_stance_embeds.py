@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.catalog import load_catalog
-from bot.chat import embeds
+from bot.chat.render import feeds as embeds
 from bot.domain.explanation import (
     DigestAbsence,
     ItemClaim,

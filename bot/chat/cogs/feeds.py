@@ -15,7 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Application
-from bot.chat import embeds
+from bot.chat.render import feeds as embeds
 from bot.chat.replies import send_reply, think
 from bot.domain.feed_import import OPML_MAX_BYTES, UploadProblem, upload_problem
 from bot.domain.following import FeedCheck

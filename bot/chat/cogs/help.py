@@ -8,8 +8,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.chat import embeds
-from bot.chat.embeds import CommandSummary
+from bot.chat.render import feeds as embeds
+from bot.chat.render.feeds import CommandSummary
 from bot.chat.replies import send_reply
 
 

@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Application
-from bot.chat import embeds
+from bot.chat.render import feeds as embeds
 from bot.chat.replies import send_reply, think
 from bot.domain.model import EntityKind
 from bot.domain.name_choices import name_choices

@@ -9,8 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Application
-from bot.chat import embeds
 from bot.chat.failures import CommandRefused
+from bot.chat.render import feeds as embeds
 from bot.chat.replies import send_reply, think
 from bot.domain.explanation import lookup_urls
 
