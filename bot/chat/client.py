@@ -26,7 +26,7 @@ from bot.chat.cogs.help import HelpCog
 from bot.chat.cogs.stance import StanceCog
 from bot.chat.cogs.why import WhyCog
 from bot.chat.failures import interaction_expired, reply_for_error
-from bot.chat.render.feeds import NO_MENTIONS
+from bot.chat.render.text import NO_MENTIONS
 from bot.chat.replies import send_reply
 from bot.domain.following import FeedCheck
 from bot.errors import ChatError

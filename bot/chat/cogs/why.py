@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.app import Application
 from bot.chat.failures import CommandRefused
-from bot.chat.render import feeds as embeds
+from bot.chat.render import why as render
 from bot.chat.replies import send_reply, think
 from bot.domain.explanation import lookup_urls
 
@@ -30,4 +30,4 @@ class WhyCog(commands.Cog):
             raise CommandRefused("Paste the article's full link, starting with https://.")
         await think(interaction)
         answer = await self._app.why(url, now=datetime.now(UTC), guild_id=interaction.guild_id)
-        await send_reply(interaction, embeds.why_reply(answer, self._app.catalog))
+        await send_reply(interaction, render.why_reply(answer, self._app.catalog))
