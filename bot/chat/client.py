@@ -91,10 +91,7 @@ class PolicyBot(commands.Bot):
         self.check_feed = check_feed
 
     async def setup_hook(self) -> None:
-        """Runs once per login, before the gateway: add the cogs, start the scheduler.
-
-        New cogs (``/stance``, ``/why``, digest posting with its scheduler jobs) go here too.
-        """
+        """Runs once per login, before the gateway: add every cog, then start the scheduler."""
         await self.add_cog(HelpCog(self.tree))
         await self.add_cog(ArchiveCog(self.app))
         await self.add_cog(StanceCog(self.app))
