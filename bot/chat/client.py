@@ -25,8 +25,8 @@ from bot.chat.cogs.feeds import FeedsCog
 from bot.chat.cogs.help import HelpCog
 from bot.chat.cogs.stance import StanceCog
 from bot.chat.cogs.why import WhyCog
-from bot.chat.embeds import NO_MENTIONS
 from bot.chat.failures import interaction_expired, reply_for_error
+from bot.chat.render.text import NO_MENTIONS
 from bot.chat.replies import send_reply
 from bot.errors import ChatError
 from bot.settings import Settings
@@ -88,10 +88,7 @@ class PolicyBot(commands.Bot):
         self.scheduler = scheduler
 
     async def setup_hook(self) -> None:
-        """Runs once per login, before the gateway: add the cogs, start the scheduler.
-
-        New cogs (``/stance``, ``/why``, digest posting with its scheduler jobs) go here too.
-        """
+        """Runs once per login, before the gateway: add every cog, then start the scheduler."""
         await self.add_cog(HelpCog(self.tree))
         await self.add_cog(ArchiveCog(self.app.archive))
         await self.add_cog(StanceCog(self.app.analysis))

@@ -11,8 +11,7 @@ import logging
 import discord
 from discord import app_commands
 
-from bot.chat import embeds
-from bot.chat.embeds import Reply
+from bot.chat.render.text import Reply, failure_reply, refusal
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +41,9 @@ def reply_for_error(interaction: discord.Interaction, error: app_commands.AppCom
     name = interaction.command.qualified_name if interaction.command else "?"
     if isinstance(error, CommandRefused):
         log.info("command refused command=%s guild=%s reason=%s", name, interaction.guild_id, error)
-        return embeds.refusal(error.message)
+        return refusal(error.message)
     if isinstance(error, app_commands.NoPrivateMessage):
-        return embeds.refusal("This command works in a server, not in direct messages.")
+        return refusal("This command works in a server, not in direct messages.")
     if isinstance(error, app_commands.MissingPermissions):
         log.info(
             "command refused command=%s guild=%s user=%s missing=%s",
@@ -53,14 +52,12 @@ def reply_for_error(interaction: discord.Interaction, error: app_commands.AppCom
             interaction.user.id,
             ",".join(error.missing_permissions),
         )
-        return embeds.refusal(
-            "Only members with the **Manage Server** permission can use this command."
-        )
+        return refusal("Only members with the **Manage Server** permission can use this command.")
     if isinstance(error, app_commands.CheckFailure):
-        return embeds.refusal("You cannot use this command here.")
+        return refusal("You cannot use this command here.")
     if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
         log.warning("command out of date command=%s guild=%s", name, interaction.guild_id)
-        return embeds.refusal(
+        return refusal(
             "This command has changed since it was registered. "
             "The bot's operator should run `policybot sync-commands`."
         )
@@ -72,4 +69,4 @@ def reply_for_error(interaction: discord.Interaction, error: app_commands.AppCom
         interaction.user.id,
         exc_info=original,
     )
-    return embeds.failure_reply()
+    return failure_reply()

@@ -7,7 +7,7 @@ from typing import Any
 
 import discord
 
-from bot.chat.embeds import NO_MENTIONS, Reply
+from bot.chat.render.text import NO_MENTIONS, Reply
 
 
 async def send_reply(interaction: discord.Interaction, reply: Reply) -> None:

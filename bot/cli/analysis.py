@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from bot.catalog import load_catalog
 from bot.composition import open_application
 from bot.domain.analysis import Analyser
+from bot.domain.position_summary import PositionSummary
 from bot.domain.positions import (
     CompanyStance,
     LawStance,
@@ -178,12 +179,15 @@ def stance_text(
 
 
 def _position_lines(position: Position, label: str) -> list[str]:
-    changed = ", changed over time" if position.changed else ""
-    reports = f"{position.reports} report{'s' if position.reports != 1 else ''}"
-    lines = [f"  {label}: {position.label} ({reports}{changed})"]
-    for claim in position.evidence[:3]:
-        quote = claim.evidence if len(claim.evidence) <= 300 else claim.evidence[:297] + "..."
-        lines.append(f"    {claim.reported_at:%Y-%m-%d} [{claim.stance}] \u201c{quote}\u201d")
-        if claim.url:
-            lines.append(f"      {claim.title} <{claim.url}>")
-    return lines
+    """One position as ``/stance`` shows it: the same quote, how sure and trend, in plain text."""
+    summary = PositionSummary.of(position)
+    quote = summary.quote
+    title = " ".join(quote.title.split()) or "source"
+    source = f"{title} · {quote.reported_at:%Y-%m-%d} · {quote.attribution}"
+    return [
+        f"  {label}: {position.label}",
+        f"    how sure: {summary.how_sure}",
+        f"    trend: {summary.trend}",
+        f"    \u201c{' '.join(quote.evidence.split())}\u201d",
+        f"    {source} <{quote.url}>" if quote.url else f"    {source}",
+    ]

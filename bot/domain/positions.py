@@ -295,17 +295,21 @@ def _weighed(
 def _shown(
     events: Sequence[ClaimT], label: StanceLabel, stated: Sequence[int]
 ) -> tuple[ClaimT, ...]:
-    """The events a reply can quote, newest first (``chat.embeds`` and the CLI read only these)."""
+    """The events a reply can quote, newest first (replies and the CLI read only these)."""
     newest = len(events) - 1
     picked = {0, *range(max(0, newest - NEWEST_SHOWN + 1), newest + 1)}
     if stated:
         picked.update((stated[0], stated[-1]))
     for index in range(newest, -1, -1):  # the newest evidence for the position's own side
-        stance = events[index].stance
-        if stance is label or (label is StanceLabel.MIXED and stance is not StanceLabel.NEUTRAL):
+        if on_side(events[index].stance, label):
             picked.add(index)
             break
     return tuple(events[index] for index in sorted(picked, reverse=True))
+
+
+def on_side(stance: StanceLabel, label: StanceLabel) -> bool:
+    """Whether a claim speaks for a position's side: its own, or any side for a mixed one."""
+    return stance is label or (label is StanceLabel.MIXED and stance is not StanceLabel.NEUTRAL)
 
 
 def _events(claims: Sequence[ClaimT], weight_of: Callable[[WeighableClaim], float]) -> list[ClaimT]:

@@ -1,4 +1,8 @@
-"""Scenario B: commands are registered only by ``policybot sync-commands``, exactly as snapshotted.
+"""Commands are registered only by ``policybot sync-commands``, exactly as snapshotted.
+
+Admin commands are gated and work only in servers; a sync can target one server; every way a
+sync can fail (refused list, unknown server, Discord out of reach, wrong or missing token) is
+one readable error.
 
 To accept a deliberate change of the command list, run the tests once with
 ``POLICYBOT_UPDATE_SNAPSHOTS=1`` and review the diff of ``command_schema.json``.

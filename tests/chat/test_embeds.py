@@ -6,7 +6,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.chat import embeds
+from bot.chat.render.archive import archive_reply
+from bot.chat.render.feeds import feed_choices, feeds_list_reply
+from bot.chat.render.help import CommandSummary, help_reply
+from bot.chat.render.text import (
+    ELLIPSIS,
+    EMBED_TOTAL_LIMIT,
+    Reply,
+    failure_reply,
+    inert,
+    link,
+    refusal,
+)
 from bot.domain.archive import ArchiveEntry, ArchivePage
 from bot.domain.following import FollowedFeed, GuildFeedList
 from bot.domain.model import FeedStatus
@@ -16,7 +27,7 @@ WHEN = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 HOSTILE = "@everyone @here <@&123456789012345678> <@!123456789012345678> <#123456789012345678>"
 
 
-def body_of(reply: embeds.Reply) -> dict[str, object]:
+def body_of(reply: Reply) -> dict[str, object]:
     return {"content": reply.content, "embeds": [embed.to_dict() for embed in reply.embeds]}
 
 
@@ -32,7 +43,7 @@ def body_of(reply: embeds.Reply) -> dict[str, object]:
     ],
 )
 def test_inert_text_never_pings_never_formats_and_fits(text: str) -> None:
-    shown = embeds.inert(text, 100)
+    shown = inert(text, 100)
 
     assert len(shown) <= 100
     assert "@everyone" not in shown
@@ -42,8 +53,8 @@ def test_inert_text_never_pings_never_formats_and_fits(text: str) -> None:
     assert "<#1" not in shown
     assert "](" not in shown or "\\[" in shown
     assert "\n" not in shown
-    if shown.endswith(embeds.ELLIPSIS):
-        assert not shown[: -len(embeds.ELLIPSIS)].endswith("\\")
+    if shown.endswith(ELLIPSIS):
+        assert not shown[: -len(ELLIPSIS)].endswith("\\")
 
 
 @pytest.mark.parametrize(
@@ -58,7 +69,7 @@ def test_inert_text_never_pings_never_formats_and_fits(text: str) -> None:
     ],
 )
 def test_only_http_links_go_in_embed_url(url: str | None, kept: bool) -> None:
-    assert embeds.link(url) == (url if kept else None)
+    assert link(url) == (url if kept else None)
 
 
 def test_a_page_of_huge_entries_fits_in_one_message() -> None:
@@ -68,10 +79,10 @@ def test_a_page_of_huge_entries_fits_in_one_message() -> None:
     )
     page = ArchivePage(entries, page=1, per_page=10, has_more=True)
 
-    reply = embeds.archive_reply("Results for " + "q" * 3000, page, next_page_hint="`page:2`")
+    reply = archive_reply("Results for " + "q" * 3000, page, next_page_hint="`page:2`")
 
     assert limits.message_problems(body_of(reply)) == []
-    assert sum(len(embed) for embed in reply.embeds) <= embeds.EMBED_TOTAL_LIMIT
+    assert sum(len(embed) for embed in reply.embeds) <= EMBED_TOTAL_LIMIT
 
 
 def test_a_long_feed_list_stays_within_field_limits() -> None:
@@ -82,7 +93,7 @@ def test_a_long_feed_list_stays_within_field_limits() -> None:
         for n in range(40)
     )
 
-    reply = embeds.feeds_list_reply(GuildFeedList(feeds, instance_feed_count=12, cap=50))
+    reply = feeds_list_reply(GuildFeedList(feeds, instance_feed_count=12, cap=50))
 
     assert limits.message_problems(body_of(reply)) == []
     assert reply.ephemeral
@@ -99,7 +110,7 @@ def test_choices_are_capped_at_25_with_short_names_and_values() -> None:
         for n in range(40)
     )
 
-    choices = embeds.feed_choices(GuildFeedList(feeds, 0, 0))
+    choices = feed_choices(GuildFeedList(feeds, 0, 0))
 
     payload = [{"name": choice.name, "value": choice.value} for choice in choices]
     assert len(payload) == 25
@@ -107,11 +118,11 @@ def test_choices_are_capped_at_25_with_short_names_and_values() -> None:
 
 
 def test_help_and_failure_replies_are_private() -> None:
-    summary = embeds.CommandSummary("search", "Search the archive", False, ("query:", "[page:]"))
+    summary = CommandSummary("search", "Search the archive", False, ("query:", "[page:]"))
 
-    help_reply = embeds.help_reply([summary])
+    shown = help_reply([summary])
 
-    assert help_reply.ephemeral
-    assert help_reply.embeds[0].fields[0].name == "/search `query:` `[page:]`"
-    assert embeds.failure_reply().ephemeral
-    assert embeds.refusal("no").ephemeral
+    assert shown.ephemeral
+    assert shown.embeds[0].fields[0].name == "/search `query:` `[page:]`"
+    assert failure_reply().ephemeral
+    assert refusal("no").ephemeral

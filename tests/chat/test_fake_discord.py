@@ -1,4 +1,10 @@
-"""Scenario H: keeping the fake honest, and what it enforces that discord.py does not."""
+"""The fake Discord itself: its hooks into discord.py, and the rules it enforces.
+
+The patch points it relies on still exist in the pinned discord.py (start here after an
+upgrade); it tracks servers joined and left after READY; and it rejects what Discord rejects
+but discord.py lets through: oversized messages, too many or too long autocomplete choices,
+and invalid command schemas.
+"""
 
 from __future__ import annotations
 

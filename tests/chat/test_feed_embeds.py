@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.chat import embeds
+from bot.chat.render.feeds import (
+    feed_status_reply,
+    feeds_export_reply,
+    feeds_status_reply,
+    import_reply,
+    upload_refusal,
+)
+from bot.chat.render.text import Reply, ReplyFile
 from bot.domain.feed_import import (
     FeedImportReport,
     FeedsExport,
@@ -21,7 +28,7 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 HOSTILE = "@everyone <@&123456789012345678> [x](https://evil.example) " + "é" * 400
 
 
-def body_of(reply: embeds.Reply) -> dict[str, object]:
+def body_of(reply: Reply) -> dict[str, object]:
     return {"content": reply.content, "embeds": [embed.to_dict() for embed in reply.embeds]}
 
 
@@ -45,7 +52,7 @@ def health(feed_id: int, status: FeedStatus = FeedStatus.FAILING) -> FeedHealthV
 def test_a_long_status_list_fits_one_message_and_says_how_many_are_left_out() -> None:
     report = health_report([health(n) for n in range(60)], at=NOW)
 
-    reply = embeds.feeds_status_reply(report)
+    reply = feeds_status_reply(report)
 
     assert limits.message_problems(body_of(reply)) == []
     assert reply.ephemeral
@@ -56,7 +63,7 @@ def test_a_long_status_list_fits_one_message_and_says_how_many_are_left_out() ->
 
 
 def test_one_feed_in_detail_fits_and_keeps_the_error_detail_inert() -> None:
-    reply = embeds.feed_status_reply(health(1, FeedStatus.PAUSED), "1", now=NOW)
+    reply = feed_status_reply(health(1, FeedStatus.PAUSED), "1", now=NOW)
 
     assert limits.message_problems(body_of(reply)) == []
     fields = {field.name: field.value or "" for field in reply.embeds[0].fields}
@@ -82,7 +89,7 @@ def test_an_import_of_hundreds_of_feeds_fits_one_message() -> None:
         for n in range(500)
     )
 
-    reply = embeds.import_reply(FeedImportReport(feeds, cap=50), filename="a" * 1000 + ".opml")
+    reply = import_reply(FeedImportReport(feeds, cap=50), filename="a" * 1000 + ".opml")
 
     assert limits.message_problems(body_of(reply)) == []
     embed = reply.embeds[0]
@@ -98,13 +105,13 @@ def test_an_import_of_hundreds_of_feeds_fits_one_message() -> None:
 
 def test_refusals_for_files_say_nothing_was_added() -> None:
     for reply in (
-        embeds.upload_refusal(UploadProblem.TOO_LARGE, "big.opml", max_bytes=1024 * 1024),
-        embeds.import_reply(OpmlRefused("f.opml: not well-formed XML"), filename="f.opml"),
+        upload_refusal(UploadProblem.TOO_LARGE, "big.opml", max_bytes=1024 * 1024),
+        import_reply(OpmlRefused("f.opml: not well-formed XML"), filename="f.opml"),
     ):
         assert reply.ephemeral
         assert "Nothing was added." in (reply.embeds[0].description or "")
     assert "up to 1024 KB" in (
-        embeds.upload_refusal(UploadProblem.TOO_LARGE, "big.opml", max_bytes=1024 * 1024)
+        upload_refusal(UploadProblem.TOO_LARGE, "big.opml", max_bytes=1024 * 1024)
         .embeds[0]
         .description
         or ""
@@ -112,17 +119,17 @@ def test_refusals_for_files_say_nothing_was_added() -> None:
 
 
 def test_an_export_carries_the_document_as_a_file() -> None:
-    reply = embeds.feeds_export_reply(FeedsExport(2, b"<opml/>"), filename="feeds.opml")
+    reply = feeds_export_reply(FeedsExport(2, b"<opml/>"), filename="feeds.opml")
 
-    assert reply.files == (embeds.ReplyFile("feeds.opml", b"<opml/>"),)
+    assert reply.files == (ReplyFile("feeds.opml", b"<opml/>"),)
     assert "2 feeds" in (reply.embeds[0].description or "")
-    assert embeds.feeds_export_reply(FeedsExport(0, b""), filename="f").files == ()
+    assert feeds_export_reply(FeedsExport(0, b""), filename="f").files == ()
 
 
 def test_the_summary_says_plainly_how_much_of_the_file_was_added() -> None:
     def summary(*outcomes: ImportOutcome) -> str:
         feeds = tuple(ImportedFeed(f"https://{n}/", "", o) for n, o in enumerate(outcomes))
-        reply = embeds.import_reply(FeedImportReport(feeds, cap=5), filename="f.opml")
+        reply = import_reply(FeedImportReport(feeds, cap=5), filename="f.opml")
         return f"{reply.embeds[0].title}: {reply.embeds[0].description}"
 
     added, refused = ImportOutcome.ADDED, ImportOutcome.REFUSED

@@ -1,4 +1,9 @@
-"""Scenarios A and B: logging in, staying connected, syncing commands only on purpose."""
+"""The bot's life on the gateway: logging in, staying connected, answering, shutting down.
+
+It identifies with minimal intents, never registers commands at start-up (only
+``policybot sync-commands`` does), starts the scheduler once however often the session resumes
+or is invalidated, answers a fast command while a slow one runs, and stops cleanly mid-command.
+"""
 
 from __future__ import annotations
 

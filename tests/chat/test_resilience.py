@@ -1,4 +1,10 @@
-"""Scenarios A, C and G: rate limits, expired interactions, fatal gateway errors, shutdown."""
+"""The bot when Discord pushes back: rate limits, expired interactions, fatal errors, shutdown.
+
+Rate-limited answers are retried and delivered; an interaction Discord no longer accepts is
+logged once and never retried, and the user still hears back whenever Discord lets us answer.
+A bad token or disallowed intents stop the service with one clear error; otherwise the service
+runs the bot until it is stopped and then closes cleanly.
+"""
 
 from __future__ import annotations
 

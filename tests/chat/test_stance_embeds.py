@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.catalog import load_catalog
-from bot.chat import embeds
+from bot.chat.render.stance import STANCE_DETAILS, name_choices, stance_reply, unknown_name_reply
+from bot.chat.render.text import Reply
+from bot.chat.render.why import why_reply
 from bot.domain.explanation import (
     DigestAbsence,
     ItemClaim,
@@ -32,7 +34,7 @@ HOSTILE = "@everyone <@&123456789012345678> [click](https://evil.example) **bold
 SIDES = (StanceLabel.SUPPORT, StanceLabel.OPPOSE, StanceLabel.MIXED, StanceLabel.NEUTRAL)
 
 
-def body_of(reply: embeds.Reply) -> dict[str, object]:
+def body_of(reply: Reply) -> dict[str, object]:
     return {"content": reply.content, "embeds": [embed.to_dict() for embed in reply.embeds]}
 
 
@@ -65,10 +67,10 @@ def hostile_claims() -> list[ClaimRecord]:
 
 def test_a_company_with_every_law_and_huge_hostile_evidence_fits_and_is_inert() -> None:
     answer = CompanyStance("meta", "Meta", positions(hostile_claims(), now=NOW))
-    reply = embeds.stance_reply(answer, CATALOG, period="all time")
+    reply = stance_reply(answer, CATALOG, period="all time")
 
     assert limits.message_problems(body_of(reply)) == []
-    assert len(reply.embeds) <= 1 + embeds.STANCE_DETAILS
+    assert len(reply.embeds) <= 1 + STANCE_DETAILS
     assert reply.content is not None
     assert "narrow with `target:`" in reply.content
     text = str(body_of(reply))
@@ -83,7 +85,7 @@ def test_a_company_with_every_law_and_huge_hostile_evidence_fits_and_is_inert() 
 def test_a_law_with_every_company_fits_and_groups_by_side() -> None:
     claims = hostile_claims()
     answer = LawStance("eu-ai-act", "EU AI Act", law_positions("eu-ai-act", claims, now=NOW))
-    reply = embeds.stance_reply(answer, CATALOG, period="last year")
+    reply = stance_reply(answer, CATALOG, period="last year")
 
     assert limits.message_problems(body_of(reply)) == []
     summary = reply.embeds[0].to_dict()
@@ -94,7 +96,7 @@ def test_a_law_with_every_company_fits_and_groups_by_side() -> None:
 
 
 def test_no_position_yet_says_so_with_the_period() -> None:
-    reply = embeds.stance_reply(CompanyStance("meta", "Meta", ()), CATALOG, period="last 30 days")
+    reply = stance_reply(CompanyStance("meta", "Meta", ()), CATALOG, period="last 30 days")
 
     (embed,) = reply.embeds
     assert "No stated position" in (embed.description or "")
@@ -104,7 +106,7 @@ def test_no_position_yet_says_so_with_the_period() -> None:
 def test_a_changed_position_shows_both_sides_with_dates() -> None:
     older = claim("meta", "eu-ai-act", 40, StanceLabel.SUPPORT)
     newer = claim("meta", "eu-ai-act", 1, StanceLabel.OPPOSE)
-    reply = embeds.stance_reply(
+    reply = stance_reply(
         CompanyStance("meta", "Meta", positions([older, newer], now=NOW)),
         CATALOG,
         period="all time",
@@ -115,8 +117,8 @@ def test_a_changed_position_shows_both_sides_with_dates() -> None:
 
 
 def test_unknown_names_are_private_with_suggestions_and_inert() -> None:
-    reply = embeds.unknown_name_reply(UnknownName("@everyone", ("Meta", "**x**")))
-    law = embeds.unknown_name_reply(UnknownName("Meta", ()), law_only=True)
+    reply = unknown_name_reply(UnknownName("@everyone", ("Meta", "**x**")))
+    law = unknown_name_reply(UnknownName("Meta", ()), law_only=True)
 
     assert reply.ephemeral
     text = reply.embeds[0].description or ""
@@ -128,7 +130,7 @@ def test_unknown_names_are_private_with_suggestions_and_inert() -> None:
 def test_choices_are_capped_at_25_and_100_characters() -> None:
     many = [NameChoice("x" * 300, f"id-{n}", EntityKind.LAW) for n in range(40)]
 
-    choices = embeds.name_choices(many)
+    choices = name_choices(many)
 
     assert len(choices) == 25
     assert limits.choice_problems([c.to_dict() for c in choices]) == []
@@ -170,7 +172,7 @@ def test_why_fits_with_many_feeds_and_hostile_text() -> None:
         seen_ago=timedelta(hours=70),
     )
 
-    reply = embeds.why_reply(answer, CATALOG)
+    reply = why_reply(answer, CATALOG)
 
     assert limits.message_problems(body_of(reply)) == []
     text = str(body_of(reply))
@@ -185,6 +187,6 @@ def test_why_fits_with_many_feeds_and_hostile_text() -> None:
 
 
 def test_why_for_an_unseen_link_echoes_it_inert() -> None:
-    reply = embeds.why_reply(UnseenUrl("https://x.example/@everyone"), CATALOG)
+    reply = why_reply(UnseenUrl("https://x.example/@everyone"), CATALOG)
 
     assert "@\u200beveryone" in (reply.embeds[0].description or "")

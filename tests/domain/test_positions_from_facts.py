@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.domain.model import Attribution, StanceLabel
+from bot.domain.position_summary import quoted_claim
 from bot.domain.positions import (
     NEWEST_SHOWN,
     ClaimFact,
@@ -114,7 +115,9 @@ def test_shown_evidence_is_what_replies_read_of_all_events(seed: int) -> None:
         assert position.reports == len(events)
         assert position.evidence[:NEWEST_SHOWN] == tuple(events[:NEWEST_SHOWN])
         assert (position.first, position.latest) == (events[-1], events[0])
-        assert quoted(position.evidence, position.label) == quoted(events, position.label)
+        assert quoted_claim(position.evidence, position.label) == quoted_claim(
+            events, position.label
+        )
         assert shown_stated[:1] == stated[:1]
         assert shown_stated[-1:] == stated[-1:]
         assert (len(shown_stated) > 1) == (len(stated) > 1)
@@ -150,20 +153,10 @@ def test_the_quote_for_its_own_side_is_kept_however_old() -> None:
     (position,) = positions([old_support, *neutral], now=NOW)
 
     assert position.label is StanceLabel.SUPPORT
-    assert quoted(position.evidence, position.label) == old_support
+    assert quoted_claim(position.evidence, position.label) == old_support
     assert len(position.evidence) == NEWEST_SHOWN + 1
     assert position.reports == 7
 
 
 def position_key(position: Position) -> tuple[str, str]:
     return position.company_id, position.target_id
-
-
-def quoted(evidence: tuple[ClaimRecord, ...] | list[ClaimRecord], label: StanceLabel) -> object:
-    """The claim a reply quotes (``chat.embeds``' rule): the newest on the position's side."""
-    for claim in evidence:
-        if claim.stance is label or (
-            label is StanceLabel.MIXED and claim.stance is not StanceLabel.NEUTRAL
-        ):
-            return claim
-    return evidence[0]

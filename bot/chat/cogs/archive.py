@@ -7,8 +7,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app.archive import Archive
-from bot.chat import embeds
 from bot.chat.failures import CommandRefused
+from bot.chat.render import archive as render
 from bot.chat.replies import send_reply, think
 
 PER_PAGE = 5
@@ -34,7 +34,7 @@ class ArchiveCog(commands.Cog):
         results = await self._archive.search_page(query, page=page, per_page=PER_PAGE)
         heading = f"Results for “{query}”"
         await send_reply(
-            interaction, embeds.archive_reply(heading, results, next_page_hint=f"`page:{page + 1}`")
+            interaction, render.archive_reply(heading, results, next_page_hint=f"`page:{page + 1}`")
         )
 
     @app_commands.command(
@@ -53,7 +53,7 @@ class ArchiveCog(commands.Cog):
         results = await self._archive.latest_page(topic, page=page, per_page=PER_PAGE)
         heading = f"Latest on “{topic}”" if topic else "Latest items"
         await send_reply(
-            interaction, embeds.archive_reply(heading, results, next_page_hint=f"`page:{page + 1}`")
+            interaction, render.archive_reply(heading, results, next_page_hint=f"`page:{page + 1}`")
         )
 
 

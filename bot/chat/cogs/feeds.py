@@ -15,7 +15,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app.guild_feeds import GuildFeeds
-from bot.chat import embeds
+from bot.chat.render import feeds as render
+from bot.chat.render.text import CHOICES_LIMIT, refusal
 from bot.chat.replies import send_reply, think
 from bot.domain.feed_import import OPML_MAX_BYTES, UploadProblem, upload_problem
 
@@ -55,7 +56,7 @@ class FeedsCog(
     async def list_feeds(self, interaction: discord.Interaction) -> None:
         await think(interaction, ephemeral=True)
         listing = await self._feeds.listing(_guild_id(interaction), cap=self._cap)
-        await send_reply(interaction, embeds.feeds_list_reply(listing))
+        await send_reply(interaction, render.feeds_list_reply(listing))
 
     @app_commands.command(name="add", description="Follow a feed (RSS or Atom) in this server")
     @app_commands.describe(url="The feed's address, e.g. https://example.org/feed.xml")
@@ -71,7 +72,7 @@ class FeedsCog(
             now=datetime.now(UTC),
             cap=self._cap,
         )
-        await send_reply(interaction, embeds.follow_reply(result))
+        await send_reply(interaction, render.follow_reply(result))
 
     @app_commands.command(name="remove", description="Stop following a feed in this server")
     @app_commands.describe(feed="Pick one of this server's feeds, or paste its URL")
@@ -80,7 +81,7 @@ class FeedsCog(
     ) -> None:
         await think(interaction, ephemeral=True)
         result = await self._feeds.unfollow(_guild_id(interaction), feed)
-        await send_reply(interaction, embeds.unfollow_reply(result))
+        await send_reply(interaction, render.unfollow_reply(result))
 
     @app_commands.command(name="status", description="Health of this server's feeds, or one")
     @app_commands.describe(feed="One of this server's feeds, in detail (leave out for all)")
@@ -93,10 +94,10 @@ class FeedsCog(
         now = datetime.now(UTC)
         if feed is None:
             report = await self._feeds.health_report(_guild_id(interaction), now=now)
-            await send_reply(interaction, embeds.feeds_status_reply(report))
+            await send_reply(interaction, render.feeds_status_reply(report))
             return
         found = await self._feeds.health(_guild_id(interaction), feed, now=now)
-        await send_reply(interaction, embeds.feed_status_reply(found, feed, now=now))
+        await send_reply(interaction, render.feed_status_reply(found, feed, now=now))
 
     @app_commands.command(name="export", description="This server's feeds as an OPML file")
     async def export(self, interaction: discord.Interaction) -> None:
@@ -105,7 +106,7 @@ class FeedsCog(
         export = await self._feeds.export(
             _guild_id(interaction), title=f"policybot feeds of {name}", now=datetime.now(UTC)
         )
-        await send_reply(interaction, embeds.feeds_export_reply(export, filename=EXPORT_FILENAME))
+        await send_reply(interaction, render.feeds_export_reply(export, filename=EXPORT_FILENAME))
 
     @app_commands.command(name="import", description="Follow the feeds of an OPML file")
     @app_commands.describe(file="An .opml file, e.g. exported from a feed reader or /feeds export")
@@ -113,7 +114,7 @@ class FeedsCog(
         await think(interaction, ephemeral=True)
         problem = upload_problem(file.filename, file.content_type, file.size)
         if problem is not None:
-            reply = embeds.upload_refusal(problem, file.filename, max_bytes=OPML_MAX_BYTES)
+            reply = render.upload_refusal(problem, file.filename, max_bytes=OPML_MAX_BYTES)
             await send_reply(interaction, reply)
             return
         try:
@@ -122,10 +123,10 @@ class FeedsCog(
             log.warning(
                 "attachment download failed guild=%s status=%s", interaction.guild_id, exc.status
             )
-            await send_reply(interaction, embeds.refusal(embeds.ATTACHMENT_LOST))
+            await send_reply(interaction, refusal(render.ATTACHMENT_LOST))
             return
         if len(document) > OPML_MAX_BYTES:  # the size Discord announced was wrong
-            reply = embeds.upload_refusal(
+            reply = render.upload_refusal(
                 UploadProblem.TOO_LARGE, file.filename, max_bytes=OPML_MAX_BYTES
             )
             await send_reply(interaction, reply)
@@ -141,7 +142,7 @@ class FeedsCog(
             concurrency=IMPORT_CONCURRENCY,
             budget=self._import_budget,
         )
-        await send_reply(interaction, embeds.import_reply(result, filename=file.filename))
+        await send_reply(interaction, render.import_reply(result, filename=file.filename))
 
     @remove.autocomplete("feed")
     @status.autocomplete("feed")
@@ -149,10 +150,8 @@ class FeedsCog(
     async def own_feed_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        listing = await self._feeds.choices(
-            _guild_id(interaction), current, limit=embeds.CHOICES_LIMIT
-        )
-        return embeds.feed_choices(listing)
+        listing = await self._feeds.choices(_guild_id(interaction), current, limit=CHOICES_LIMIT)
+        return render.feed_choices(listing)
 
 
 def _guild_id(interaction: discord.Interaction) -> int:

@@ -8,8 +8,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.chat import embeds
-from bot.chat.embeds import CommandSummary
+from bot.chat.render import help as render
+from bot.chat.render.help import CommandSummary
 from bot.chat.replies import send_reply
 
 
@@ -19,7 +19,7 @@ class HelpCog(commands.Cog):
 
     @app_commands.command(name="help", description="What policybot does and how to ask it")
     async def help(self, interaction: discord.Interaction) -> None:
-        await send_reply(interaction, embeds.help_reply(command_summaries(self._tree)))
+        await send_reply(interaction, render.help_reply(command_summaries(self._tree)))
 
 
 def command_summaries(tree: app_commands.CommandTree) -> list[CommandSummary]:

@@ -9,7 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app.analysis import Analysis
-from bot.chat import embeds
+from bot.chat.render import stance as render
+from bot.chat.render.text import CHOICES_LIMIT
 from bot.chat.replies import send_reply, think
 from bot.domain.model import EntityKind
 from bot.domain.name_choices import name_choices
@@ -49,7 +50,7 @@ class StanceCog(commands.Cog):
     ) -> None:
         unknown = self._analysis.unknown_stance_name(name, target=target)
         if unknown is not None:
-            reply = embeds.unknown_name_reply(unknown, law_only=unknown.name != name)
+            reply = render.unknown_name_reply(unknown, law_only=unknown.name != name)
             await send_reply(interaction, reply)
             return
         await think(interaction)
@@ -57,21 +58,19 @@ class StanceCog(commands.Cog):
         back, label = PERIODS.get(period, PERIODS["all"])
         since = now - back if back is not None else None
         answer = await self._analysis.stance(name, now=now, target=target, since=since)
-        reply = embeds.stance_reply(answer, self._analysis.catalog, period=label, target=target)
+        reply = render.stance_reply(answer, self._analysis.catalog, period=label, target=target)
         await send_reply(interaction, reply)
 
     @stance.autocomplete("name")
     async def name_suggestions(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        found = name_choices(self._analysis.catalog, current, limit=embeds.CHOICES_LIMIT)
-        return embeds.name_choices(found)
+        found = name_choices(self._analysis.catalog, current, limit=CHOICES_LIMIT)
+        return render.name_choices(found)
 
     @stance.autocomplete("target")
     async def target_suggestions(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        found = name_choices(
-            self._analysis.catalog, current, limit=embeds.CHOICES_LIMIT, kinds=LAWS
-        )
-        return embeds.name_choices(found)
+        found = name_choices(self._analysis.catalog, current, limit=CHOICES_LIMIT, kinds=LAWS)
+        return render.name_choices(found)

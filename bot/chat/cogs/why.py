@@ -9,8 +9,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app.analysis import Analysis
-from bot.chat import embeds
 from bot.chat.failures import CommandRefused
+from bot.chat.render import why as render
 from bot.chat.replies import send_reply, think
 from bot.domain.explanation import lookup_urls
 
@@ -30,4 +30,4 @@ class WhyCog(commands.Cog):
             raise CommandRefused("Paste the article's full link, starting with https://.")
         await think(interaction)
         answer = await self._analysis.why(url, now=datetime.now(UTC), guild_id=interaction.guild_id)
-        await send_reply(interaction, embeds.why_reply(answer, self._analysis.catalog))
+        await send_reply(interaction, render.why_reply(answer, self._analysis.catalog))
