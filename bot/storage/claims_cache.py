@@ -1,25 +1,12 @@
 """``/stance``'s read path: claim facts kept between answers, weighed off the event loop.
 
-A common name (Meta, the AI Act) has thousands of stored claims. Reading them whole (quotes,
-links, titles from the items) and weighing them on the event loop took ~40 ms at the median
-and over 100 ms at p95 right after an analysis run (``bench/stance.py``, 100,000 items).
-Now an answer reads only light facts from a covering index (``AnalysisStore.claim_facts``),
-weighs them in a worker thread (the gateway keeps its heartbeat), and fetches text only for
-the handful of claims the answer shows (``AnalysisStore.claim_texts``).
-
-Why not the other designs (measured on the same archive): the light columns alone, still
-joined to the items, cost ~25 ms in SQLite before any Python (the items are wide rows read
-at random); grouping by story in SQL only turns ~6,000 rows into ~4,200 and needs the
-date arithmetic of the recency weight in two SQL dialects; precomputed per-month summaries
-cannot give the same scores, counts and evidence (the strongest claim of a story, and so
-its date, depends on ``now`` and ``since``). Copies of three immutable item columns on the
-claims keep the answers exact.
-
-Facts change only when analysis stores new claims: the facade clears the cache after every
-analysis it runs, and entries also expire after ``ttl`` so a ``policybot reanalyse`` run by
-another process shows up within that time. ``since`` is applied here, on the cached,
-date-ordered facts, so every period shares one entry. Weighing itself is never cached: it
-depends on ``now``.
+An answer reads light facts from a covering index (``AnalysisStore.claim_facts``), weighs
+them in a worker thread, and fetches text only for the claims it shows
+(``AnalysisStore.claim_texts``); ``docs/design-notes.md`` gives the measurements and the
+designs this beat. Facts change only when analysis stores claims: the facade clears the
+cache after each analysis, and entries expire after ``ttl`` so another process's changes
+show too. ``since`` is applied to the cached facts, so every period shares one entry;
+weighing is never cached, since it depends on ``now``.
 """
 
 from __future__ import annotations
