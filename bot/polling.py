@@ -34,7 +34,7 @@ from bot.domain import schedule
 from bot.domain.entries import ParsedFeed, key_entries
 from bot.domain.health import Health, HealthEvent, HealthEventKind
 from bot.domain.model import FeedStatus
-from bot.errors import FetchError, ParseError, PolicybotError
+from bot.errors import FeedError, FetchError, PolicybotError
 from bot.ingest.fetch import FetchedFeed, FetchResult, NotModified
 from bot.storage.items import ItemStore
 from bot.storage.schema import Feed, GuildFeed
@@ -450,9 +450,8 @@ class FeedPoller:
     ) -> _Written:
         feed = await session.get_one(Feed, feed_id)
         interval = self._settings.policy.interval_for(feed.interval_minutes)
-        kind = exc.kind if isinstance(exc, FetchError | ParseError) else "error"
-        status = exc.status if isinstance(exc, FetchError) else None
-        reason = str(exc.reason) if isinstance(exc, FetchError | ParseError) else str(exc)
+        status = exc.status if isinstance(exc, FeedError) else None
+        reason = exc.reason if isinstance(exc, FeedError) else str(exc)
         jitter = self._rng.random()
         if status in THROTTLE_STATUSES:
             outcome = Outcome.THROTTLED
@@ -481,7 +480,7 @@ class FeedPoller:
             )
             feed.error_count = (feed.error_count or 0) + 1
         self._apply_health(feed, state)
-        error_kind = f"http_{status}" if status is not None else kind
+        error_kind = exc.info.label if isinstance(exc, FeedError) else "error"
         feed.last_error = f"{error_kind}: {reason}"[:2000]
         feed.last_error_at = now
         feed.last_checked_at = now
