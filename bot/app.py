@@ -224,9 +224,8 @@ class Application:
     async def check_feed(self, url: str) -> FeedCheckResult:
         """Fetch ``url`` once to see whether it is a feed (``/feeds add``); stores nothing."""
         probe = await self.probe_feed(url)
-        # Problems read "<url>: <kind>: <reason>"; the reply already names the URL.
-        problem = probe.problem.removeprefix(f"{url}: ") if probe.problem else None
-        return FeedCheckResult(ok=probe.ok, title=probe.title or None, problem=problem)
+        error = probe.error.info if probe.error is not None else None
+        return FeedCheckResult(ok=probe.ok, title=probe.title or None, error=error)
 
     async def feed_overview(self) -> list[FeedOverview]:
         """Every feed with its health and schedule (``policybot feeds list``, OPML export)."""

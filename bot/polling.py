@@ -7,7 +7,7 @@ fetch state always commit together, so a crash mid-cycle loses nothing: feeds no
 committed keep their old validators and due time and are fetched again, and insert-or-ignore
 keeps the retry from duplicating anything.
 
-One broken feed never stops the others: expected failures (``PolicybotError``) become that
+One broken feed never stops the others: expected failures (``FeedError``) become that
 feed's error state and a line in the report; health transitions become events.
 """
 
@@ -20,7 +20,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
@@ -32,9 +32,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.domain import health as feed_health
 from bot.domain import schedule
 from bot.domain.entries import ParsedFeed, key_entries
+from bot.domain.feed_errors import FeedErrorInfo, FeedErrorKind
 from bot.domain.health import Health, HealthEvent, HealthEventKind
 from bot.domain.model import FeedStatus
-from bot.errors import FeedError, FetchError, PolicybotError
+from bot.errors import FeedError, FetchError
 from bot.ingest.fetch import FetchedFeed, FetchResult, NotModified
 from bot.storage.items import ItemStore
 from bot.storage.schema import Feed, GuildFeed
@@ -71,9 +72,13 @@ class FeedPollResult:
     outcome: Outcome
     new_items: int = 0
     updated_items: int = 0
-    error_kind: str | None = None
-    error: str | None = None
+    error: FeedErrorInfo | None = None
     next_check_at: datetime | None = None
+
+    @property
+    def error_kind(self) -> str | None:
+        """The error's label, as the poll summary counts it (``http_404``, ``timeout`` ...)."""
+        return self.error.label if self.error is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +96,10 @@ class PollReport:
 
 @dataclass(frozen=True, slots=True)
 class FeedProbe:
-    """What fetching a URL once showed (``feeds check``); nothing is stored."""
+    """What fetching a URL once showed: a feed's summary, or the error that stopped it."""
 
     url: str
-    ok: bool
+    error: FeedError | None = None
     final_url: str | None = None
     title: str = ""
     version: str = ""
@@ -102,7 +107,10 @@ class FeedProbe:
     sample_titles: tuple[str, ...] = ()
     has_validators: bool = False
     cache_control: str | None = None
-    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
 
 
 _Written = tuple[FeedPollResult, tuple[int, ...], tuple[int, ...], HealthEvent | None]
@@ -124,7 +132,7 @@ class _PendingWrite:
     fetched: FetchResult | None = None
     parsed: ParsedFeed | None = None
     body_hash: str | None = None
-    error: PolicybotError | None = None
+    error: FeedError | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +225,7 @@ class FeedPoller:
             updated_item_ids=tuple(i for r in results for i in r[2]),
             events=tuple(r[3] for r in results if r[3] is not None),
             outcomes=dict(Counter(r.outcome.value for r in per_feed)),
-            errors_by_kind=dict(Counter(r.error_kind for r in per_feed if r.error_kind)),
+            errors_by_kind=dict(Counter(r.error.label for r in per_feed if r.error is not None)),
         )
 
     async def start(self) -> None:
@@ -231,13 +239,14 @@ class FeedPoller:
         try:
             fetched = await self._fetcher.fetch(url)
             if not isinstance(fetched, FetchedFeed):
-                return FeedProbe(url, ok=False, problem="304 to an unconditional request")
+                raise FetchError(
+                    url, FeedErrorKind.HTTP, "304 to an unconditional request", status=304
+                )
             parsed = await self._parser.parse(fetched.final_url, fetched.body, fetched.content_type)
-        except PolicybotError as exc:
-            return FeedProbe(url, ok=False, problem=str(exc))
+        except FeedError as exc:
+            return FeedProbe(url, error=exc)
         return FeedProbe(
             url,
-            ok=True,
             final_url=fetched.final_url,
             title=parsed.title,
             version=parsed.version,
@@ -316,7 +325,7 @@ class FeedPoller:
                     pending.parsed = await self._parser.parse(
                         fetched.final_url, fetched.body, fetched.content_type
                     )
-        except PolicybotError as exc:
+        except FeedError as exc:
             pending.error = exc
         return pending
 
@@ -446,12 +455,12 @@ class FeedPoller:
         return result, new_ids, updated_ids, self._event(feed, event_kind, None, now)
 
     async def _record_failure(
-        self, session: AsyncSession, feed_id: int, exc: PolicybotError, *, now: datetime
+        self, session: AsyncSession, feed_id: int, exc: FeedError, *, now: datetime
     ) -> _Written:
         feed = await session.get_one(Feed, feed_id)
         interval = self._settings.policy.interval_for(feed.interval_minutes)
-        status = exc.status if isinstance(exc, FeedError) else None
-        reason = exc.reason if isinstance(exc, FeedError) else str(exc)
+        error = replace(exc.info, reason=exc.info.reason[:2000])
+        status = error.status
         jitter = self._rng.random()
         if status in THROTTLE_STATUSES:
             outcome = Outcome.THROTTLED
@@ -480,8 +489,9 @@ class FeedPoller:
             )
             feed.error_count = (feed.error_count or 0) + 1
         self._apply_health(feed, state)
-        error_kind = exc.info.label if isinstance(exc, FeedError) else "error"
-        feed.last_error = f"{error_kind}: {reason}"[:2000]
+        feed.last_error_kind = error.kind
+        feed.last_error_status = error.status
+        feed.last_error = error.reason
         feed.last_error_at = now
         feed.last_checked_at = now
         feed.fetch_count = (feed.fetch_count or 0) + 1
@@ -489,19 +499,18 @@ class FeedPoller:
             "feed failed url=%s outcome=%s kind=%s reason=%s next=%s",
             feed.url,
             outcome.value,
-            error_kind,
-            reason,
+            error.label,
+            error.reason,
             feed.next_check_at.isoformat(),
         )
         result = FeedPollResult(
             feed_id=feed.id,
             url=feed.url,
             outcome=outcome,
-            error_kind=error_kind,
-            error=reason,
+            error=error,
             next_check_at=feed.next_check_at,
         )
-        return result, (), (), self._event(feed, event_kind, feed.last_error, now)
+        return result, (), (), self._event(feed, event_kind, error.detail, now)
 
     @staticmethod
     def _health(feed: Feed) -> Health:

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.feed_errors import FeedErrorInfo
 from bot.domain.model import FeedSource, FeedStatus
 from bot.storage.schema import Feed, GuildFeed, Item
 
@@ -26,7 +27,7 @@ class FeedOverview:
     guild_count: int
     status: FeedStatus
     consecutive_errors: int
-    last_error: str | None
+    last_error: FeedErrorInfo | None
     last_success_at: datetime | None
     next_check_at: datetime | None
     item_count: int
@@ -63,7 +64,7 @@ class FeedStore:
                 guild_count=guild_count,
                 status=FeedStatus(feed.status),
                 consecutive_errors=feed.consecutive_errors,
-                last_error=feed.last_error,
+                last_error=last_error_of(feed),
                 last_success_at=feed.last_success_at,
                 next_check_at=feed.next_check_at,
                 item_count=item_count,
@@ -97,6 +98,13 @@ class FeedStore:
                 removed.append(url)
         await self._session.flush()
         return FeedSyncResult(tuple(added), tuple(updated), tuple(removed))
+
+
+def last_error_of(feed: Feed) -> FeedErrorInfo | None:
+    """A feed row's last error as a value; None if it has none (or no kind, from before 0004)."""
+    if feed.last_error_kind is None or feed.last_error is None:
+        return None
+    return FeedErrorInfo(feed.last_error_kind, feed.last_error, feed.last_error_status)
 
 
 def _new_feed(source: FeedSource, now: datetime) -> Feed:

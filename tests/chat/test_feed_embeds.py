@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.chat import embeds
+from bot.domain.feed_errors import FeedErrorInfo, FeedErrorKind
 from bot.domain.feed_import import (
     FeedImportReport,
     FeedsExport,
@@ -32,7 +33,7 @@ def health(feed_id: int, status: FeedStatus = FeedStatus.FAILING) -> FeedHealthV
         title=HOSTILE,
         status=status,
         consecutive_errors=9,
-        last_error="connection: " + "<@&1> `x` " * 300,
+        error=FeedErrorInfo(FeedErrorKind.CONNECTION, "<@&1> `x` " * 300),
         last_error_at=NOW - timedelta(hours=3),
         last_success_at=NOW - timedelta(days=2),
         next_check_at=NOW + timedelta(hours=1),

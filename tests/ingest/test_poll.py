@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.composition import open_poller
 from bot.domain.entries import ParsedEntry, key_entries
+from bot.domain.feed_errors import FeedErrorKind
 from bot.domain.health import HealthEventKind
 from bot.domain.model import FeedStatus
 from bot.polling import FeedPoller, Outcome
@@ -219,8 +220,9 @@ async def test_errors_back_off_exponentially_and_report_failing_once_then_recove
     feed = await load_feed(sessions, feed_id)
     assert feed.status is FeedStatus.FAILING
     assert feed.consecutive_errors == 4
+    assert (feed.last_error_kind, feed.last_error_status) == (FeedErrorKind.HTTP, 500)
     assert feed.last_error is not None
-    assert "http_500" in feed.last_error
+    assert "500" in feed.last_error
 
     state["status"] = 200
     report = await poller.poll(now=now)
