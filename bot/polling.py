@@ -35,8 +35,8 @@ from bot.domain.entries import ParsedFeed, key_entries
 from bot.domain.feed_errors import FeedErrorInfo, FeedErrorKind
 from bot.domain.health import Health, HealthEvent, HealthEventKind
 from bot.domain.model import FeedStatus
+from bot.domain.responses import FetchedFeed, FetchResult, NotModified
 from bot.errors import FeedError, FetchError
-from bot.ingest.fetch import FetchedFeed, FetchResult, NotModified
 from bot.storage.items import ItemStore
 from bot.storage.schema import Feed, GuildFeed
 

@@ -20,6 +20,7 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from bot.domain.feed_errors import FeedErrorKind
+from bot.domain.responses import FetchedFeed, FetchResult, NotModified
 from bot.errors import FetchError
 
 log = logging.getLogger(__name__)
@@ -40,37 +41,6 @@ class FetchLimits:
     read_timeout: float = 15.0
     max_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
-
-
-@dataclass(frozen=True, slots=True)
-class FetchedFeed:
-    """A 200: the body (decoded from gzip) and what to remember for next time."""
-
-    url: str
-    final_url: str
-    permanent_url: str | None
-    status: int
-    body: bytes
-    content_type: str | None
-    etag: str | None
-    last_modified: str | None
-    cache_control: str | None
-    expires: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class NotModified:
-    """A 304: nothing to parse; the server may have sent fresher validators."""
-
-    url: str
-    permanent_url: str | None
-    etag: str | None
-    last_modified: str | None
-    cache_control: str | None
-    expires: str | None
-
-
-FetchResult = FetchedFeed | NotModified
 
 
 class BlockedAddressError(OSError):
