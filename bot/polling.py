@@ -9,6 +9,9 @@ keeps the retry from duplicating anything.
 
 One broken feed never stops the others: expected failures (``FeedError``) become that
 feed's error state and a line in the report; health transitions become events.
+
+What each outcome means for a feed is decided by the pure ``bot.domain.feed_update``; the
+feed SQL (due feeds, applying a decision, resume, spread) is ``FeedStore``'s.
 """
 
 from __future__ import annotations
@@ -22,47 +25,55 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from enum import StrEnum
 from typing import Protocol
 
-from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain import health as feed_health
 from bot.domain import schedule
 from bot.domain.entries import ParsedFeed, key_entries
 from bot.domain.feed_errors import FeedErrorInfo, FeedErrorKind
-from bot.domain.health import Health, HealthEvent, HealthEventKind
-from bot.domain.model import FeedStatus
-from bot.domain.responses import FetchedFeed, FetchResult, NotModified
-from bot.errors import FeedError, FetchError
+from bot.domain.feed_update import (
+    Failed,
+    FeedState,
+    FeedUpdate,
+    Fetched,
+    Outcome,
+    PollOutcome,
+    decide,
+)
+from bot.domain.health import HealthEvent
+from bot.domain.responses import FetchResult, NotModified
+from bot.errors import FeedError, FetchError, ParseError
+from bot.storage.feeds import DueFeed, FeedStore
 from bot.storage.items import ItemStore
-from bot.storage.schema import Feed, GuildFeed
 
 log = logging.getLogger(__name__)
 
-ADOPT_REDIRECT_AFTER = 3
-THROTTLE_STATUSES = frozenset({429, 503})
+__all__ = [
+    "FeedPollResult",
+    "FeedPoller",
+    "FeedProbe",
+    "Fetcher",
+    "Outcome",
+    "Parser",
+    "PollReport",
+    "PollSettings",
+]
 
 
 class Fetcher(Protocol):
+    """Fetches a feed (``bot.ingest.fetch.FeedFetcher``); expected failures are ``FetchError``."""
+
     async def fetch(
         self, url: str, *, etag: str | None = None, last_modified: str | None = None
     ) -> FetchResult: ...
 
 
 class Parser(Protocol):
+    """Parses fetched bytes (``bot.ingest.parse.ParserPool``); refusals are ``ParseError``."""
+
     async def parse(self, url: str, body: bytes, content_type: str | None) -> ParsedFeed: ...
-
-
-class Outcome(StrEnum):
-    FETCHED = "fetched"  # 200, parsed and stored
-    NOT_MODIFIED = "not_modified"  # 304
-    UNCHANGED = "unchanged"  # 200 with the same body as last time: not parsed
-    THROTTLED = "throttled"  # 429/503: asked to wait
-    GONE = "gone"  # 410: paused
-    ERROR = "error"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +124,27 @@ class FeedProbe:
         return self.error is None
 
 
-_Written = tuple[FeedPollResult, tuple[int, ...], tuple[int, ...], HealthEvent | None]
+async def probe_url(fetcher: Fetcher, parser: Parser, url: str) -> FeedProbe:
+    """Fetch (unconditionally) and parse ``url``; report, store nothing."""
+    try:
+        fetched = await fetcher.fetch(url)
+        if isinstance(fetched, NotModified):
+            raise FetchError(url, FeedErrorKind.HTTP, "304 to an unconditional request", status=304)
+        parsed = await parser.parse(fetched.final_url, fetched.body, fetched.content_type)
+    except FeedError as exc:
+        return FeedProbe(url, error=exc)
+    return FeedProbe(
+        url,
+        final_url=fetched.final_url,
+        title=parsed.title,
+        version=parsed.version,
+        entry_count=len(parsed.entries),
+        sample_titles=tuple(entry.title for entry in parsed.entries[:5]),
+        has_validators=bool(fetched.etag or fetched.last_modified),
+        cache_control=fetched.cache_control,
+    )
+
+
 # At most this many feeds per transaction: committing a batch runs the ORM's flush on the
 # event loop, and a hundred feeds' rows made it a 30 ms turn on a slow machine.
 WRITE_BATCH = 25
@@ -123,29 +154,142 @@ WRITE_BATCH = 25
 WRITE_GATHER_SECONDS = 0.1
 
 
+@dataclass(frozen=True, slots=True)
+class Written:
+    """One feed's poll, committed: the decision, the feed's URL after it, the items stored."""
+
+    update: FeedUpdate
+    url: str
+    new_ids: tuple[int, ...] = ()
+    updated_ids: tuple[int, ...] = ()
+    event: HealthEvent | None = None
+
+
 @dataclass(slots=True)
-class _PendingWrite:
+class PendingWrite:
     """A fetched (or failed) feed waiting for the writer; ``done`` receives the outcome."""
 
     feed_id: int
-    done: asyncio.Future[_Written]
-    fetched: FetchResult | None = None
-    parsed: ParsedFeed | None = None
-    body_hash: str | None = None
-    error: FeedError | None = None
+    outcome: PollOutcome
+    done: asyncio.Future[Written]
 
 
-@dataclass(frozen=True, slots=True)
-class _FeedState:
-    """What a cycle needs from a feed row, read before any network I/O."""
+class FeedWriter:
+    """Writes queued feeds in batches; one per poller, so concurrent cycles take turns."""
 
-    id: int
-    url: str
-    title: str
-    etag: str | None
-    last_modified: str | None
-    body_hash: str | None
-    interval_minutes: int | None
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        policy: schedule.SchedulePolicy,
+        failing_after: int,
+        rng: random.Random,
+    ) -> None:
+        self._sessions = sessions
+        self._policy = policy
+        self._failing_after = failing_after
+        self._rng = rng
+        self._lock = asyncio.Lock()
+
+    async def write_batches(
+        self, queue: asyncio.Queue[PendingWrite], *, now: datetime, expected: int
+    ) -> None:
+        """The single writer: what queues up within a short window is written in ONE transaction.
+
+        Group commit keeps SQLite's one writer busy with work, not with per-feed commits;
+        a batch is atomic, so a crash still loses or duplicates nothing. The window closes
+        early once all ``expected`` feeds of the cycle have arrived.
+        """
+        loop = asyncio.get_running_loop()
+        received = 0
+        while True:
+            batch = [await queue.get()]
+            deadline = loop.time() + WRITE_GATHER_SECONDS
+            while len(batch) < WRITE_BATCH and received + len(batch) < expected:
+                if not queue.empty():
+                    batch.append(queue.get_nowait())
+                    continue
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        batch.append(await queue.get())
+                except TimeoutError:
+                    break
+            received += len(batch)
+            try:
+                async with self._lock, self._sessions.begin() as session:
+                    store = FeedStore(session)
+                    states = await store.states_for_update([pending.feed_id for pending in batch])
+                    outcomes = [
+                        await self._record(
+                            session, store, states[pending.feed_id], pending, now=now
+                        )
+                        for pending in batch
+                    ]
+            except Exception as exc:  # the batch failed as a whole: every feed in it says so
+                for pending in batch:
+                    if not pending.done.done():  # its task may have been cancelled
+                        pending.done.set_exception(exc)
+                continue
+            for pending, outcome in zip(batch, outcomes, strict=True):
+                if not pending.done.done():
+                    pending.done.set_result(outcome)
+
+    async def _record(
+        self,
+        session: AsyncSession,
+        store: FeedStore,
+        state: FeedState,
+        pending: PendingWrite,
+        *,
+        now: datetime,
+    ) -> Written:
+        outcome = pending.outcome
+        update = decide(
+            state,
+            outcome,
+            now=now,
+            policy=self._policy,
+            jitter=self._rng.random(),
+            failing_after=self._failing_after,
+        )
+        new_ids: tuple[int, ...] = ()
+        updated_ids: tuple[int, ...] = ()
+        if isinstance(outcome, Fetched) and outcome.parsed is not None:
+            # The feed rows' changes are flushed once, at commit, not before the item queries.
+            with session.no_autoflush:
+                saved = await ItemStore(session).save(
+                    state.id,
+                    key_entries(outcome.parsed.entries),
+                    now=now,
+                    backlog=update.backlog,
+                    expect_new=update.backlog,
+                )
+            new_ids, updated_ids = saved.new_ids, saved.updated_ids
+        url = await store.apply(update)
+        feed = update.feed
+        if update.error is None:
+            log.info(
+                "feed polled url=%s outcome=%s new=%d updated=%d",
+                url,
+                update.outcome.value,
+                len(new_ids),
+                len(updated_ids),
+            )
+        else:
+            log.info(
+                "feed failed url=%s outcome=%s kind=%s reason=%s next=%s",
+                url,
+                update.outcome.value,
+                update.error.label,
+                update.error.reason,
+                feed.next_check_at.isoformat() if feed.next_check_at else None,
+            )
+        event = update.event
+        if event is not None:
+            if event.url != url:  # a permanent redirect was adopted in this very poll
+                event = replace(event, url=url)
+            log.info("feed health url=%s event=%s reason=%s", url, event.kind.value, event.reason)
+        return Written(update, url, new_ids, updated_ids, event)
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +314,12 @@ class FeedPoller:
         self._parser = parser
         self._settings = settings or PollSettings()
         self._rng = rng or random.Random()
-        self._writer = asyncio.Lock()
+        self._writer = FeedWriter(
+            sessions,
+            policy=self._settings.policy,
+            failing_after=self._settings.failing_after_errors,
+            rng=self._rng,
+        )
 
     async def poll(
         self,
@@ -181,25 +330,30 @@ class FeedPoller:
         on_start: Callable[[int], None] | None = None,
     ) -> PollReport:
         """Poll due feeds (or every active feed); ``now`` is the cycle's clock for every feed."""
-        feeds = await self._select(now=now, only_due=only_due)
+        async with self._sessions() as session:
+            feeds = await FeedStore(session).due(now=now, only_due=only_due)
         if on_start is not None:
             on_start(len(feeds))
         limit = asyncio.Semaphore(self._settings.concurrency)
-        results: list[_Written] = []
-        queue: asyncio.Queue[_PendingWrite] = asyncio.Queue()
+        results: list[tuple[FeedPollResult, Written]] = []
+        queue: asyncio.Queue[PendingWrite] = asyncio.Queue()
 
-        async def one(feed: _FeedState) -> None:
+        async def one(feed: DueFeed) -> None:
             try:
-                pending = await self._fetch_and_parse(feed)
+                outcome = await self._fetch_and_parse(feed)
             finally:
                 limit.release()
+            pending = PendingWrite(feed.id, outcome, asyncio.get_running_loop().create_future())
             queue.put_nowait(pending)
-            outcome = await pending.done
-            results.append(outcome)
+            written = await pending.done
+            result = _poll_result(written)
+            results.append((result, written))
             if on_feed is not None:
-                on_feed(outcome[0])
+                on_feed(result)
 
-        writer = asyncio.create_task(self._write_batches(queue, now=now, expected=len(feeds)))
+        writer = asyncio.create_task(
+            self._writer.write_batches(queue, now=now, expected=len(feeds))
+        )
         try:
             async with asyncio.TaskGroup() as group:  # a failure in one task cancels the rest
                 for feed in feeds:
@@ -217,13 +371,13 @@ class FeedPoller:
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
         results.sort(key=lambda r: r[0].feed_id)
-        per_feed = tuple(r[0] for r in results)
+        per_feed = tuple(result for result, _ in results)
         return PollReport(
             started_at=now,
             feeds=per_feed,
-            new_item_ids=tuple(i for r in results for i in r[1]),
-            updated_item_ids=tuple(i for r in results for i in r[2]),
-            events=tuple(r[3] for r in results if r[3] is not None),
+            new_item_ids=tuple(i for _, written in results for i in written.new_ids),
+            updated_item_ids=tuple(i for _, written in results for i in written.updated_ids),
+            events=tuple(written.event for _, written in results if written.event is not None),
             outcomes=dict(Counter(r.outcome.value for r in per_feed)),
             errors_by_kind=dict(Counter(r.error.label for r in per_feed if r.error is not None)),
         )
@@ -236,327 +390,47 @@ class FeedPoller:
 
     async def probe(self, url: str) -> FeedProbe:
         """Fetch (unconditionally) and parse ``url``; report, store nothing."""
-        try:
-            fetched = await self._fetcher.fetch(url)
-            if not isinstance(fetched, FetchedFeed):
-                raise FetchError(
-                    url, FeedErrorKind.HTTP, "304 to an unconditional request", status=304
-                )
-            parsed = await self._parser.parse(fetched.final_url, fetched.body, fetched.content_type)
-        except FeedError as exc:
-            return FeedProbe(url, error=exc)
-        return FeedProbe(
-            url,
-            final_url=fetched.final_url,
-            title=parsed.title,
-            version=parsed.version,
-            entry_count=len(parsed.entries),
-            sample_titles=tuple(entry.title for entry in parsed.entries[:5]),
-            has_validators=bool(fetched.etag or fetched.last_modified),
-            cache_control=fetched.cache_control,
-        )
+        return await probe_url(self._fetcher, self._parser, url)
 
     async def resume(self, reference: str, *, now: datetime) -> str | None:
         """Un-pause a feed (by id or URL) and make it due now; its URL, or None if unknown."""
-        query = select(Feed).where(
-            Feed.id == int(reference) if reference.isdigit() else Feed.url == reference
-        )
         async with self._sessions.begin() as session:
-            feed = (await session.scalars(query)).one_or_none()
-            if feed is None:
-                return None
-            feed.status = FeedStatus.OK
-            feed.consecutive_errors = 0
-            feed.next_check_at = now
-            log.info("feed resumed url=%s", feed.url)
-            return feed.url
+            return await FeedStore(session).resume(reference, now=now)
 
     async def spread_due(self, *, now: datetime) -> int:
         """After a restart, scatter overdue and never-checked feeds over one interval."""
         async with self._sessions.begin() as session:
-            feeds = (
-                await session.scalars(
-                    select(Feed).where(
-                        Feed.status != FeedStatus.PAUSED,
-                        _followed(),
-                        or_(Feed.next_check_at.is_(None), Feed.next_check_at <= now),
-                    )
-                )
-            ).all()
-            for feed in feeds:
-                interval = self._settings.policy.interval_for(feed.interval_minutes)
-                feed.next_check_at = schedule.spread_first_check(
-                    now=now, interval=interval, jitter=self._rng.random()
-                )
-            return len(feeds)
-
-    async def _select(self, *, now: datetime, only_due: bool) -> list[_FeedState]:
-        # Columns, not ORM entities: a thousand feeds load in a few ms instead of one long
-        # stall of the event loop that the Discord gateway shares.
-        query = (
-            select(
-                Feed.id,
-                Feed.url,
-                Feed.title,
-                Feed.etag,
-                Feed.last_modified,
-                Feed.body_hash,
-                Feed.interval_minutes,
+            return await FeedStore(session).spread_due(
+                now=now, policy=self._settings.policy, jitter=self._rng.random
             )
-            .where(Feed.status != FeedStatus.PAUSED, _followed())
-            .order_by(Feed.id)
-        )
-        if only_due:
-            query = query.where(or_(Feed.next_check_at.is_(None), Feed.next_check_at <= now))
-        async with self._sessions() as session:
-            return [_FeedState(*row) for row in await session.execute(query)]
 
-    async def _fetch_and_parse(self, feed: _FeedState) -> _PendingWrite:
+    async def _fetch_and_parse(self, feed: DueFeed) -> PollOutcome:
         """The network and CPU half of a feed's poll; nothing is written here."""
-        pending = _PendingWrite(feed.id, asyncio.get_running_loop().create_future())
         try:
             fetched = await self._fetcher.fetch(
                 feed.url, etag=feed.etag, last_modified=feed.last_modified
             )
-            pending.fetched = fetched
-            if isinstance(fetched, FetchedFeed):
-                pending.body_hash = hashlib.sha256(fetched.body).hexdigest()
-                if pending.body_hash != feed.body_hash:
-                    pending.parsed = await self._parser.parse(
-                        fetched.final_url, fetched.body, fetched.content_type
-                    )
-        except FeedError as exc:
-            pending.error = exc
-        return pending
-
-    async def _write_batches(
-        self, queue: asyncio.Queue[_PendingWrite], *, now: datetime, expected: int
-    ) -> None:
-        """The single writer: what queues up within a short window is written in ONE transaction.
-
-        Group commit keeps SQLite's one writer busy with work, not with per-feed commits;
-        a batch is atomic, so a crash still loses or duplicates nothing. The window closes
-        early once all ``expected`` feeds of the cycle have arrived.
-        """
-        loop = asyncio.get_running_loop()
-        received = 0
-        while True:
-            batch = [await queue.get()]
-            deadline = loop.time() + WRITE_GATHER_SECONDS
-            while len(batch) < WRITE_BATCH and received + len(batch) < expected:
-                if not queue.empty():
-                    batch.append(queue.get_nowait())
-                    continue
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        batch.append(await queue.get())
-                except TimeoutError:
-                    break
-            received += len(batch)
-            try:
-                async with self._writer, self._sessions.begin() as session:
-                    ids = [pending.feed_id for pending in batch]
-                    # Held here so session.get() below finds them in the identity map.
-                    loaded = (await session.scalars(select(Feed).where(Feed.id.in_(ids)))).all()
-                    outcomes = [await self._record(session, pending, now=now) for pending in batch]
-                    del loaded
-            except Exception as exc:  # the batch failed as a whole: every feed in it says so
-                for pending in batch:
-                    if not pending.done.done():  # its task may have been cancelled
-                        pending.done.set_exception(exc)
-                continue
-            for pending, outcome in zip(batch, outcomes, strict=True):
-                if not pending.done.done():
-                    pending.done.set_result(outcome)
-
-    async def _record(
-        self, session: AsyncSession, pending: _PendingWrite, *, now: datetime
-    ) -> _Written:
-        if pending.error is not None:
-            return await self._record_failure(session, pending.feed_id, pending.error, now=now)
-        assert pending.fetched is not None
-        return await self._record_success(
-            session, pending.feed_id, pending.fetched, pending.parsed, pending.body_hash, now=now
-        )
-
-    async def _record_success(
-        self,
-        session: AsyncSession,
-        feed_id: int,
-        fetched: FetchResult,
-        parsed: ParsedFeed | None,
-        body_hash: str | None,
-        *,
-        now: datetime,
-    ) -> _Written:
-        feed = await session.get_one(Feed, feed_id)
-        first_success = feed.last_success_at is None
-        new_ids: tuple[int, ...] = ()
-        updated_ids: tuple[int, ...] = ()
-        if isinstance(fetched, NotModified):
-            outcome = Outcome.NOT_MODIFIED
-            feed.etag = fetched.etag or feed.etag
-            feed.last_modified = fetched.last_modified or feed.last_modified
-        else:
-            outcome = Outcome.FETCHED if parsed is not None else Outcome.UNCHANGED
-            feed.etag = fetched.etag
-            feed.last_modified = fetched.last_modified
-            feed.body_hash = body_hash
-        if parsed is not None:
-            # The feed row's changes are flushed once, at commit, not before the item queries.
-            with session.no_autoflush:
-                saved = await ItemStore(session).save(
-                    feed.id,
-                    key_entries(parsed.entries),
-                    now=now,
-                    backlog=first_success,
-                    expect_new=first_success,
-                )
-            new_ids, updated_ids = saved.new_ids, saved.updated_ids
-            feed.ttl_minutes = parsed.ttl_minutes
-            if not feed.title and parsed.title:
-                feed.title = parsed.title[:512]
-            if feed.site_url is None and parsed.site_url and len(parsed.site_url) <= 2048:
-                feed.site_url = parsed.site_url
-        await self._note_redirect(session, feed, fetched.permanent_url)
-        state, event_kind = feed_health.after_success(self._health(feed))
-        self._apply_health(feed, state)
-        hints = schedule.CacheHints(
-            cache_control=fetched.cache_control,
-            expires=fetched.expires,
-            ttl_minutes=feed.ttl_minutes,  # a 304 or an unchanged body keeps the last <ttl>
-        )
-        feed.next_check_at = schedule.next_check_after_success(
-            now=now,
-            interval=self._settings.policy.interval_for(feed.interval_minutes),
-            hints=hints,
-            has_validators=bool(feed.etag or feed.last_modified),
-            policy=self._settings.policy,
-            jitter=self._rng.random(),
-        )
-        feed.last_checked_at = now
-        feed.last_success_at = now
-        feed.fetch_count = (feed.fetch_count or 0) + 1
-        log.info(
-            "feed polled url=%s outcome=%s new=%d updated=%d",
-            feed.url,
-            outcome.value,
-            len(new_ids),
-            len(updated_ids),
-        )
-        result = FeedPollResult(
-            feed_id=feed.id,
-            url=feed.url,
-            outcome=outcome,
-            new_items=len(new_ids),
-            updated_items=len(updated_ids),
-            next_check_at=feed.next_check_at,
-        )
-        return result, new_ids, updated_ids, self._event(feed, event_kind, None, now)
-
-    async def _record_failure(
-        self, session: AsyncSession, feed_id: int, exc: FeedError, *, now: datetime
-    ) -> _Written:
-        feed = await session.get_one(Feed, feed_id)
-        interval = self._settings.policy.interval_for(feed.interval_minutes)
-        error = replace(exc.info, reason=exc.info.reason[:2000])
-        status = error.status
-        jitter = self._rng.random()
-        if status in THROTTLE_STATUSES:
-            outcome = Outcome.THROTTLED
-            assert isinstance(exc, FetchError)
-            state, event_kind = feed_health.after_throttle(self._health(feed))
-            feed.next_check_at = schedule.next_check_after_throttle(
-                now=now,
-                interval=interval,
-                retry_after=schedule.parse_retry_after(exc.retry_after, now=now),
-                jitter=jitter,
-            )
-        elif status == 410:
-            outcome = Outcome.GONE
-            state, event_kind = feed_health.after_gone(self._health(feed))
-            feed.next_check_at = now + schedule.MAX_BACKOFF
-        else:
-            outcome = Outcome.ERROR
-            state, event_kind = feed_health.after_error(
-                self._health(feed), failing_after=self._settings.failing_after_errors
-            )
-            feed.next_check_at = schedule.next_check_after_error(
-                now=now,
-                interval=interval,
-                consecutive_errors=state.consecutive_errors,
-                jitter=jitter,
-            )
-            feed.error_count = (feed.error_count or 0) + 1
-        self._apply_health(feed, state)
-        feed.last_error_kind = error.kind
-        feed.last_error_status = error.status
-        feed.last_error = error.reason
-        feed.last_error_at = now
-        feed.last_checked_at = now
-        feed.fetch_count = (feed.fetch_count or 0) + 1
-        log.info(
-            "feed failed url=%s outcome=%s kind=%s reason=%s next=%s",
-            feed.url,
-            outcome.value,
-            error.label,
-            error.reason,
-            feed.next_check_at.isoformat(),
-        )
-        result = FeedPollResult(
-            feed_id=feed.id,
-            url=feed.url,
-            outcome=outcome,
-            error=error,
-            next_check_at=feed.next_check_at,
-        )
-        return result, (), (), self._event(feed, event_kind, error.detail, now)
-
-    @staticmethod
-    def _health(feed: Feed) -> Health:
-        return Health(FeedStatus(feed.status), feed.consecutive_errors or 0)
-
-    @staticmethod
-    def _apply_health(feed: Feed, state: Health) -> None:
-        feed.status = state.status
-        feed.consecutive_errors = state.consecutive_errors
-
-    @staticmethod
-    def _event(
-        feed: Feed, kind: HealthEventKind | None, reason: str | None, now: datetime
-    ) -> HealthEvent | None:
-        if kind is None:
-            return None
-        log.info("feed health url=%s event=%s reason=%s", feed.url, kind.value, reason)
-        return HealthEvent(feed.id, feed.url, feed.title, kind, reason, now)
-
-    @staticmethod
-    async def _note_redirect(session: AsyncSession, feed: Feed, permanent_url: str | None) -> None:
-        """301/308 is adopted as the feed's URL only once it repeats; 302/307 never are."""
-        if permanent_url is None or permanent_url == feed.url:
-            feed.redirect_url = None
-            feed.redirect_count = 0
-            return
-        if feed.redirect_url == permanent_url:
-            feed.redirect_count = (feed.redirect_count or 0) + 1
-        else:
-            feed.redirect_url = permanent_url
-            feed.redirect_count = 1
-        if feed.redirect_count < ADOPT_REDIRECT_AFTER or len(permanent_url) > 2048:
-            return
-        taken = await session.scalar(select(Feed.id).where(Feed.url == permanent_url))
-        if taken is not None:
-            log.warning("feed moved to a known url url=%s new_url=%s", feed.url, permanent_url)
-        else:
-            log.info("feed moved url=%s new_url=%s", feed.url, permanent_url)
-            feed.url = permanent_url
-            feed.redirect_url = None
-            feed.redirect_count = 0
+            if isinstance(fetched, NotModified):
+                return fetched
+            body_hash = hashlib.sha256(fetched.body).hexdigest()
+            if body_hash == feed.body_hash:
+                return Fetched(fetched, body_hash)
+            parsed = await self._parser.parse(fetched.final_url, fetched.body, fetched.content_type)
+            return Fetched(fetched, body_hash, parsed)
+        except FetchError as exc:
+            return Failed(exc.info, exc.retry_after)
+        except ParseError as exc:
+            return Failed(exc.info)
 
 
-def _followed() -> ColumnElement[bool]:
-    """Feeds someone reads: on the instance list or followed by a server. Others stop."""
-    return or_(
-        Feed.in_instance_list.is_(True),
-        exists().where(GuildFeed.feed_id == Feed.id),
+def _poll_result(written: Written) -> FeedPollResult:
+    update = written.update
+    return FeedPollResult(
+        feed_id=update.feed.id,
+        url=written.url,
+        outcome=update.outcome,
+        new_items=len(written.new_ids),
+        updated_items=len(written.updated_ids),
+        error=update.error,
+        next_check_at=update.feed.next_check_at,
     )
