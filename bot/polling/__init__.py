@@ -10,8 +10,10 @@ keeps the retry from duplicating anything.
 One broken feed never stops the others: expected failures (``FeedError``) become that
 feed's error state and a line in the report; health transitions become events.
 
-What each outcome means for a feed is decided by the pure ``bot.domain.feed_update``; the
-feed SQL (due feeds, applying a decision, resume, spread) is ``FeedStore``'s.
+The package, like reader's ``_update``: this module runs a cycle (due feeds -> fetch and parse,
+a bounded number at a time -> the writer); ``writer`` is the group-commit writer, which asks
+the pure decider (``bot.domain.feed_update``) what each outcome means and stores it through
+``FeedStore``; ``probe`` looks at one URL and stores nothing.
 """
 
 from __future__ import annotations
@@ -19,11 +21,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import logging
 import random
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -31,24 +32,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain import health as feed_health
 from bot.domain import schedule
-from bot.domain.entries import ParsedFeed, key_entries
-from bot.domain.feed_errors import FeedErrorInfo, FeedErrorKind
-from bot.domain.feed_update import (
-    Failed,
-    FeedState,
-    FeedUpdate,
-    Fetched,
-    Outcome,
-    PollOutcome,
-    decide,
-)
+from bot.domain.entries import ParsedFeed
+from bot.domain.feed_errors import FeedErrorInfo
+from bot.domain.feed_update import Failed, Fetched, Outcome, PollOutcome
 from bot.domain.health import HealthEvent
 from bot.domain.responses import FetchResult, NotModified
-from bot.errors import FeedError, FetchError, ParseError
+from bot.errors import FetchError, ParseError
+from bot.polling.probe import FeedProbe, probe_url
+from bot.polling.writer import FeedWriter, PendingWrite, Written
 from bot.storage.feeds import DueFeed, FeedStore
-from bot.storage.items import ItemStore
-
-log = logging.getLogger(__name__)
 
 __all__ = [
     "FeedPollResult",
@@ -103,193 +95,6 @@ class PollReport:
     events: tuple[HealthEvent, ...] = ()
     outcomes: dict[str, int] = field(default_factory=dict)
     errors_by_kind: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class FeedProbe:
-    """What fetching a URL once showed: a feed's summary, or the error that stopped it."""
-
-    url: str
-    error: FeedError | None = None
-    final_url: str | None = None
-    title: str = ""
-    version: str = ""
-    entry_count: int = 0
-    sample_titles: tuple[str, ...] = ()
-    has_validators: bool = False
-    cache_control: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-async def probe_url(fetcher: Fetcher, parser: Parser, url: str) -> FeedProbe:
-    """Fetch (unconditionally) and parse ``url``; report, store nothing."""
-    try:
-        fetched = await fetcher.fetch(url)
-        if isinstance(fetched, NotModified):
-            raise FetchError(url, FeedErrorKind.HTTP, "304 to an unconditional request", status=304)
-        parsed = await parser.parse(fetched.final_url, fetched.body, fetched.content_type)
-    except FeedError as exc:
-        return FeedProbe(url, error=exc)
-    return FeedProbe(
-        url,
-        final_url=fetched.final_url,
-        title=parsed.title,
-        version=parsed.version,
-        entry_count=len(parsed.entries),
-        sample_titles=tuple(entry.title for entry in parsed.entries[:5]),
-        has_validators=bool(fetched.etag or fetched.last_modified),
-        cache_control=fetched.cache_control,
-    )
-
-
-# At most this many feeds per transaction: committing a batch runs the ORM's flush on the
-# event loop, and a hundred feeds' rows made it a 30 ms turn on a slow machine.
-WRITE_BATCH = 25
-# While other feeds of the cycle are still in flight, the writer waits this long for more to
-# join a batch: a transaction has a fixed cost (connection, the feeds' rows, commit) that a
-# cold cycle, whose parsed feeds trickle in one by one, otherwise paid once per feed.
-WRITE_GATHER_SECONDS = 0.1
-
-
-@dataclass(frozen=True, slots=True)
-class Written:
-    """One feed's poll, committed: the decision, the feed's URL after it, the items stored."""
-
-    update: FeedUpdate
-    url: str
-    new_ids: tuple[int, ...] = ()
-    updated_ids: tuple[int, ...] = ()
-    event: HealthEvent | None = None
-
-
-@dataclass(slots=True)
-class PendingWrite:
-    """A fetched (or failed) feed waiting for the writer; ``done`` receives the outcome."""
-
-    feed_id: int
-    outcome: PollOutcome
-    done: asyncio.Future[Written]
-
-
-class FeedWriter:
-    """Writes queued feeds in batches; one per poller, so concurrent cycles take turns."""
-
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        *,
-        policy: schedule.SchedulePolicy,
-        failing_after: int,
-        rng: random.Random,
-    ) -> None:
-        self._sessions = sessions
-        self._policy = policy
-        self._failing_after = failing_after
-        self._rng = rng
-        self._lock = asyncio.Lock()
-
-    async def write_batches(
-        self, queue: asyncio.Queue[PendingWrite], *, now: datetime, expected: int
-    ) -> None:
-        """The single writer: what queues up within a short window is written in ONE transaction.
-
-        Group commit keeps SQLite's one writer busy with work, not with per-feed commits;
-        a batch is atomic, so a crash still loses or duplicates nothing. The window closes
-        early once all ``expected`` feeds of the cycle have arrived.
-        """
-        loop = asyncio.get_running_loop()
-        received = 0
-        while True:
-            batch = [await queue.get()]
-            deadline = loop.time() + WRITE_GATHER_SECONDS
-            while len(batch) < WRITE_BATCH and received + len(batch) < expected:
-                if not queue.empty():
-                    batch.append(queue.get_nowait())
-                    continue
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        batch.append(await queue.get())
-                except TimeoutError:
-                    break
-            received += len(batch)
-            try:
-                async with self._lock, self._sessions.begin() as session:
-                    store = FeedStore(session)
-                    states = await store.states_for_update([pending.feed_id for pending in batch])
-                    outcomes = [
-                        await self._record(
-                            session, store, states[pending.feed_id], pending, now=now
-                        )
-                        for pending in batch
-                    ]
-            except Exception as exc:  # the batch failed as a whole: every feed in it says so
-                for pending in batch:
-                    if not pending.done.done():  # its task may have been cancelled
-                        pending.done.set_exception(exc)
-                continue
-            for pending, outcome in zip(batch, outcomes, strict=True):
-                if not pending.done.done():
-                    pending.done.set_result(outcome)
-
-    async def _record(
-        self,
-        session: AsyncSession,
-        store: FeedStore,
-        state: FeedState,
-        pending: PendingWrite,
-        *,
-        now: datetime,
-    ) -> Written:
-        outcome = pending.outcome
-        update = decide(
-            state,
-            outcome,
-            now=now,
-            policy=self._policy,
-            jitter=self._rng.random(),
-            failing_after=self._failing_after,
-        )
-        new_ids: tuple[int, ...] = ()
-        updated_ids: tuple[int, ...] = ()
-        if isinstance(outcome, Fetched) and outcome.parsed is not None:
-            # The feed rows' changes are flushed once, at commit, not before the item queries.
-            with session.no_autoflush:
-                saved = await ItemStore(session).save(
-                    state.id,
-                    key_entries(outcome.parsed.entries),
-                    now=now,
-                    backlog=update.backlog,
-                    expect_new=update.backlog,
-                )
-            new_ids, updated_ids = saved.new_ids, saved.updated_ids
-        url = await store.apply(update)
-        feed = update.feed
-        if update.error is None:
-            log.info(
-                "feed polled url=%s outcome=%s new=%d updated=%d",
-                url,
-                update.outcome.value,
-                len(new_ids),
-                len(updated_ids),
-            )
-        else:
-            log.info(
-                "feed failed url=%s outcome=%s kind=%s reason=%s next=%s",
-                url,
-                update.outcome.value,
-                update.error.label,
-                update.error.reason,
-                feed.next_check_at.isoformat() if feed.next_check_at else None,
-            )
-        event = update.event
-        if event is not None:
-            if event.url != url:  # a permanent redirect was adopted in this very poll
-                event = replace(event, url=url)
-            log.info("feed health url=%s event=%s reason=%s", url, event.kind.value, event.reason)
-        return Written(update, url, new_ids, updated_ids, event)
 
 
 @dataclass(frozen=True, slots=True)
