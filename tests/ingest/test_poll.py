@@ -29,6 +29,18 @@ def static(body: bytes, **headers: str) -> web.Response:
     return web.Response(body=body, headers=headers, content_type="application/rss+xml")
 
 
+async def serve_one_item_feed(
+    feed_server: FeedServer, sessions: async_sessionmaker[AsyncSession]
+) -> int:
+    """A feed of one item at ``/feed``, always the same body, added to the instance list."""
+
+    async def handler(request: web.Request) -> web.Response:
+        return static(rss([("a", "A")]))
+
+    feed_server.routes["/feed"] = handler
+    return await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+
+
 async def item_count(sessions: async_sessionmaker[AsyncSession], feed_id: int) -> int:
     async with sessions() as session:
         count = await session.scalar(select(func.count()).where(Item.feed_id == feed_id))
@@ -106,11 +118,7 @@ async def test_server_ignoring_validators_is_not_reparsed(
 async def test_feed_without_validators_is_polled_less_often(
     feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async def handler(request: web.Request) -> web.Response:
-        return static(rss([("a", "A")]))
-
-    feed_server.routes["/feed"] = handler
-    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    feed_id = await serve_one_item_feed(feed_server, sessions)
     await poller.poll(now=NOW)
     feed = await load_feed(sessions, feed_id)
     assert feed.next_check_at is not None
@@ -411,11 +419,7 @@ async def test_restart_spreads_due_feeds_over_one_interval(
 async def test_feeds_nobody_follows_are_not_polled(
     feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async def handler(request: web.Request) -> web.Response:
-        return static(rss([("a", "A")]))
-
-    feed_server.routes["/feed"] = handler
-    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    feed_id = await serve_one_item_feed(feed_server, sessions)
     async with sessions.begin() as session:
         (await session.get_one(Feed, feed_id)).in_instance_list = False
     assert (await poller.poll(now=NOW)).feeds == ()
@@ -425,11 +429,7 @@ async def test_feeds_nobody_follows_are_not_polled(
 async def test_ssrf_guard_from_the_composition_root_with_the_switch_off(
     feed_server: FeedServer, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async def handler(request: web.Request) -> web.Response:
-        return static(rss([("a", "A")]))
-
-    feed_server.routes["/feed"] = handler
-    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    feed_id = await serve_one_item_feed(feed_server, sessions)
     settings = Settings(allow_private_feeds=False, parse_workers=1)
     async with open_poller(settings, sessions) as guarded:
         report = await guarded.poll(now=NOW)
