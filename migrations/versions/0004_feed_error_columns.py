@@ -1,4 +1,4 @@
-"""feeds.last_error_kind and last_error_status: a feed's last error kept typed, not as text
+"""feeds: why the last fetch failed is kept typed (kind, HTTP status, reason), not as text
 
 Until 0003 the poller stored ``"<kind>: <reason>"`` in ``last_error`` (``"http_404: HTTP 404
 Not Found"``) and readers split it apart again. Now the kind and the HTTP status have their
