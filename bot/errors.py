@@ -7,13 +7,18 @@ Expected failures from the outside world are translated into these at the edge
     ├── ConfigError          settings that cannot run (bad URL, bad timezone, ...)
     ├── FeedsFileError       feeds.yaml unreadable or invalid; carries the entry and the field
     ├── StorageError         the database cannot be opened or migrated
-    ├── FetchError           a feed could not be fetched; carries the URL, a kind and the status
-    ├── ParseError           a fetched body is not a feed we accept; carries the URL and a kind
+    ├── FeedError            a feed failed; carries the URL, a FeedErrorKind, the reason, the status
+    │   ├── FetchError       it could not be fetched (adds a 429/503's Retry-After)
+    │   └── ParseError       the fetched body is not a feed we accept
     ├── OpmlError            an OPML file cannot be read
     └── ChatError            Discord refused us for good (bad token, command list rejected)
 """
 
 from __future__ import annotations
+
+from typing import Any
+
+from bot.domain.feed_errors import FeedErrorInfo, FeedErrorKind
 
 
 class PolicybotError(Exception):
@@ -51,47 +56,62 @@ class StorageError(PolicybotError):
     """The database could not be reached, created or migrated."""
 
 
-class FetchError(PolicybotError):
+class FeedError(PolicybotError):
+    """A feed could not be fetched or read: ``kind`` says why (``bot.domain.feed_errors``).
+
+    ``reason`` is the technical detail and ``status`` the HTTP status when there is one
+    (``kind=HTTP, status=404``). ``info`` is the same error as a domain value, which is what
+    the poller decides on and stores. Picklable: parse errors cross the worker processes.
+    """
+
+    def __init__(
+        self, url: str, kind: FeedErrorKind, reason: str, *, status: int | None = None
+    ) -> None:
+        super().__init__(url, kind, reason)
+        self.url = url
+        self.kind = kind
+        self.reason = reason
+        self.status = status
+
+    @property
+    def info(self) -> FeedErrorInfo:
+        return FeedErrorInfo(self.kind, self.reason, self.status)
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.info.detail}"
+
+    def __reduce__(self) -> tuple[type[FeedError], tuple[str, FeedErrorKind, str], dict[str, Any]]:
+        # Keyword arguments (status, retry_after) travel as the instance's state: without
+        # this, unpickling in the parent process fails and the whole pool breaks.
+        return (type(self), (self.url, self.kind, self.reason), dict(self.__dict__))
+
+
+class FetchError(FeedError):
     """A feed could not be fetched.
 
-    ``kind`` says why, for counting and for admins: ``blocked`` (SSRF guard), ``timeout``,
-    ``connection``, ``redirects`` (loop or too many), ``too_large``, ``http`` (see ``status``),
-    ``bad_url``. ``retry_after`` is the raw header of a 429/503, if any.
+    Kinds: blocked (SSRF guard), timeout, connection, redirects (loop or too many), too_large,
+    http (see ``status``), bad_url. ``retry_after`` is the raw header of a 429/503, if any.
     """
 
     def __init__(
         self,
         url: str,
-        kind: str,
+        kind: FeedErrorKind,
         reason: str,
         *,
         status: int | None = None,
         retry_after: str | None = None,
     ) -> None:
-        self.url = url
-        self.kind = kind
-        self.reason = reason
-        self.status = status
+        super().__init__(url, kind, reason, status=status)
         self.retry_after = retry_after
-        super().__init__(f"{url}: {kind}: {reason}")
 
 
-class ParseError(PolicybotError):
+class ParseError(FeedError):
     """A body was fetched but is not a feed we accept.
 
-    ``kind`` is ``empty``, ``entities`` (the document declares XML entities), ``not_a_feed``,
-    ``timeout`` (the parser worker ran too long) or ``crashed`` (the worker died).
+    Kinds: empty, entities (the document declares XML entities), not_a_feed, parse_timeout
+    (the parser worker ran too long), crashed (the worker died).
     """
-
-    def __init__(self, url: str, kind: str, reason: str) -> None:
-        self.url = url
-        self.kind = kind
-        self.reason = reason
-        super().__init__(f"{url}: {kind}: {reason}")
-
-    def __reduce__(self) -> tuple[type[ParseError], tuple[str, str, str]]:
-        # Raised in parser worker processes: must unpickle, or the whole pool breaks.
-        return (type(self), (self.url, self.kind, self.reason))
 
 
 class OpmlError(PolicybotError):

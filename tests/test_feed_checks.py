@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from bot.app.feed_checks import check_candidates
+from bot.domain.feed_errors import FeedErrorInfo, FeedErrorKind
 from bot.domain.following import FeedCheckResult
 
 URLS = [f"https://{n}.example/feed" for n in range(10)]
@@ -30,7 +31,8 @@ class Checker:
             await asyncio.sleep(3600 if url in self.slow else 0.01)
             if url == "https://boom.example/feed":
                 raise RuntimeError("bug in the check")
-            return FeedCheckResult(ok=url not in self.failing, title="T", problem="not a feed")
+            error = FeedErrorInfo(FeedErrorKind.NOT_A_FEED, "not a feed")
+            return FeedCheckResult(ok=url not in self.failing, title="T", error=error)
         finally:
             self.running -= 1
 

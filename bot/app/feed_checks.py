@@ -12,6 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.domain.feed_errors import FeedErrorInfo, FeedErrorKind
 from bot.domain.following import FeedCheck, FeedCheckResult
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ async def check_candidates(
                 results[url] = await check_feed(url)
             except Exception as exc:  # one broken check never stops the rest
                 log.exception("feed check crashed url=%s", url)
-                results[url] = FeedCheckResult(ok=False, problem=f"the check failed ({exc})")
+                crashed = FeedErrorInfo(FeedErrorKind.CRASHED, f"the check failed ({exc})")
+                results[url] = FeedCheckResult(ok=False, error=crashed)
             finally:
                 running.discard(url)
 

@@ -87,7 +87,8 @@ class InstanceFeeds:
 
     async def resume(self, reference: str, *, now: datetime) -> str | None:
         """Un-pause a feed (after a 410, or a failing one) by id or URL; polled at once."""
-        return await self._require_poller().resume(reference, now=now)
+        async with self._sessions.begin() as session:
+            return await FeedStore(session).resume(reference, now=now)
 
     async def probe(self, url: str) -> FeedProbe:
         """Fetch and parse ``url`` once, storing nothing (``policybot feeds check``)."""
@@ -96,9 +97,8 @@ class InstanceFeeds:
     async def check(self, url: str) -> FeedCheckResult:
         """Fetch ``url`` once to see whether it is a feed (``/feeds add``); stores nothing."""
         probe = await self.probe(url)
-        # Problems read "<url>: <kind>: <reason>"; the reply already names the URL.
-        problem = probe.problem.removeprefix(f"{url}: ") if probe.problem else None
-        return FeedCheckResult(ok=probe.ok, title=probe.title or None, problem=problem)
+        error = probe.error.info if probe.error is not None else None
+        return FeedCheckResult(ok=probe.ok, title=probe.title or None, error=error)
 
     def _require_poller(self) -> FeedPoller:
         if self._poller is None:

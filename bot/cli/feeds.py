@@ -113,7 +113,7 @@ async def feeds_list_command(args: argparse.Namespace, settings: Settings) -> in
             f"[{following}]"
         )
         if feed.last_error and feed.consecutive_errors:
-            print(f"{'':>6}last error: {feed.last_error}")
+            print(f"{'':>6}last error: {feed.last_error.detail}")
     counts = Counter(feed.status.value for feed in feeds)
     print(f"{len(feeds)} feeds: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
     return 0
@@ -123,7 +123,7 @@ async def feeds_check_command(args: argparse.Namespace, settings: Settings) -> i
     async with open_application(settings) as app:
         probe = await app.feeds.probe(args.url)
     if not probe.ok:
-        print(f"not usable: {probe.problem}")
+        print(f"not usable: {probe.error}")
         return 1
     print(f"feed:        {probe.title or '(untitled)'} ({probe.version})")
     if probe.final_url and probe.final_url != probe.url:

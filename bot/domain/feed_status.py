@@ -1,9 +1,9 @@
 """What ``/feeds status`` tells a server's admins about the feeds they added.
 
-The poller stores a feed's last error as ``"<kind>: <technical reason>"``; admins read plain
-words for the kind, with the technical reason kept as a detail. Items per day come from the
-items' own dates (published, else fetched), so a feed's first fetch (its backlog) does not
-look like a burst of news.
+The poller stores a feed's last error typed (``FeedErrorInfo``: kind, HTTP status, reason);
+admins read plain words for the kind, with the technical reason kept as a detail. Items per
+day come from the items' own dates (published, else fetched), so a feed's first fetch (its
+backlog) does not look like a burst of news.
 """
 
 from __future__ import annotations
@@ -11,24 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import assert_never
 
+from bot.domain.feed_errors import FeedErrorInfo, FeedErrorKind
 from bot.domain.model import FeedStatus
 
 WEEK = timedelta(days=7)
 MONTH = timedelta(days=30)
 
-_ERROR_WORDS = {
-    "timeout": "the site did not answer in time, or the feed took too long to read",
-    "connection": "policybot could not connect to the site",
-    "blocked": "the address leads to a private or local network, which policybot never fetches",
-    "redirects": "the address redirects in a loop or too many times",
-    "too_large": "the feed is larger than policybot accepts",
-    "bad_url": "the address is not a usable http(s) URL",
-    "empty": "the site answered with an empty page",
-    "entities": "the feed declares XML entities, which policybot refuses for safety",
-    "not_a_feed": "the site's answer is not an RSS, Atom or JSON feed",
-    "crashed": "reading the feed failed",
-}
 _HTTP_WORDS = {
     401: "the site asks for a login",
     403: "the site refuses policybot access",
@@ -49,7 +39,7 @@ class FeedHealthView:
     title: str
     status: FeedStatus
     consecutive_errors: int
-    last_error: str | None
+    error: FeedErrorInfo | None
     last_error_at: datetime | None
     last_success_at: datetime | None
     next_check_at: datetime | None
@@ -66,11 +56,16 @@ class FeedHealthView:
         return self.items_last_month / MONTH.days
 
     @property
+    def last_error(self) -> str | None:
+        """The last error's technical detail, ``"http_404: HTTP 404 Not Found"``."""
+        return self.error.detail if self.error is not None else None
+
+    @property
     def error_words(self) -> str | None:
         """The last error in plain words, while it matters (failing, paused or recent errors)."""
         if self.status is FeedStatus.OK and not self.consecutive_errors:
             return None
-        return plain_error(self.last_error)
+        return plain_error(self.error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,19 +84,45 @@ def health_report(feeds: Iterable[FeedHealthView], *, at: datetime) -> FeedsHeal
     return FeedsHealthReport(tuple(ordered), at)
 
 
-def plain_error(last_error: str | None) -> str | None:
-    """``"http_404: ..."`` -> "the site says the feed does not exist (404 Not Found)"."""
-    if not last_error:
+def plain_error(error: FeedErrorInfo | None) -> str | None:
+    """``kind=HTTP, status=404`` -> "the site says the feed does not exist (404 Not Found)"."""
+    if error is None:
         return None
-    kind, _, reason = last_error.partition(": ")
-    if kind.startswith("http_") and kind[5:].isdigit():
-        status = int(kind[5:])
-        if status in _HTTP_WORDS:
-            return _HTTP_WORDS[status]
-        if status >= 500:
-            return f"the site has a server error (HTTP {status})"
-        return f"the site answered HTTP {status}"
-    return _ERROR_WORDS.get(kind, reason or kind)
+    match error.kind:
+        case FeedErrorKind.HTTP:
+            return _http_words(error.status)
+        case FeedErrorKind.FETCH_TIMEOUT | FeedErrorKind.PARSE_TIMEOUT:
+            return "the site did not answer in time, or the feed took too long to read"
+        case FeedErrorKind.CONNECTION:
+            return "policybot could not connect to the site"
+        case FeedErrorKind.BLOCKED:
+            return "the address leads to a private or local network, which policybot never fetches"
+        case FeedErrorKind.REDIRECTS:
+            return "the address redirects in a loop or too many times"
+        case FeedErrorKind.TOO_LARGE:
+            return "the feed is larger than policybot accepts"
+        case FeedErrorKind.BAD_URL:
+            return "the address is not a usable http(s) URL"
+        case FeedErrorKind.EMPTY:
+            return "the site answered with an empty page"
+        case FeedErrorKind.ENTITIES:
+            return "the feed declares XML entities, which policybot refuses for safety"
+        case FeedErrorKind.NOT_A_FEED:
+            return "the site's answer is not an RSS, Atom or JSON feed"
+        case FeedErrorKind.CRASHED:
+            return "reading the feed failed"
+        case _:
+            assert_never(error.kind)
+
+
+def _http_words(status: int | None) -> str:
+    if status is None:
+        return "the site answered with an HTTP error"
+    if status in _HTTP_WORDS:
+        return _HTTP_WORDS[status]
+    if status >= 500:
+        return f"the site has a server error (HTTP {status})"
+    return f"the site answered HTTP {status}"
 
 
 def relative_time(moment: datetime, *, now: datetime) -> str:

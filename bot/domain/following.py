@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.feed_errors import FeedErrorInfo
 from bot.domain.model import FeedStatus
 
 
@@ -25,11 +26,16 @@ class FollowOutcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class FeedCheckResult:
-    """What fetching a candidate URL once showed: a feed (with its title) or a problem."""
+    """What fetching a candidate URL once showed: a feed (with its title) or its error."""
 
     ok: bool
     title: str | None = None
-    problem: str | None = None
+    error: FeedErrorInfo | None = None
+
+    @property
+    def problem(self) -> str | None:
+        """The error as a refusal shows it: ``"not_a_feed: an HTML page, not a feed"``."""
+        return self.error.detail if self.error is not None else None
 
 
 FeedCheck = Callable[[str], Awaitable[FeedCheckResult]]

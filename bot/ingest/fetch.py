@@ -19,6 +19,8 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
+from bot.domain.feed_errors import FeedErrorKind
+from bot.domain.responses import FetchedFeed, FetchResult, NotModified
 from bot.errors import FetchError
 
 log = logging.getLogger(__name__)
@@ -39,37 +41,6 @@ class FetchLimits:
     read_timeout: float = 15.0
     max_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
-
-
-@dataclass(frozen=True, slots=True)
-class FetchedFeed:
-    """A 200: the body (decoded from gzip) and what to remember for next time."""
-
-    url: str
-    final_url: str
-    permanent_url: str | None
-    status: int
-    body: bytes
-    content_type: str | None
-    etag: str | None
-    last_modified: str | None
-    cache_control: str | None
-    expires: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class NotModified:
-    """A 304: nothing to parse; the server may have sent fresher validators."""
-
-    url: str
-    permanent_url: str | None
-    etag: str | None
-    last_modified: str | None
-    cache_control: str | None
-    expires: str | None
-
-
-FetchResult = FetchedFeed | NotModified
 
 
 class BlockedAddressError(OSError):
@@ -156,9 +127,9 @@ class FeedFetcher:
         try:
             target = URL(url, encoded=False)
         except (ValueError, TypeError) as exc:
-            raise FetchError(url, "bad_url", "not a valid URL") from exc
+            raise FetchError(url, FeedErrorKind.BAD_URL, "not a valid URL") from exc
         if target.scheme not in {"http", "https"} or not target.host:
-            raise FetchError(url, "bad_url", "only http(s) URLs are fetched")
+            raise FetchError(url, FeedErrorKind.BAD_URL, "only http(s) URLs are fetched")
         try:
             async with self._session.get(
                 target,
@@ -172,23 +143,29 @@ class FeedFetcher:
         except FetchError:
             raise
         except aiohttp.TooManyRedirects as exc:
-            raise FetchError(url, "redirects", "too many redirects (or a loop)") from exc
+            raise FetchError(
+                url, FeedErrorKind.REDIRECTS, "too many redirects (or a loop)"
+            ) from exc
         except aiohttp.RedirectClientError as exc:
-            raise FetchError(url, "redirects", "redirect to an invalid or non-http(s) URL") from exc
+            raise FetchError(
+                url, FeedErrorKind.REDIRECTS, "redirect to an invalid or non-http(s) URL"
+            ) from exc
         except aiohttp.ClientConnectorError as exc:
             if isinstance(exc.os_error, BlockedAddressError):
-                raise FetchError(url, "blocked", str(exc.os_error)) from exc
-            raise FetchError(url, "connection", str(exc)) from exc
+                raise FetchError(url, FeedErrorKind.BLOCKED, str(exc.os_error)) from exc
+            raise FetchError(url, FeedErrorKind.CONNECTION, str(exc)) from exc
         except BlockedAddressError as exc:
-            raise FetchError(url, "blocked", str(exc)) from exc
+            raise FetchError(url, FeedErrorKind.BLOCKED, str(exc)) from exc
         except TimeoutError as exc:
-            raise FetchError(url, "timeout", "no complete answer in time") from exc
+            raise FetchError(
+                url, FeedErrorKind.FETCH_TIMEOUT, "no complete answer in time"
+            ) from exc
         except aiohttp.ClientPayloadError as exc:
-            raise FetchError(url, "connection", f"broken body: {exc}") from exc
+            raise FetchError(url, FeedErrorKind.CONNECTION, f"broken body: {exc}") from exc
         except aiohttp.InvalidURL as exc:
-            raise FetchError(url, "bad_url", str(exc)) from exc
+            raise FetchError(url, FeedErrorKind.BAD_URL, str(exc)) from exc
         except (aiohttp.ClientError, OSError, ValueError) as exc:
-            raise FetchError(url, "connection", f"{type(exc).__name__}: {exc}") from exc
+            raise FetchError(url, FeedErrorKind.CONNECTION, f"{type(exc).__name__}: {exc}") from exc
 
     async def _read(self, url: str, response: aiohttp.ClientResponse) -> FetchResult:
         permanent = _permanent_target(response)
@@ -205,7 +182,7 @@ class FeedFetcher:
         if response.status != 200:
             raise FetchError(
                 url,
-                "http",
+                FeedErrorKind.HTTP,
                 f"HTTP {response.status} {response.reason or ''}".strip(),
                 status=response.status,
                 retry_after=headers.get("Retry-After"),
@@ -216,13 +193,17 @@ class FeedFetcher:
             and declared > self._limits.max_bytes
             and not headers.get("Content-Encoding")
         ):
-            raise FetchError(url, "too_large", f"Content-Length {declared} over the cap")
+            raise FetchError(
+                url, FeedErrorKind.TOO_LARGE, f"Content-Length {declared} over the cap"
+            )
         body = bytearray()
         async for chunk in response.content.iter_chunked(_CHUNK):
             body += chunk
             if len(body) > self._limits.max_bytes:
                 raise FetchError(
-                    url, "too_large", f"body over {self._limits.max_bytes} bytes (decoded)"
+                    url,
+                    FeedErrorKind.TOO_LARGE,
+                    f"body over {self._limits.max_bytes} bytes (decoded)",
                 )
         log.debug("feed fetched url=%s final=%s bytes=%d", url, response.url, len(body))
         return FetchedFeed(

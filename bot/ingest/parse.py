@@ -31,6 +31,7 @@ from typing import Any
 import feedparser
 
 from bot.domain.entries import ParsedEntry, ParsedFeed
+from bot.domain.feed_errors import FeedErrorKind
 from bot.domain.urls import canonical_url, resolve_link
 from bot.errors import ParseError
 
@@ -55,7 +56,7 @@ def harden_xml(url: str, body: bytes) -> bytes:
     if _ENTITY_DECLARATION.search(skeleton) and _ENTITY_DECLARATION.search(
         _COMMENT_OR_CDATA.sub(b"", skeleton)  # only declarations outside comments/CDATA count
     ):
-        raise ParseError(url, "entities", "the document declares XML entities")
+        raise ParseError(url, FeedErrorKind.ENTITIES, "the document declares XML entities")
     if skeleton is not body:
         return body
     position = 3 if body.startswith(b"\xef\xbb\xbf") else 0
@@ -112,7 +113,7 @@ def parse_document(url: str, body: bytes, content_type: str | None) -> ParsedFee
     """Parse one fetched document; ``url`` is where it was fetched (the base for links)."""
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
-        raise ParseError(url, "empty", "the response body is empty")
+        raise ParseError(url, FeedErrorKind.EMPTY, "the response body is empty")
     if stripped[:1] in (b"{", b"["):  # by content, not by a Content-Type servers get wrong
         return _parse_json_feed(url, stripped)
     hardened = drop_categories(harden_xml(url, body))
@@ -129,7 +130,7 @@ def parse_document(url: str, body: bytes, content_type: str | None) -> ParsedFee
         reason = "not an RSS, Atom or JSON feed"
         if b"<html" in stripped[:2048].lower():
             reason = "an HTML page, not a feed"
-        raise ParseError(url, "not_a_feed", reason)
+        raise ParseError(url, FeedErrorKind.NOT_A_FEED, reason)
     parsed_entries = tuple(_entry(url, entry) for entry in entries)
     return ParsedFeed(
         title=plain_text(str(feed.get("title") or ""), limit=512),
@@ -182,11 +183,11 @@ def _parse_json_feed(url: str, body: bytes) -> ParsedFeed:
     try:
         document = json.loads(body)
     except (ValueError, RecursionError) as exc:
-        raise ParseError(url, "not_a_feed", "invalid JSON") from exc
+        raise ParseError(url, FeedErrorKind.NOT_A_FEED, "invalid JSON") from exc
     if not isinstance(document, dict) or not str(document.get("version", "")).startswith(
         "https://jsonfeed.org/version/"
     ):
-        raise ParseError(url, "not_a_feed", "JSON, but not a JSON Feed")
+        raise ParseError(url, FeedErrorKind.NOT_A_FEED, "JSON, but not a JSON Feed")
     items = document.get("items")
     entries: list[ParsedEntry] = []
     for item in items if isinstance(items, list) else []:
@@ -287,10 +288,12 @@ class ParserPool:
             except TimeoutError:
                 log.warning("parse timed out url=%s seconds=%s", url, self._timeout)
                 self._restart(pool)
-                raise ParseError(url, "timeout", f"parsing took over {self._timeout:g} s") from None
+                raise ParseError(
+                    url, FeedErrorKind.PARSE_TIMEOUT, f"parsing took over {self._timeout:g} s"
+                ) from None
             except BrokenProcessPool as exc:
                 if attempt == 2:
-                    raise ParseError(url, "crashed", "the parser worker died") from exc
+                    raise ParseError(url, FeedErrorKind.CRASHED, "the parser worker died") from exc
                 self._restart(pool)
         raise AssertionError("unreachable")
 

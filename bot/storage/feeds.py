@@ -1,16 +1,29 @@
-"""FeedStore: feed rows in and out. Receives a session; the caller commits."""
+"""FeedStore: feed rows in and out. Receives a session; the caller commits.
+
+Besides the instance list and the overview, this is the poller's storage: which feeds are due
+(read as columns), their state for the decider (``bot.domain.feed_update``), and writing what
+it decided back, resuming paused feeds and spreading overdue ones after a restart.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
+from bot.domain import schedule
+from bot.domain.feed_errors import FeedErrorInfo
+from bot.domain.feed_update import FeedState, FeedUpdate
+from bot.domain.health import Health
 from bot.domain.model import FeedSource, FeedStatus
 from bot.storage.schema import Feed, GuildFeed, Item
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,10 +39,23 @@ class FeedOverview:
     guild_count: int
     status: FeedStatus
     consecutive_errors: int
-    last_error: str | None
+    last_error: FeedErrorInfo | None
     last_success_at: datetime | None
     next_check_at: datetime | None
     item_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class DueFeed:
+    """What a poll cycle needs from a feed row before any network I/O."""
+
+    id: int
+    url: str
+    title: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    interval_minutes: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +70,8 @@ class FeedSyncResult:
 class FeedStore:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # Rows read by states_for_update, held so apply() finds them in the identity map.
+        self._for_update: dict[int, Feed] = {}
 
     async def all(self) -> Sequence[Feed]:
         return (await self._session.scalars(select(Feed).order_by(Feed.id))).all()
@@ -63,7 +91,7 @@ class FeedStore:
                 guild_count=guild_count,
                 status=FeedStatus(feed.status),
                 consecutive_errors=feed.consecutive_errors,
-                last_error=feed.last_error,
+                last_error=last_error_of(feed),
                 last_success_at=feed.last_success_at,
                 next_check_at=feed.next_check_at,
                 item_count=item_count,
@@ -97,6 +125,145 @@ class FeedStore:
                 removed.append(url)
         await self._session.flush()
         return FeedSyncResult(tuple(added), tuple(updated), tuple(removed))
+
+    async def due(self, *, now: datetime, only_due: bool = True) -> list[DueFeed]:
+        """Feeds to poll, by id: those due at ``now`` (or every active one), never paused."""
+        # Columns, not ORM entities: a thousand feeds load in a few ms instead of one long
+        # stall of the event loop that the Discord gateway shares.
+        query = (
+            select(
+                Feed.id,
+                Feed.url,
+                Feed.title,
+                Feed.etag,
+                Feed.last_modified,
+                Feed.body_hash,
+                Feed.interval_minutes,
+            )
+            .where(Feed.status != FeedStatus.PAUSED, _followed())
+            .order_by(Feed.id)
+        )
+        if only_due:
+            query = query.where(_due(now))
+        return [DueFeed(*row) for row in await self._session.execute(query)]
+
+    async def states_for_update(self, ids: Sequence[int]) -> dict[int, FeedState]:
+        """The decider's view of these feeds, read in the transaction that will apply it."""
+        rows = (await self._session.scalars(select(Feed).where(Feed.id.in_(ids)))).all()
+        self._for_update.update((feed.id, feed) for feed in rows)
+        return {feed.id: _state(feed) for feed in rows}
+
+    async def apply(self, update: FeedUpdate) -> str:
+        """Write what the decider decided; the feed's URL afterwards (a redirect may move it)."""
+        new = update.feed
+        feed = self._for_update.get(new.id)
+        if feed is None:
+            feed = await self._session.get_one(Feed, new.id)
+        feed.title = new.title
+        feed.site_url = new.site_url
+        feed.etag = new.etag
+        feed.last_modified = new.last_modified
+        feed.body_hash = new.body_hash
+        feed.ttl_minutes = new.ttl_minutes
+        feed.redirect_url = new.redirect_url
+        feed.redirect_count = new.redirect_count
+        feed.status = new.health.status
+        feed.consecutive_errors = new.health.consecutive_errors
+        feed.next_check_at = new.next_check_at
+        feed.last_checked_at = new.last_checked_at
+        feed.last_success_at = new.last_success_at
+        if new.last_error is not None:  # the decider never clears an error, only replaces it
+            feed.last_error_kind = new.last_error.kind
+            feed.last_error_status = new.last_error.status
+            feed.last_error = new.last_error.reason
+            feed.last_error_at = new.last_error_at
+        feed.fetch_count = new.fetch_count
+        feed.error_count = new.error_count
+        if update.adopt_url is not None:
+            await self._adopt(feed, update.adopt_url)
+        return feed.url
+
+    async def _adopt(self, feed: Feed, url: str) -> None:
+        taken = await self._session.scalar(select(Feed.id).where(Feed.url == url))
+        if taken is not None:
+            log.warning("feed moved to a known url url=%s new_url=%s", feed.url, url)
+            return
+        log.info("feed moved url=%s new_url=%s", feed.url, url)
+        feed.url = url
+        feed.redirect_url = None
+        feed.redirect_count = 0
+
+    async def resume(self, reference: str, *, now: datetime) -> str | None:
+        """Un-pause a feed (by id or URL) and make it due now; its URL, or None if unknown."""
+        query = select(Feed).where(
+            Feed.id == int(reference) if reference.isdigit() else Feed.url == reference
+        )
+        feed = (await self._session.scalars(query)).one_or_none()
+        if feed is None:
+            return None
+        feed.status = FeedStatus.OK
+        feed.consecutive_errors = 0
+        feed.next_check_at = now
+        log.info("feed resumed url=%s", feed.url)
+        return feed.url
+
+    async def spread_due(
+        self, *, now: datetime, policy: schedule.SchedulePolicy, jitter: Callable[[], float]
+    ) -> int:
+        """After a restart, scatter overdue and never-checked feeds over one interval."""
+        feeds = (
+            await self._session.scalars(
+                select(Feed).where(Feed.status != FeedStatus.PAUSED, _followed(), _due(now))
+            )
+        ).all()
+        for feed in feeds:
+            feed.next_check_at = schedule.spread_first_check(
+                now=now, interval=policy.interval_for(feed.interval_minutes), jitter=jitter()
+            )
+        return len(feeds)
+
+
+def last_error_of(feed: Feed) -> FeedErrorInfo | None:
+    """A feed row's last error as a value; None if it has none (or no kind, from before 0004)."""
+    if feed.last_error_kind is None or feed.last_error is None:
+        return None
+    return FeedErrorInfo(feed.last_error_kind, feed.last_error, feed.last_error_status)
+
+
+def _state(feed: Feed) -> FeedState:
+    return FeedState(
+        id=feed.id,
+        url=feed.url,
+        title=feed.title,
+        site_url=feed.site_url,
+        interval_minutes=feed.interval_minutes,
+        etag=feed.etag,
+        last_modified=feed.last_modified,
+        body_hash=feed.body_hash,
+        ttl_minutes=feed.ttl_minutes,
+        redirect_url=feed.redirect_url,
+        redirect_count=feed.redirect_count or 0,
+        health=Health(FeedStatus(feed.status), feed.consecutive_errors or 0),
+        next_check_at=feed.next_check_at,
+        last_checked_at=feed.last_checked_at,
+        last_success_at=feed.last_success_at,
+        last_error=last_error_of(feed),
+        last_error_at=feed.last_error_at,
+        fetch_count=feed.fetch_count or 0,
+        error_count=feed.error_count or 0,
+    )
+
+
+def _followed() -> ColumnElement[bool]:
+    """Feeds someone reads: on the instance list or followed by a server. Others stop."""
+    return or_(
+        Feed.in_instance_list.is_(True),
+        exists().where(GuildFeed.feed_id == Feed.id),
+    )
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    return or_(Feed.next_check_at.is_(None), Feed.next_check_at <= now)
 
 
 def _new_feed(source: FeedSource, now: datetime) -> Feed:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.domain.feed_status import MONTH, WEEK, FeedHealthView
 from bot.domain.following import FollowedFeed
 from bot.domain.model import FeedStatus
+from bot.storage.feeds import last_error_of
 from bot.storage.schema import Feed, Guild, GuildFeed, Item
 
 
@@ -134,7 +135,7 @@ class GuildStore:
                 title=feed.title or feed.url,
                 status=FeedStatus(feed.status),
                 consecutive_errors=feed.consecutive_errors or 0,
-                last_error=feed.last_error,
+                error=last_error_of(feed),
                 last_error_at=feed.last_error_at,
                 last_success_at=feed.last_success_at,
                 next_check_at=feed.next_check_at,

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from bot.domain.feed_errors import FeedErrorKind
 from bot.domain.model import Attribution, DigestStatus, EntityKind, FeedStatus, StanceLabel
 
 NAMING_CONVENTION = {
@@ -118,6 +119,9 @@ class Feed(Base):
     # Health.
     status: Mapped[FeedStatus] = mapped_column(_enum(FeedStatus), default=FeedStatus.OK)
     consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
+    # The last error: its kind and HTTP status (bot.domain.feed_errors) and the reason, in words.
+    last_error_kind: Mapped[FeedErrorKind | None] = mapped_column(_enum(FeedErrorKind))
+    last_error_status: Mapped[int | None] = mapped_column(Integer)
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None]
     fetch_count: Mapped[int] = mapped_column(Integer, default=0)

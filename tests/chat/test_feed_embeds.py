@@ -12,6 +12,7 @@ from bot.chat.render.feeds import (
     upload_refusal,
 )
 from bot.chat.render.text import Reply, ReplyFile
+from bot.domain.feed_errors import FeedErrorInfo, FeedErrorKind
 from bot.domain.feed_import import (
     FeedImportReport,
     FeedsExport,
@@ -39,7 +40,7 @@ def health(feed_id: int, status: FeedStatus = FeedStatus.FAILING) -> FeedHealthV
         title=HOSTILE,
         status=status,
         consecutive_errors=9,
-        last_error="connection: " + "<@&1> `x` " * 300,
+        error=FeedErrorInfo(FeedErrorKind.CONNECTION, "<@&1> `x` " * 300),
         last_error_at=NOW - timedelta(hours=3),
         last_success_at=NOW - timedelta(days=2),
         next_check_at=NOW + timedelta(hours=1),

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
 from bot.chat.client import PolicyBot
+from bot.domain.feed_errors import FeedErrorInfo, FeedErrorKind
 from bot.domain.following import FeedCheckResult
 from bot.settings import Settings
 from tests.conftest import NOW
@@ -218,7 +219,8 @@ async def test_the_fetch_check_runs_after_the_acknowledgement_and_can_refuse(
     async def slow_check(url: str) -> FeedCheckResult:
         checked.append(url)
         await release.wait()
-        return FeedCheckResult(ok=url.endswith(".xml"), title="AI news", problem="not a feed")
+        not_a_feed = FeedErrorInfo(FeedErrorKind.NOT_A_FEED, "not a feed")
+        return FeedCheckResult(ok=url.endswith(".xml"), title="AI news", error=not_a_feed)
 
     async with running_bot(
         fake_discord, Application(sessions, check_feed=slow_check), chat_settings
@@ -234,7 +236,7 @@ async def test_the_fetch_check_runs_after_the_acknowledgement_and_can_refuse(
         )
 
     assert pending.embeds[0]["title"] == "Feed added"
-    assert "could not be added: not a feed" in refused.text
+    assert r"could not be added: not\_a\_feed: not a feed" in refused.text  # Markdown-escaped
     listing = await app.guild_feeds.listing(guild_a(fake_discord), cap=3)
     assert [(feed.url, feed.title) for feed in listing.followed] == [(FEED, "AI news")]
 

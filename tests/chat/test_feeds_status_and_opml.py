@@ -14,6 +14,7 @@ from bot.app import Application
 from bot.app.guild_feeds import GuildFeeds
 from bot.chat.client import PolicyBot
 from bot.chat.cogs.feeds import FeedsCog
+from bot.domain.feed_errors import FeedErrorInfo, FeedErrorKind
 from bot.domain.feed_import import OPML_MAX_BYTES
 from bot.domain.following import FeedCheckResult
 from bot.domain.model import FeedStatus
@@ -116,7 +117,9 @@ async def test_status_lists_health_problems_first_with_activity(
         broken,
         status=FeedStatus.FAILING,
         consecutive_errors=4,
-        last_error="http_404: HTTP 404 Not Found",
+        last_error_kind=FeedErrorKind.HTTP,
+        last_error_status=404,
+        last_error="HTTP 404 Not Found",
         last_error_at=now - timedelta(minutes=5),
     )
     # 14 items this week, 16 more earlier this month, 5 older than 30 days, 1 dated in the future.
@@ -152,7 +155,9 @@ async def test_status_of_one_feed_in_detail_picked_by_autocomplete(
         feed_id,
         status=FeedStatus.PAUSED,
         consecutive_errors=1,
-        last_error="http_410: HTTP 410 Gone `<@&1>`",
+        last_error_kind=FeedErrorKind.HTTP,
+        last_error_status=410,
+        last_error="HTTP 410 Gone `<@&1>`",
         last_error_at=datetime.now(UTC) - timedelta(days=3),
     )
 
@@ -326,7 +331,8 @@ async def test_import_adds_checks_and_summarises_every_feed(
     async def check(url: str) -> FeedCheckResult:
         checked.append(url)
         if "private" in url:
-            return FeedCheckResult(ok=False, problem="blocked: a private address")
+            blocked = FeedErrorInfo(FeedErrorKind.BLOCKED, "a private address")
+            return FeedCheckResult(ok=False, error=blocked)
         return FeedCheckResult(ok=True, title=f"Checked {url[8:11]}")
 
     await follow(sessions, guild_a(fake_discord), "https://old.example/feed")

@@ -6,10 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.domain.feed_errors import FeedErrorInfo
+from bot.domain.feed_errors import FeedErrorKind as Kind
 from bot.domain.feed_status import FeedHealthView, health_report, plain_error, relative_time
 from bot.domain.model import FeedStatus
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+SLOW = FeedErrorInfo(Kind.FETCH_TIMEOUT, "slow")
 
 
 def view(feed_id: int, title: str, status: FeedStatus, **values: object) -> FeedHealthView:
@@ -19,7 +22,7 @@ def view(feed_id: int, title: str, status: FeedStatus, **values: object) -> Feed
         "title": title,
         "status": status,
         "consecutive_errors": 0,
-        "last_error": None,
+        "error": None,
         "last_error_at": None,
         "last_success_at": None,
         "next_check_at": None,
@@ -33,33 +36,49 @@ def view(feed_id: int, title: str, status: FeedStatus, **values: object) -> Feed
 @pytest.mark.parametrize(
     ("stored", "words"),
     [
-        ("timeout: no complete answer in time", "the site did not answer in time"),
-        ("blocked: 10.0.0.1 is a private address", "private or local network"),
-        ("http_404: Not Found", "does not exist (404 Not Found)"),
-        ("http_410: Gone", "gone for good (410 Gone)"),
-        ("http_503: Service Unavailable", "server error (HTTP 503)"),
-        ("http_418: I'm a teapot", "the site answered HTTP 418"),
-        ("not_a_feed: no entries and no feed element", "not an RSS, Atom or JSON feed"),
-        ("entities: DOCTYPE with entities", "declares XML entities"),
-        ("something_new: an explanation", "an explanation"),
-        ("bare", "bare"),
+        (FeedErrorInfo(Kind.FETCH_TIMEOUT, "no complete answer in time"), "did not answer in time"),
+        (FeedErrorInfo(Kind.PARSE_TIMEOUT, "parsing took over 5 s"), "took too long to read"),
+        (FeedErrorInfo(Kind.BLOCKED, "10.0.0.1 is a private address"), "private or local network"),
+        (FeedErrorInfo(Kind.HTTP, "Not Found", 404), "does not exist (404 Not Found)"),
+        (FeedErrorInfo(Kind.HTTP, "Gone", 410), "gone for good (410 Gone)"),
+        (FeedErrorInfo(Kind.HTTP, "Service Unavailable", 503), "server error (HTTP 503)"),
+        (FeedErrorInfo(Kind.HTTP, "I'm a teapot", 418), "the site answered HTTP 418"),
+        (FeedErrorInfo(Kind.NOT_A_FEED, "no entries"), "not an RSS, Atom or JSON feed"),
+        (FeedErrorInfo(Kind.ENTITIES, "DOCTYPE with entities"), "declares XML entities"),
     ],
 )
-def test_stored_errors_read_as_plain_words(stored: str, words: str) -> None:
+def test_stored_errors_read_as_plain_words(stored: FeedErrorInfo, words: str) -> None:
     shown = plain_error(stored)
 
     assert shown is not None
     assert words in shown
 
 
+@pytest.mark.parametrize("kind", list(Kind))
+def test_every_kind_has_its_own_plain_words_not_the_technical_reason(kind: Kind) -> None:
+    shown = plain_error(
+        FeedErrorInfo(kind, "a technical reason", 500 if kind is Kind.HTTP else None)
+    )
+
+    assert shown
+    assert "a technical reason" not in shown
+
+
+def test_the_detail_keeps_the_labels_the_poll_summary_counts_by() -> None:
+    assert FeedErrorInfo(Kind.HTTP, "HTTP 404 Not Found", 404).detail == (
+        "http_404: HTTP 404 Not Found"
+    )
+    assert FeedErrorInfo(Kind.PARSE_TIMEOUT, "parsing took over 5 s").label == "timeout"
+    assert FeedErrorInfo(Kind.NOT_A_FEED, "an HTML page").detail == "not_a_feed: an HTML page"
+
+
 def test_no_error_means_no_words() -> None:
     assert plain_error(None) is None
-    assert plain_error("") is None
 
 
 def test_a_healthy_feed_does_not_dwell_on_an_old_error() -> None:
-    recovered = view(1, "A", FeedStatus.OK, last_error="timeout: slow")
-    wobbling = view(2, "B", FeedStatus.OK, consecutive_errors=1, last_error="timeout: slow")
+    recovered = view(1, "A", FeedStatus.OK, error=SLOW)
+    wobbling = view(2, "B", FeedStatus.OK, consecutive_errors=1, error=SLOW)
 
     assert recovered.error_words is None
     assert wobbling.error_words is not None

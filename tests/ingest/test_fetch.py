@@ -14,8 +14,9 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+from bot.domain.responses import FetchedFeed
 from bot.errors import FetchError
-from bot.ingest.fetch import FeedFetcher, FetchedFeed, FetchLimits, make_http_session
+from bot.ingest.fetch import FeedFetcher, FetchLimits, make_http_session
 from tests.ingest.builders import rss
 from tests.ingest.conftest import TEST_LIMITS, FeedServer
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.domain.entries import key_entries
+from bot.domain.feed_errors import FeedErrorKind
 from bot.errors import ParseError
 from bot.ingest.parse import ParserPool, drop_categories, parse_document
 
@@ -79,7 +80,7 @@ async def test_deeply_nested_xml_is_killed_at_the_time_limit_and_the_pool_recove
     try:
         with pytest.raises(ParseError) as caught:
             await pool.parse(URL, document, "application/rss+xml")
-        assert caught.value.kind == "timeout"
+        assert caught.value.kind is FeedErrorKind.PARSE_TIMEOUT
         ok = b"<rss version='2.0'><channel><title>fine</title></channel></rss>"
         assert (await pool.parse(URL, ok, "text/xml")).title == "fine"
     finally:

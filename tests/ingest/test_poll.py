@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app.instance_feeds import InstanceFeeds
 from bot.composition import open_poller
 from bot.domain.entries import ParsedEntry, key_entries
+from bot.domain.feed_errors import FeedErrorKind
 from bot.domain.health import HealthEventKind
 from bot.domain.model import FeedStatus
 from bot.polling import FeedPoller, Outcome
@@ -26,6 +28,18 @@ from tests.ingest.conftest import FeedServer
 
 def static(body: bytes, **headers: str) -> web.Response:
     return web.Response(body=body, headers=headers, content_type="application/rss+xml")
+
+
+async def serve_one_item_feed(
+    feed_server: FeedServer, sessions: async_sessionmaker[AsyncSession]
+) -> int:
+    """A feed of one item at ``/feed``, always the same body, added to the instance list."""
+
+    async def handler(request: web.Request) -> web.Response:
+        return static(rss([("a", "A")]))
+
+    feed_server.routes["/feed"] = handler
+    return await add_feed(sessions, feed_server.url("/feed"), now=NOW)
 
 
 async def item_count(sessions: async_sessionmaker[AsyncSession], feed_id: int) -> int:
@@ -105,11 +119,7 @@ async def test_server_ignoring_validators_is_not_reparsed(
 async def test_feed_without_validators_is_polled_less_often(
     feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async def handler(request: web.Request) -> web.Response:
-        return static(rss([("a", "A")]))
-
-    feed_server.routes["/feed"] = handler
-    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    feed_id = await serve_one_item_feed(feed_server, sessions)
     await poller.poll(now=NOW)
     feed = await load_feed(sessions, feed_id)
     assert feed.next_check_at is not None
@@ -219,8 +229,9 @@ async def test_errors_back_off_exponentially_and_report_failing_once_then_recove
     feed = await load_feed(sessions, feed_id)
     assert feed.status is FeedStatus.FAILING
     assert feed.consecutive_errors == 4
+    assert (feed.last_error_kind, feed.last_error_status) == (FeedErrorKind.HTTP, 500)
     assert feed.last_error is not None
-    assert "http_500" in feed.last_error
+    assert "500" in feed.last_error
 
     state["status"] = 200
     report = await poller.poll(now=now)
@@ -262,8 +273,9 @@ async def test_410_pauses_the_feed_and_says_so_once(
     assert again.feeds == ()
     assert len(feed_server.hits("/feed")) == 1
 
-    assert await poller.resume(str(feed_id), now=NOW) == feed_server.url("/feed")
-    assert await poller.resume("https://unknown.example/", now=NOW) is None
+    feeds = InstanceFeeds(sessions)
+    assert await feeds.resume(str(feed_id), now=NOW) == feed_server.url("/feed")
+    assert await feeds.resume("https://unknown.example/", now=NOW) is None
     resumed = await load_feed(sessions, feed_id)
     assert (resumed.status, resumed.next_check_at) == (FeedStatus.OK, NOW)
 
@@ -409,11 +421,7 @@ async def test_restart_spreads_due_feeds_over_one_interval(
 async def test_feeds_nobody_follows_are_not_polled(
     feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async def handler(request: web.Request) -> web.Response:
-        return static(rss([("a", "A")]))
-
-    feed_server.routes["/feed"] = handler
-    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    feed_id = await serve_one_item_feed(feed_server, sessions)
     async with sessions.begin() as session:
         (await session.get_one(Feed, feed_id)).in_instance_list = False
     assert (await poller.poll(now=NOW)).feeds == ()
@@ -423,11 +431,7 @@ async def test_feeds_nobody_follows_are_not_polled(
 async def test_ssrf_guard_from_the_composition_root_with_the_switch_off(
     feed_server: FeedServer, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    async def handler(request: web.Request) -> web.Response:
-        return static(rss([("a", "A")]))
-
-    feed_server.routes["/feed"] = handler
-    feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    feed_id = await serve_one_item_feed(feed_server, sessions)
     settings = Settings(allow_private_feeds=False, parse_workers=1)
     async with open_poller(settings, sessions) as guarded:
         report = await guarded.poll(now=NOW)

@@ -31,7 +31,7 @@ async def test_autogenerate_finds_no_difference(engine: AsyncEngine) -> None:
 
 
 async def test_database_is_at_head(engine: AsyncEngine) -> None:
-    assert await migrate.current_revision(engine) == "0003"
+    assert await migrate.current_revision(engine) == "0004"
 
 
 def _tables(connection: Connection) -> set[str]:
@@ -98,5 +98,73 @@ async def test_downgrading_past_deferred_indexing_indexes_the_queue(sqlite_url: 
                 text("INSERT INTO items_fts(items_fts, rank) VALUES ('integrity-check', 1)")
             )
         await asyncio.to_thread(migrate.upgrade, sqlite_url)
+    finally:
+        await engine.dispose()
+
+
+_STORED_BEFORE_0004 = {
+    "https://e1.example/rss": "http_404: HTTP 404 Not Found",
+    "https://e2.example/rss": "timeout: no complete answer in time",
+    "https://e3.example/rss": "timeout: parsing took over 5 s",
+    "https://e4.example/rss": "blocked: refusing to connect to non-public address 10.0.0.1",
+    "https://e5.example/rss": "made-up text with no kind",
+}
+
+
+async def test_0004_splits_stored_errors_into_columns_and_joins_them_back(
+    database_url: URL,
+) -> None:
+    await asyncio.to_thread(migrate.upgrade, database_url, "0003")
+    engine = make_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            for url, stored in _STORED_BEFORE_0004.items():
+                await connection.execute(
+                    text(
+                        "INSERT INTO feeds (url, title, jurisdictions, tags, in_instance_list,"
+                        " redirect_count, status, consecutive_errors, fetch_count, error_count,"
+                        " created_at, last_error) VALUES (:url, '', '[]', '[]', false, 0, 'ok',"
+                        " 0, 0, 0, :now, :stored)"
+                    ),
+                    {"url": url, "now": NOW, "stored": stored},
+                )
+            await connection.execute(
+                text(
+                    "INSERT INTO feeds (url, title, jurisdictions, tags, in_instance_list,"
+                    " redirect_count, status, consecutive_errors, fetch_count, error_count,"
+                    " created_at) VALUES ('https://fine.example/rss', '', '[]', '[]', false, 0,"
+                    " 'ok', 0, 0, 0, :now)"
+                ),
+                {"now": NOW},
+            )
+        await asyncio.to_thread(migrate.upgrade, database_url)
+        query = text(
+            "SELECT url, last_error_kind, last_error_status, last_error FROM feeds ORDER BY url"
+        )
+        async with engine.connect() as connection:
+            upgraded = [tuple(row) for row in await connection.execute(query)]
+        assert upgraded == [
+            ("https://e1.example/rss", "http", 404, "HTTP 404 Not Found"),
+            ("https://e2.example/rss", "timeout", None, "no complete answer in time"),
+            ("https://e3.example/rss", "parse_timeout", None, "parsing took over 5 s"),
+            (
+                "https://e4.example/rss",
+                "blocked",
+                None,
+                "refusing to connect to non-public address 10.0.0.1",
+            ),
+            ("https://e5.example/rss", None, None, "made-up text with no kind"),
+            ("https://fine.example/rss", None, None, None),
+        ]
+
+        await asyncio.to_thread(migrate.downgrade, database_url, "0003")
+        async with engine.connect() as connection:
+            restored = dict(
+                (url, stored)
+                for url, stored in await connection.execute(
+                    text("SELECT url, last_error FROM feeds")
+                )
+            )
+        assert restored == {**_STORED_BEFORE_0004, "https://fine.example/rss": None}
     finally:
         await engine.dispose()

@@ -1,0 +1,236 @@
+"""The poll use case: due feeds -> fetch -> parse -> store -> reschedule.
+
+Fetches run concurrently (bounded overall and per host by the HTTP session); parsing runs in
+worker processes; a single writer task stores the results, committing whatever has queued up
+as ONE transaction (group commit; SQLite has a single writer). A feed's items and its new
+fetch state always commit together, so a crash mid-cycle loses nothing: feeds not yet
+committed keep their old validators and due time and are fetched again, and insert-or-ignore
+keeps the retry from duplicating anything.
+
+One broken feed never stops the others: expected failures (``FeedError``) become that
+feed's error state and a line in the report; health transitions become events.
+
+The package, like reader's ``_update``: this module runs a cycle (due feeds -> fetch and parse,
+a bounded number at a time -> the writer); ``writer`` is the group-commit writer, which asks
+the pure decider (``bot.domain.feed_update``) what each outcome means and stores it through
+``FeedStore``; ``probe`` looks at one URL and stores nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import random
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.domain import health as feed_health
+from bot.domain import schedule
+from bot.domain.entries import ParsedFeed
+from bot.domain.feed_errors import FeedErrorInfo
+from bot.domain.feed_update import Failed, Fetched, Outcome, PollOutcome
+from bot.domain.health import HealthEvent
+from bot.domain.responses import FetchResult, NotModified
+from bot.errors import FetchError, ParseError
+from bot.polling.probe import FeedProbe, probe_url
+from bot.polling.writer import FeedWriter, PendingWrite, Written
+from bot.storage.feeds import DueFeed, FeedStore
+
+__all__ = [
+    "FeedPollResult",
+    "FeedPoller",
+    "FeedProbe",
+    "Fetcher",
+    "Outcome",
+    "Parser",
+    "PollReport",
+    "PollSettings",
+]
+
+
+class Fetcher(Protocol):
+    """Fetches a feed (``bot.ingest.fetch.FeedFetcher``); expected failures are ``FetchError``."""
+
+    async def fetch(
+        self, url: str, *, etag: str | None = None, last_modified: str | None = None
+    ) -> FetchResult: ...
+
+
+class Parser(Protocol):
+    """Parses fetched bytes (``bot.ingest.parse.ParserPool``); refusals are ``ParseError``."""
+
+    async def parse(self, url: str, body: bytes, content_type: str | None) -> ParsedFeed: ...
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPollResult:
+    feed_id: int
+    url: str
+    outcome: Outcome
+    new_items: int = 0
+    updated_items: int = 0
+    error: FeedErrorInfo | None = None
+    next_check_at: datetime | None = None
+
+    @property
+    def error_kind(self) -> str | None:
+        """The error's label, as the poll summary counts it (``http_404``, ``timeout`` ...)."""
+        return self.error.label if self.error is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class PollReport:
+    """One cycle: per-feed results, ids of new/updated items, and health events to announce."""
+
+    started_at: datetime
+    feeds: tuple[FeedPollResult, ...] = ()
+    new_item_ids: tuple[int, ...] = ()
+    updated_item_ids: tuple[int, ...] = ()
+    events: tuple[HealthEvent, ...] = ()
+    outcomes: dict[str, int] = field(default_factory=dict)
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PollSettings:
+    policy: schedule.SchedulePolicy = field(default_factory=schedule.SchedulePolicy)
+    concurrency: int = 20
+    failing_after_errors: int = feed_health.FAILING_AFTER_ERRORS
+
+
+class FeedPoller:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        fetcher: Fetcher,
+        parser: Parser,
+        settings: PollSettings | None = None,
+        *,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._fetcher = fetcher
+        self._parser = parser
+        self._settings = settings or PollSettings()
+        self._rng = rng or random.Random()
+        self._writer = FeedWriter(
+            sessions,
+            policy=self._settings.policy,
+            failing_after=self._settings.failing_after_errors,
+            rng=self._rng,
+        )
+
+    async def poll(
+        self,
+        *,
+        now: datetime,
+        only_due: bool = True,
+        on_feed: Callable[[FeedPollResult], None] | None = None,
+        on_start: Callable[[int], None] | None = None,
+    ) -> PollReport:
+        """Poll due feeds (or every active feed); ``now`` is the cycle's clock for every feed."""
+        async with self._sessions() as session:
+            feeds = await FeedStore(session).due(now=now, only_due=only_due)
+        if on_start is not None:
+            on_start(len(feeds))
+        limit = asyncio.Semaphore(self._settings.concurrency)
+        results: list[tuple[FeedPollResult, Written]] = []
+        queue: asyncio.Queue[PendingWrite] = asyncio.Queue()
+
+        async def one(feed: DueFeed) -> None:
+            try:
+                outcome = await self._fetch_and_parse(feed)
+            finally:
+                limit.release()
+            pending = PendingWrite(feed.id, outcome, asyncio.get_running_loop().create_future())
+            queue.put_nowait(pending)
+            written = await pending.done
+            result = _poll_result(written)
+            results.append((result, written))
+            if on_feed is not None:
+                on_feed(result)
+
+        writer = asyncio.create_task(
+            self._writer.write_batches(queue, now=now, expected=len(feeds))
+        )
+        try:
+            async with asyncio.TaskGroup() as group:  # a failure in one task cancels the rest
+                for feed in feeds:
+                    # A task per feed only once a fetch slot is free, and one task per turn
+                    # of the event loop: starting many fetches at once is one long turn, and
+                    # the Discord gateway waits for it.
+                    await limit.acquire()
+                    group.create_task(one(feed))
+                    await asyncio.sleep(0)
+        except* Exception as failures:
+            # Callers handle plain errors (e.g. the database went away), not groups of them.
+            raise failures.exceptions[0] from failures
+        finally:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+        results.sort(key=lambda r: r[0].feed_id)
+        per_feed = tuple(result for result, _ in results)
+        return PollReport(
+            started_at=now,
+            feeds=per_feed,
+            new_item_ids=tuple(i for _, written in results for i in written.new_ids),
+            updated_item_ids=tuple(i for _, written in results for i in written.updated_ids),
+            events=tuple(written.event for _, written in results if written.event is not None),
+            outcomes=dict(Counter(r.outcome.value for r in per_feed)),
+            errors_by_kind=dict(Counter(r.error.label for r in per_feed if r.error is not None)),
+        )
+
+    async def start(self) -> None:
+        """Warm the parser up (worker processes) before the first cycle."""
+        start = getattr(self._parser, "start", None)
+        if start is not None:
+            await start()
+
+    async def probe(self, url: str) -> FeedProbe:
+        """Fetch (unconditionally) and parse ``url``; report, store nothing."""
+        return await probe_url(self._fetcher, self._parser, url)
+
+    async def spread_due(self, *, now: datetime) -> int:
+        """After a restart, scatter overdue and never-checked feeds over one interval."""
+        async with self._sessions.begin() as session:
+            return await FeedStore(session).spread_due(
+                now=now, policy=self._settings.policy, jitter=self._rng.random
+            )
+
+    async def _fetch_and_parse(self, feed: DueFeed) -> PollOutcome:
+        """The network and CPU half of a feed's poll; nothing is written here."""
+        try:
+            fetched = await self._fetcher.fetch(
+                feed.url, etag=feed.etag, last_modified=feed.last_modified
+            )
+            if isinstance(fetched, NotModified):
+                return fetched
+            body_hash = hashlib.sha256(fetched.body).hexdigest()
+            if body_hash == feed.body_hash:
+                return Fetched(fetched, body_hash)
+            parsed = await self._parser.parse(fetched.final_url, fetched.body, fetched.content_type)
+            return Fetched(fetched, body_hash, parsed)
+        except FetchError as exc:
+            return Failed(exc.info, exc.retry_after)
+        except ParseError as exc:
+            return Failed(exc.info)
+
+
+def _poll_result(written: Written) -> FeedPollResult:
+    update = written.update
+    return FeedPollResult(
+        feed_id=update.feed.id,
+        url=written.url,
+        outcome=update.outcome,
+        new_items=len(written.new_ids),
+        updated_items=len(written.updated_ids),
+        error=update.error,
+        next_check_at=update.feed.next_check_at,
+    )
