@@ -3,10 +3,20 @@
 Expected failures from the outside world are translated into these at the edge
 (``raise FeedsFileError(...) from exc``); bugs are left to crash loudly.
 
+The database's edge is the engine: ``bot.storage.engine.make_engine`` registers SQLAlchemy's
+``handle_error`` and ``do_connect`` events, which raise ``StorageError`` (from the driver's
+exception) for failures outside the code: a refused or lost connection, a locked or busy
+SQLite file, a full disk, a server shutting down, a serialization failure. Apart from
+migrations (``bot.storage.migrate`` wraps Alembic, which builds its own engine), nothing catches
+``SQLAlchemyError``: the service's loops catch ``PolicybotError`` only, and a bug (bad
+SQL, a missing table, a constraint violated, an ORM misuse) stays SQLAlchemy's exception and
+crashes loudly instead of being retried as if the database were down.
+
     PolicybotError
     ├── ConfigError          settings that cannot run (bad URL, bad timezone, ...)
     ├── FeedsFileError       feeds.yaml unreadable or invalid; carries the entry and the field
-    ├── StorageError         the database cannot be opened or migrated
+    ├── StorageError         the database cannot be opened, migrated or reached, or failed
+    │                        for a reason outside the code (locked, disk full, connection lost)
     ├── FetchError           a feed could not be fetched; carries the URL, a kind and the status
     ├── ParseError           a fetched body is not a feed we accept; carries the URL and a kind
     ├── OpmlError            an OPML file cannot be read
@@ -48,7 +58,8 @@ class FeedsFileError(PolicybotError):
 
 
 class StorageError(PolicybotError):
-    """The database could not be reached, created or migrated."""
+    """The database could not be reached, created or migrated, or an operation failed for a
+    reason outside the code; the driver's exception is the ``__cause__``."""
 
 
 class FetchError(PolicybotError):

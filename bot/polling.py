@@ -263,7 +263,8 @@ class FeedPoller:
             return feed.url
 
     async def spread_due(self, *, now: datetime) -> int:
-        """After a restart, scatter overdue and never-checked feeds over one interval."""
+        """After a restart, scatter overdue feeds over one interval; feeds never fetched
+        stay due, so a fresh install fetches them in its first cycle."""
         async with self._sessions.begin() as session:
             feeds = (
                 await session.scalars(
@@ -271,6 +272,7 @@ class FeedPoller:
                         Feed.status != FeedStatus.PAUSED,
                         _followed(),
                         or_(Feed.next_check_at.is_(None), Feed.next_check_at <= now),
+                        Feed.last_checked_at.is_not(None),
                     )
                 )
             ).all()
