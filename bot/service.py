@@ -121,6 +121,7 @@ class IngestionLoops:
             else:
                 if self._on_report is not None:
                     await self._on_report(report)
+            _raise_if_cancelled()
             await asyncio.sleep(tick)
 
     async def _watch_feeds_file(self) -> None:
@@ -145,6 +146,15 @@ class IngestionLoops:
                 len(loaded.synced.updated),
                 len(loaded.synced.removed),
             )
+
+
+def _raise_if_cancelled() -> None:
+    """Honour a cancel that a cycle swallowed: ``FeedPoller.poll`` awaits its writer task
+    under ``suppress(CancelledError)``, which also eats a cancel of the poll itself when it
+    lands there, and ``stop()`` would then wait for the next tick."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 def _log_crash(task: asyncio.Task[None]) -> None:
