@@ -1,9 +1,10 @@
 """Analysis use cases: analysing stored items, and the questions asked of the results.
 
 Items wait in a durable queue (``bot.storage.analysis_queue``) from the transaction that
-stores them to the one that saves their analysis; ``drain`` empties it after every cycle and
-at start-up. ``/stance``, ``/why`` and their command-line twins read what the analyser stored;
-the rules run in a worker thread so the event loop keeps serving Discord.
+stores them to the one that saves their analysis; ``drain`` empties it after every cycle
+(the first one runs right after start-up). ``/stance``, ``/why`` and their command-line
+twins read what the analyser stored; the rules run in a worker thread so the event loop keeps
+serving Discord.
 """
 
 from __future__ import annotations

@@ -42,14 +42,17 @@ class IngestionCycle:
 
     async def start(self, *, now: datetime) -> int:
         """Before the first cycle of a long run: warm the parser up, scatter the feeds fetched
-        before the restart, and catch up what an interrupted run (or another analyser version)
-        left undone; returns the feeds spread. Feeds never fetched stay due for the first cycle.
+        before the restart, queue what another analyser version left behind and index what an
+        interrupted run left unindexed; returns the feeds spread.
+
+        The first cycle follows at once and drains the analysis queue after its poll: feeds
+        never fetched (still due) are fetched first, not after a re-queued archive (minutes
+        of analysis after a version bump).
         """
         await self._poller.start()
         spread = await self._poller.spread_due(now=now)
         await self.requeue_stale()
         await self._index()
-        await self._analyse(now=now)
         return spread
 
     async def requeue_stale(self) -> int:

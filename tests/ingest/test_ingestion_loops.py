@@ -239,6 +239,7 @@ async def test_start_up_requeues_analyses_of_another_analyser_version(
     async with sessions.begin() as session:  # stored by the rules before a bump
         await session.execute(update(ItemAnalysis).values(analyser_version="rules-1"))
     await app.cycle.start(now=NOW + timedelta(hours=1))
+    assert (await app.cycle.run(now=NOW + timedelta(hours=1))).analysis.analysed == 3
     async with sessions() as session:
         statement = select(ItemAnalysis.analyser_version, ItemAnalysis.analysed_at)
         rows = (await session.execute(statement)).all()
