@@ -40,6 +40,7 @@ from sqlalchemy import create_engine, insert
 
 from bot.app import Application
 from bot.catalog import load_catalog
+from bot.domain.analysis import ANALYSER_VERSION
 from bot.domain.model import Attribution, EntityKind, StanceLabel
 from bot.storage import migrate
 from bot.storage.engine import make_engine, make_session_factory
@@ -146,7 +147,7 @@ def generate(path: Path, items: int, seed: int = 7) -> dict[str, int]:
                     "relevance": 0.9 if relevant else 0.1,
                     "reasons": [f"law:{i}" for i in law_ids] if relevant else [],
                     "analysed_at": NOW,
-                    "analyser_version": "rules-1",
+                    "analyser_version": ANALYSER_VERSION,
                 }
             )
             for kind, ids in ((EntityKind.COMPANY, company_ids), (EntityKind.LAW, law_ids)):

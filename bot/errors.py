@@ -3,10 +3,20 @@
 Expected failures from the outside world are translated into these at the edge
 (``raise FeedsFileError(...) from exc``); bugs are left to crash loudly.
 
+The database's edge is the engine: ``bot.storage.engine.make_engine`` registers SQLAlchemy's
+``handle_error`` and ``do_connect`` events, which raise ``StorageError`` (from the driver's
+exception) for failures outside the code: a refused or lost connection, a locked or busy
+SQLite file, a full disk, a server shutting down, a serialization failure. Apart from
+migrations (``bot.storage.migrate`` wraps Alembic, which builds its own engine), nothing catches
+``SQLAlchemyError``: the service's loops catch ``PolicybotError`` only, and a bug (bad
+SQL, a missing table, a constraint violated, an ORM misuse) stays SQLAlchemy's exception and
+crashes loudly instead of being retried as if the database were down.
+
     PolicybotError
     ├── ConfigError          settings that cannot run (bad URL, bad timezone, ...)
     ├── FeedsFileError       feeds.yaml unreadable or invalid; carries the entry and the field
-    ├── StorageError         the database cannot be opened or migrated
+    ├── StorageError         the database cannot be opened, migrated or reached, or failed
+    │                        for a reason outside the code (locked, disk full, connection lost)
     ├── FeedError            a feed failed; carries the URL, a FeedErrorKind, the reason, the status
     │   ├── FetchError       it could not be fetched (adds a 429/503's Retry-After)
     │   └── ParseError       the fetched body is not a feed we accept
@@ -16,6 +26,7 @@ Expected failures from the outside world are translated into these at the edge
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from bot.domain.feed_errors import FeedErrorInfo, FeedErrorKind
@@ -53,7 +64,8 @@ class FeedsFileError(PolicybotError):
 
 
 class StorageError(PolicybotError):
-    """The database could not be reached, created or migrated."""
+    """The database could not be reached, created or migrated, or an operation failed for a
+    reason outside the code; the driver's exception is the ``__cause__``."""
 
 
 class FeedError(PolicybotError):
@@ -120,3 +132,15 @@ class OpmlError(PolicybotError):
 
 class ChatError(PolicybotError):
     """Discord refused the bot in a way retrying cannot fix; the message tells the operator why."""
+
+
+def raise_if_cancelled() -> None:
+    """Honour a cancel that clean-up turned into another error, before carrying on.
+
+    A task cancelled mid-query can end in the rollback's error (a ``StorageError``: the
+    connection was interrupted) instead of ``CancelledError``; a loop that then carries on as
+    after an ordinary failure would never stop. Call it in ``except`` blocks that continue.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

@@ -11,11 +11,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from bot.app import Application
 from bot.app.cycle import CycleReport
-from bot.errors import FeedsFileError, PolicybotError
+from bot.errors import FeedsFileError, PolicybotError, raise_if_cancelled
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -75,8 +73,10 @@ class IngestionLoops:
     """The ingestion cycle on a tick and the feeds.yaml watcher, as background tasks.
 
     ``on_report`` receives every cycle's report (new and analysed items, health events for
-    admins). Cancelling mid-cycle is safe: a feed's items and its fetch state commit
-    together, and what a cycle left unindexed is caught up at the next start.
+    admins). Cancelling mid-cycle is safe: the poll's writer commits a few feeds per
+    transaction, each feed's items with its fetch state and with their places in the search
+    and analysis queues, and what a cycle left unindexed or unanalysed is caught up at the
+    next start.
     """
 
     def __init__(
@@ -113,15 +113,17 @@ class IngestionLoops:
         gc.freeze()
         tick = self._settings.poll_tick_seconds
         log.info("polling started spread=%d tick_seconds=%s", spread, tick)
-        while True:
-            await asyncio.sleep(tick)
+        while True:  # the first cycle at once: feeds never fetched are due right away
             try:
                 report = await cycle.run(now=datetime.now(UTC))
-            except (PolicybotError, SQLAlchemyError):
+            except PolicybotError:  # the storage edge translates database failures
+                raise_if_cancelled()
                 log.exception("poll cycle failed; retrying next tick")
-                continue
-            if self._on_report is not None:
-                await self._on_report(report)
+            else:
+                if self._on_report is not None:
+                    await self._on_report(report)
+            raise_if_cancelled()
+            await asyncio.sleep(tick)
 
     async def _watch_feeds_file(self) -> None:
         """Re-sync the instance list whenever feeds.yaml changes (mtime or size)."""

@@ -1,7 +1,10 @@
 """Analysis use cases: analysing stored items, and the questions asked of the results.
 
-``/stance``, ``/why`` and their command-line twins read what the analyser stored; the rules
-run in a worker thread so the event loop keeps serving Discord.
+Items wait in a durable queue (``bot.storage.analysis_queue``) from the transaction that
+stores them to the one that saves their analysis; ``drain`` empties it after every cycle
+(the first one runs right after start-up). ``/stance``, ``/why`` and their command-line
+twins read what the analyser stored; the rules run in a worker thread so the event loop keeps
+serving Discord.
 """
 
 from __future__ import annotations
@@ -19,11 +22,15 @@ from bot.domain.clustering import StoryItem, story_key
 from bot.domain.explanation import UnseenUrl, WhyAnswer, explain, lookup_urls
 from bot.domain.positions import CompanyStance, LawStance, StanceAnswer, UnknownName, by_label
 from bot.storage.analyses import AnalysisStore, ItemText
+from bot.storage.analysis_queue import AnalysisQueue
 from bot.storage.claims_cache import ClaimsCache
 from bot.storage.item_history import ItemHistoryStore
 
 log = logging.getLogger(__name__)
-REANALYSE_BATCH = 200
+# Items per drain transaction: its ORM flush runs on the event loop the Discord gateway shares.
+DRAIN_BATCH = 100
+# Item ids per re-queue transaction (one INSERT ... SELECT each).
+REQUEUE_BATCH = 10_000
 
 
 class Analysis:
@@ -37,47 +44,110 @@ class Analysis:
         return self._analyser.catalog
 
     async def analyse_items(self, item_ids: Sequence[int], *, now: datetime) -> AnalysisRun:
-        """Analyse stored items (new ones after a poll), replacing earlier results.
+        """Analyse these stored items now, replacing earlier results.
 
-        Items without a story get one (the same story from several feeds shares a key).
+        They go through the queue like any other: queued, then analysed batch by batch.
+        """
+        ids = sorted(set(item_ids))
+        async with self._sessions.begin() as session:
+            await AnalysisQueue(session).add(ids)
+        total = AnalysisRun()
+        for start in range(0, len(ids), DRAIN_BATCH):
+            total += await self._analyse_queued(ids[start : start + DRAIN_BATCH], now=now)
+        self._log_run(total)
+        return total
+
+    async def drain(self, *, now: datetime, batch_size: int = DRAIN_BATCH) -> AnalysisRun:
+        """Analyse every queued item, oldest first, a batch per transaction.
+
+        A batch that fails (``StorageError``) stays queued and ends the drain; the next drain
+        starts with it. ``now`` is recorded as the analyses' time.
+        """
+        total = AnalysisRun()
+        while True:
+            async with self._sessions() as session:
+                batch = await AnalysisQueue(session).oldest(limit=batch_size)
+            if not batch:
+                break
+            total += await self._analyse_queued(batch, now=now)
+        self._log_run(total)
+        return total
+
+    async def requeue_stale(self) -> int:
+        """Queue the items with no analysis by this ``ANALYSER_VERSION`` (an older version's,
+        or none at all); how many were queued. Run at start-up, so a rules change reaches
+        the archive without a manual step."""
+        queued = await self._requeue(version=ANALYSER_VERSION)
+        if queued:
+            log.info("analysis requeued items=%d version=%s", queued, ANALYSER_VERSION)
+        return queued
+
+    async def reanalyse_all(self, *, now: datetime, batch_size: int = DRAIN_BATCH) -> AnalysisRun:
+        """Recompute every stored analysis (after the catalog or the rules changed): queue
+        every item, then drain the queue."""
+        await self._requeue(version=None)
+        return await self.drain(now=now, batch_size=batch_size)
+
+    async def _requeue(self, *, version: str | None) -> int:
+        """``AnalysisQueue.add_stale`` over id ranges, each range its own short transaction,
+        so other writers (a poll cycle) never wait for a whole archive's re-queue."""
+        async with self._sessions() as session:
+            last = await AnalysisQueue(session).last_item_id()
+        queued = 0
+        for after in range(0, last, REQUEUE_BATCH):
+            async with self._sessions.begin() as session:
+                queued += await AnalysisQueue(session).add_stale(
+                    version=version, after=after, upto=after + REQUEUE_BATCH
+                )
+        return queued
+
+    async def _analyse_queued(self, item_ids: Sequence[int], *, now: datetime) -> AnalysisRun:
+        """Analyse one batch of queued items; each leaves the queue with its saved analysis.
+
+        The rules run in a worker thread, between a read and a write transaction. An item
+        another drain took meanwhile is skipped; one whose text changed meanwhile stays
+        queued, so the next batch reads its new text.
         """
         async with self._sessions() as session:
             texts = await AnalysisStore(session).item_texts(item_ids)
-        if not texts:
-            return AnalysisRun()
         results = await asyncio.to_thread(self._analyse_texts, texts)
+        saved: list[ItemAnalysis] = []
         async with self._sessions.begin() as session:
+            queue = AnalysisQueue(session)
             store = AnalysisStore(session)
+            taken = await queue.take(item_ids)  # every id: an item deleted meanwhile goes too
+            current = await store.content_hashes(taken)
+            changed = []
             for text, analysis in zip(texts, results, strict=True):
+                if text.item_id not in current:
+                    continue
+                if current[text.item_id] != text.content_hash:
+                    changed.append(text.item_id)
+                    continue
                 if text.story_key is None:
                     recent = await store.stories_near(text.published_at)
                     item = StoryItem(text.url, text.title, text.text, text.published_at)
                     await store.set_story_key(text.item_id, story_key(item, recent))
                 await store.save(text.item_id, analysis, now=now, version=ANALYSER_VERSION)
-        self._claims.clear()
-        run = AnalysisRun(
-            analysed=len(results),
-            relevant=sum(r.relevance.is_relevant for r in results),
-            claims=sum(len(r.claims) for r in results),
+                saved.append(analysis)
+            await queue.add(changed)
+        if saved:
+            self._claims.clear()
+        return AnalysisRun(
+            analysed=len(saved),
+            relevant=sum(r.relevance.is_relevant for r in saved),
+            claims=sum(len(r.claims) for r in saved),
         )
-        log.info(
-            "items analysed count=%d relevant=%d claims=%d", run.analysed, run.relevant, run.claims
-        )
-        return run
 
-    async def reanalyse_all(
-        self, *, now: datetime, batch_size: int = REANALYSE_BATCH
-    ) -> AnalysisRun:
-        """Recompute every stored analysis (after the catalog or the rules changed)."""
-        total = AnalysisRun()
-        last_id = 0
-        while True:
-            async with self._sessions() as session:
-                batch = await AnalysisStore(session).item_ids(after=last_id, limit=batch_size)
-            if not batch:
-                return total
-            total += await self.analyse_items(batch, now=now)
-            last_id = batch[-1]
+    @staticmethod
+    def _log_run(run: AnalysisRun) -> None:
+        if run.analysed:
+            log.info(
+                "items analysed count=%d relevant=%d claims=%d",
+                run.analysed,
+                run.relevant,
+                run.claims,
+            )
 
     async def stance(
         self,

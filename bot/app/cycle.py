@@ -1,7 +1,9 @@
 """The ingestion cycle: poll due feeds, index what they brought for search, analyse it.
 
 ``policybot run``'s loop and ``policybot poll --once`` both run exactly this, so an item is
-searchable and analysed however it was fetched. The report it returns is what later stages
+searchable and analysed however it was fetched. Both steps drain durable queues filled in
+the transactions that store items, so what a crash or a failure left undone is done by the
+next cycle. The report it returns is what later stages
 (digests, admin notices) are handed.
 """
 
@@ -12,11 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from bot.app.analysis import Analysis
 from bot.app.archive import Archive
 from bot.domain.analysis import AnalysisRun
+from bot.errors import PolicybotError, raise_if_cancelled
 from bot.polling import FeedPoller, FeedPollResult, PollReport
 
 __all__ = ["CycleReport", "FeedPollResult", "IngestionCycle"]
@@ -40,12 +41,24 @@ class IngestionCycle:
         self._analysis = analysis
 
     async def start(self, *, now: datetime) -> int:
-        """Before the first cycle of a long run: warm the parser up, catch up what an
-        interrupted run left undone, and scatter overdue feeds; returns the feeds spread."""
+        """Before the first cycle of a long run: warm the parser up, scatter the feeds fetched
+        before the restart, queue what another analyser version left behind and index what an
+        interrupted run left unindexed; returns the feeds spread.
+
+        The first cycle follows at once and drains the analysis queue after its poll: feeds
+        never fetched (still due) are fetched first, not after a re-queued archive (minutes
+        of analysis after a version bump).
+        """
         await self._poller.start()
         spread = await self._poller.spread_due(now=now)
+        await self.requeue_stale()
         await self._index()
         return spread
+
+    async def requeue_stale(self) -> int:
+        """Queue items analysed by another analyser version (or not at all) for the next drain;
+        ``start`` does this, and so does a one-off cycle (``poll --once``) before it runs."""
+        return await self._analysis.requeue_stale()
 
     async def run(
         self,
@@ -55,7 +68,8 @@ class IngestionCycle:
         on_feed: Callable[[FeedPollResult], None] | None = None,
         on_start: Callable[[int], None] | None = None,
     ) -> CycleReport:
-        """Poll (due feeds, or all), then index and analyse what the poll stored or changed.
+        """Poll (due feeds, or all), then index and analyse everything queued: what this
+        poll stored or changed, and whatever earlier runs left in the queues.
 
         ``now`` is the cycle's clock for every feed and for the analyses it records.
         """
@@ -72,24 +86,26 @@ class IngestionCycle:
                 report.outcomes,
             )
         indexed = await self._index()
-        analysed = AnalysisRun()
-        changed = report.new_item_ids + report.updated_item_ids
-        if changed:
-            try:  # analysed before anyone reads the report (digests need relevance)
-                analysed = await self._analysis.analyse_items(changed, now=now)
-            except SQLAlchemyError:
-                log.exception(
-                    "analysis failed items=%d; policybot reanalyse catches up", len(changed)
-                )
+        analysed = await self._analyse(now=now)  # before anyone reads the report (digests)
         return CycleReport(report, indexed, analysed)
 
     async def _index(self) -> int:
         """New items become searchable here, after the cycle that stored them."""
         try:
             indexed = await self._archive.index_search()
-        except SQLAlchemyError:
+        except PolicybotError:
+            raise_if_cancelled()
             log.exception("search indexing failed; the queue is kept for the next cycle")
             return 0
         if indexed:
             log.info("search indexed items=%d", indexed)
         return indexed
+
+    async def _analyse(self, *, now: datetime) -> AnalysisRun:
+        """Drain the analysis queue; what a failure leaves queued waits for the next drain."""
+        try:
+            return await self._analysis.drain(now=now)
+        except PolicybotError:
+            raise_if_cancelled()
+            log.exception("analysis failed; the queue is kept for the next cycle")
+            return AnalysisRun()

@@ -91,6 +91,7 @@ async def poll_command(args: argparse.Namespace, settings: Settings) -> int:
             return 0
         bar = ProgressBar()
         started = time.monotonic()
+        await app.cycle.requeue_stale()  # as run's start-up does; this cycle analyses them
         cycle = await app.cycle.run(
             now=datetime.now(UTC), only_due=not args.all, on_feed=bar.advance, on_start=bar.start
         )

@@ -15,8 +15,8 @@ from bot.domain.relevance import Relevance, RelevanceScorer, TextPart
 from bot.domain.sentences import split_sentences
 from bot.domain.stance import StanceClaim, StanceExtractor
 
-# Bump when the rules change so stored analyses can be told apart (``policybot reanalyse``).
-ANALYSER_VERSION = "rules-1"
+# Bump when the rules change: at start-up, items analysed by another version are queued again.
+ANALYSER_VERSION = "rules-2"
 
 
 @dataclass(frozen=True, slots=True)

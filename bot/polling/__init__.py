@@ -19,7 +19,6 @@ the pure decider (``bot.domain.feed_update``) what each outcome means and stores
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import random
 from collections import Counter
@@ -173,8 +172,9 @@ class FeedPoller:
             raise failures.exceptions[0] from failures
         finally:
             writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+            # Waited for, not awaited: awaiting would raise the writer's CancelledError, and
+            # suppressing that would also swallow a cancel of this poll landing here.
+            await asyncio.wait({writer})
         results.sort(key=lambda r: r[0].feed_id)
         per_feed = tuple(result for result, _ in results)
         return PollReport(

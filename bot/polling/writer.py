@@ -20,6 +20,7 @@ from bot.domain import schedule
 from bot.domain.entries import key_entries
 from bot.domain.feed_update import FeedState, FeedUpdate, Fetched, PollOutcome, decide
 from bot.domain.health import HealthEvent
+from bot.errors import raise_if_cancelled
 from bot.storage.feeds import FeedStore
 from bot.storage.items import ItemStore
 
@@ -109,6 +110,7 @@ class FeedWriter:
                 for pending in batch:
                     if not pending.done.done():  # its task may have been cancelled
                         pending.done.set_exception(exc)
+                raise_if_cancelled()  # a cancel mid-batch can surface as the rollback's error
                 continue
             for pending, outcome in zip(batch, outcomes, strict=True):
                 if not pending.done.done():

@@ -37,6 +37,7 @@ class ItemText:
     url: str | None
     published_at: datetime | None
     story_key: str | None
+    content_hash: str
 
 
 class AnalysisStore:
@@ -51,10 +52,14 @@ class AnalysisStore:
         )
         return [_item_text(item) for item in rows]
 
-    async def item_ids(self, *, after: int = 0, limit: int = 500) -> list[int]:
-        """Item ids in order, a batch at a time (``reanalyse`` walks the whole archive)."""
-        statement = select(Item.id).where(Item.id > after).order_by(Item.id).limit(limit)
-        return list(await self._session.scalars(statement))
+    async def content_hashes(self, item_ids: Collection[int]) -> dict[int, str]:
+        """The items' content hashes now, to tell whether an analysis read their latest text."""
+        if not item_ids:
+            return {}
+        rows = await self._session.execute(
+            select(Item.id, Item.content_hash).where(Item.id.in_(list(item_ids)))
+        )
+        return {item_id: content_hash for item_id, content_hash in rows}
 
     async def save(
         self, item_id: int, analysis: ItemAnalysis, *, now: datetime, version: str
@@ -310,4 +315,5 @@ def _item_text(item: Item) -> ItemText:
         url=item.url,
         published_at=item.published_at,
         story_key=item.story_key,
+        content_hash=item.content_hash,
     )

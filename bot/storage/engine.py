@@ -1,18 +1,24 @@
-"""Engine and session factory, tuned for a long-running service on SQLite or PostgreSQL."""
+"""Engine and session factory, tuned for a long-running service on SQLite or PostgreSQL.
+
+The engine is also where database failures become ``StorageError`` (see ``bot.errors``):
+every statement, transaction and connection of the process goes through it.
+"""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Dialect, ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from bot.errors import StorageError
 
@@ -22,6 +28,8 @@ SQLITE_BUSY_TIMEOUT_MS = 5_000
 def make_engine(url: URL | str) -> AsyncEngine:
     """Create the engine; a SQLite file's folder is created on first use."""
     engine = create_async_engine(url, pool_pre_ping=True)
+    event.listen(engine.sync_engine, "handle_error", _translate_failure)
+    event.listen(engine.sync_engine, "do_connect", _connect)
     if engine.dialect.name == "sqlite":
         ensure_sqlite_directory(engine.url)
         event.listen(engine.sync_engine, "connect", _tune_sqlite_connection)
@@ -41,6 +49,70 @@ def ensure_sqlite_directory(url: URL) -> None:
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StorageError(f"cannot create the folder for {database}: {exc.strerror}") from exc
+
+
+# SQLite result codes (the primary code, the low byte) that say the database file, the disk or
+# a concurrent writer failed; SQLITE_ERROR (syntax, no such table), constraints and misuse
+# are bugs and stay SQLAlchemy's exceptions.
+_SQLITE_OUTSIDE = frozenset(
+    {
+        sqlite3.SQLITE_PERM,
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_CORRUPT,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+        sqlite3.SQLITE_NOTADB,
+    }
+)
+# PostgreSQL SQLSTATE classes of the same kind: connection (08), authorization (28), unknown
+# database (3D), serialization failure and deadlock (40), resources such as a full disk (53),
+# operator intervention such as a shutdown (57), system (58) and internal (XX) errors.
+# Syntax (42), data (22) and integrity (23) errors are bugs.
+_POSTGRESQL_OUTSIDE = frozenset({"08", "28", "3D", "40", "53", "57", "58", "XX"})
+_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def _translate_failure(context: ExceptionContext) -> None:
+    """``handle_error``: raise ``StorageError`` for a failure outside the code; let bugs be.
+
+    Pre-ping is left alone: the pool reacts to a dead connection by reconnecting, and that
+    reconnect is where a database that is really gone fails (``_connect``).
+    """
+    if context.is_pre_ping or not _outside_failure(context):
+        return
+    raise StorageError(f"database failure: {_first_line(context.original_exception)}")
+
+
+def _outside_failure(context: ExceptionContext) -> bool:
+    if context.is_disconnect:
+        return True
+    original = context.original_exception
+    code = getattr(original, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in _SQLITE_OUTSIDE
+    state = getattr(original, "sqlstate", None)
+    if isinstance(state, str):
+        return state[:2] in _POSTGRESQL_OUTSIDE or state == _LOCK_NOT_AVAILABLE
+    return False
+
+
+def _connect(dialect: Dialect, _record: ConnectionPoolEntry, cargs: Any, cparams: Any) -> Any:
+    """``do_connect``: the default connect, with the socket errors of a server that is down
+    (which the driver raises as plain ``OSError``, never reaching ``handle_error``)."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except OSError as exc:
+        raise StorageError(f"cannot connect to the database: {exc}") from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _tune_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:

@@ -210,10 +210,16 @@ class FeedStore:
     async def spread_due(
         self, *, now: datetime, policy: schedule.SchedulePolicy, jitter: Callable[[], float]
     ) -> int:
-        """After a restart, scatter overdue and never-checked feeds over one interval."""
+        """After a restart, scatter overdue feeds over one interval; feeds never fetched stay
+        due, so a fresh install fetches them in its first cycle."""
         feeds = (
             await self._session.scalars(
-                select(Feed).where(Feed.status != FeedStatus.PAUSED, _followed(), _due(now))
+                select(Feed).where(
+                    Feed.status != FeedStatus.PAUSED,
+                    _followed(),
+                    _due(now),
+                    Feed.last_checked_at.is_not(None),
+                )
             )
         ).all()
         for feed in feeds:

@@ -4,7 +4,8 @@ New keys go in with one ``INSERT ... ON CONFLICT DO NOTHING RETURNING id`` per f
 and PostgreSQL share the syntax), so a retried or concurrent cycle never duplicates a row.
 Changed entries are updated in place and their revision counted; an item stops being
 updated after ``revision_cap`` changes, so a feed that rewrites every entry on every fetch
-cannot churn forever. Receives a session; the caller commits.
+cannot churn forever. New and changed items are queued for analysis in the same transaction
+(``bot.storage.analysis_queue``). Receives a session; the caller commits.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.entries import KeyedEntry
+from bot.storage.analysis_queue import AnalysisQueue
 from bot.storage.schema import Item
 
 REVISION_CAP = 24
@@ -87,7 +89,9 @@ class ItemStore:
             )
         if changes:
             await self._session.execute(update(Item), changes)
-        return ItemSaveResult(new_ids, tuple(change["id"] for change in changes))
+        updated_ids = tuple(change["id"] for change in changes)
+        await AnalysisQueue(self._session).add(new_ids + updated_ids)
+        return ItemSaveResult(new_ids, updated_ids)
 
     async def _known(self, feed_id: int, keys: list[str]) -> dict[str, tuple[int, str, int]]:
         known: dict[str, tuple[int, str, int]] = {}

@@ -184,6 +184,18 @@ class ItemAnalysis(Base):
     item: Mapped[Item] = relationship(back_populates="analysis")
 
 
+class PendingAnalysis(Base):
+    """An item waiting for analysis: queued in the transaction that stores or changes it (or
+    when its analysis is from another analyser version), removed in the one that saves its
+    analysis. See ``bot.storage.analysis_queue``."""
+
+    __tablename__ = "items_analysis_pending"
+
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
 class Mention(Base):
     """A company or a law named in an item."""
 

@@ -1,4 +1,9 @@
-"""A poll killed mid-cycle (SIGKILL) loses nothing and duplicates nothing on the next run."""
+"""A poll killed mid-cycle (SIGKILL) loses nothing and duplicates nothing on the next run.
+
+The kill lands between storing and analysing: analysis runs after the whole poll, and one
+feed's body hangs until the test releases it, so the other feeds' items are committed (and
+queued for analysis) while the cycle cannot reach its analysis step.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +37,16 @@ def _counts(database: Path) -> dict[str, int]:
     return {url: count for url, count in rows}
 
 
+def _analysis_counts(database: Path) -> tuple[int, int, int]:
+    """Rows in item_analyses, distinct items among them, and items still queued."""
+    with sqlite3.connect(database) as connection:
+        rows, distinct = connection.execute(
+            "SELECT count(*), count(DISTINCT item_id) FROM item_analyses"
+        ).fetchone()
+        queued = connection.execute("SELECT count(*) FROM items_analysis_pending").fetchone()[0]
+    return rows, distinct, queued
+
+
 async def _run_poll(env: dict[str, str], *extra: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -41,14 +56,23 @@ async def _run_poll(env: dict[str, str], *extra: str) -> asyncio.subprocess.Proc
         "--once",
         *extra,
         env=env,
-        stdout=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.DEVNULL,
     )
 
 
-async def test_killed_cycle_loses_and_duplicates_nothing(
+async def _analysed_by(process: asyncio.subprocess.Process) -> int:
+    """The run's exit code must be 0; the "items analysed" row of its summary table."""
+    out, _ = await process.communicate()
+    assert process.returncode == 0
+    line = next(line for line in out.decode().splitlines() if line.startswith("items analysed"))
+    return int(line.split()[-1])
+
+
+async def _killed_first_cycle(
     feed_server: FeedServer, tmp_path: Path
-) -> None:
+) -> tuple[dict[str, str], list[str], Path]:
+    """A first ``poll --once`` killed while the fast feeds are stored and one still hangs."""
     release = asyncio.Event()
 
     def fast(number: int) -> web.Response:
@@ -103,11 +127,21 @@ async def test_killed_cycle_loses_and_duplicates_nothing(
         release.set()
     assert first.returncode == -signal.SIGKILL
     assert _counts(database)[feed_server.url("/hang")] == 0
+    # Stored and queued for analysis in the same transactions, never analysed.
+    assert _analysis_counts(database) == (0, 0, ITEMS * FAST_FEEDS)
+    return env, paths, database
+
+
+async def test_killed_cycle_loses_and_duplicates_nothing(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    env, paths, database = await _killed_first_cycle(feed_server, tmp_path)
 
     second = await _run_poll(env)  # only the feed that was in flight is still due
-    assert await second.wait() == 0
+    assert await _analysed_by(second) == ITEMS * len(paths)  # the leftovers and its own
     third = await _run_poll(env, "--all")  # everything again: nothing new, nothing doubled
-    assert await third.wait() == 0
+    assert await _analysed_by(third) == 0
+    assert _analysis_counts(database) == (ITEMS * len(paths), ITEMS * len(paths), 0)
 
     counts = _counts(database)
     assert counts == {feed_server.url(p): ITEMS for p in paths}
@@ -121,3 +155,30 @@ async def test_killed_cycle_loses_and_duplicates_nothing(
         connection.execute("INSERT INTO items_fts(items_fts, rank) VALUES ('integrity-check', 1)")
     assert len(keys) == len(set(keys)) == ITEMS * len(paths)
     assert (queued, indexed) == (0, ITEMS * len(paths))
+
+
+async def test_run_start_up_analyses_what_a_killed_cycle_left_queued(
+    feed_server: FeedServer, tmp_path: Path
+) -> None:
+    env, paths, database = await _killed_first_cycle(feed_server, tmp_path)
+    env.pop("DISCORD_TOKEN", None)
+    service = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(600):  # start-up drains the leftovers, the first cycle adds the rest
+            hang_stored = _counts(database).get(feed_server.url("/hang")) == ITEMS
+            if hang_stored and _analysis_counts(database) == (ITEMS * len(paths),) * 2 + (0,):
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError(f"not analysed: {_analysis_counts(database)}")
+    finally:
+        service.send_signal(signal.SIGTERM)
+        assert await service.wait() == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +17,9 @@ from bot.cli.feeds import (
     feeds_list_command,
     poll_command,
 )
+from bot.composition import open_application
+from bot.domain.analysis import ANALYSER_VERSION
+from bot.domain.positions import CompanyStance
 from bot.errors import OpmlError
 from bot.ingest.opml import OpmlFeed, read_opml, write_opml
 from bot.ingest.sources import append_to_feeds_file, load_feed_sources
@@ -144,3 +148,33 @@ async def test_poll_once_then_list_export_import_and_check(
     missing = argparse.Namespace(url=feed_server.url("/nothing"))
     assert await feeds_check_command(missing, settings) == 1
     assert "HTTP 404" in capsys.readouterr().out
+
+
+async def test_a_new_user_polls_once_and_finds_positions(
+    settings: Settings, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        body = rss([("meta", "Meta refused to sign the GPAI code of practice")])
+        return web.Response(body=body, content_type="application/rss+xml")
+
+    feed_server.routes["/feed"] = handler
+    assert await poll_command(argparse.Namespace(once=True, all=True), settings) == 0
+    assert _summary_count(capsys.readouterr().out, "items analysed") == 1
+    async with open_application(settings) as app:
+        answer = await app.analysis.stance("meta", now=datetime.now(UTC))
+    assert isinstance(answer, CompanyStance)
+    assert [p.target_id for p in answer.positions] == ["eu-gpai-code-of-practice"]
+
+    assert settings.database.database is not None
+    with sqlite3.connect(settings.database.database) as connection:  # analysed by older rules
+        connection.execute("UPDATE item_analyses SET analyser_version = 'rules-1'")
+    assert await poll_command(argparse.Namespace(once=True, all=False), settings) == 0
+    assert _summary_count(capsys.readouterr().out, "items analysed") == 1
+    with sqlite3.connect(settings.database.database) as connection:
+        versions = connection.execute("SELECT analyser_version FROM item_analyses").fetchall()
+    assert versions == [(ANALYSER_VERSION,)]
+
+
+def _summary_count(summary: str, label: str) -> int:
+    line = next(line for line in summary.splitlines() if line.startswith(label))
+    return int(line.split()[-1])

@@ -5,21 +5,28 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
 from bot.app.cycle import CycleReport
+from bot.domain.analysis import ANALYSER_VERSION
+from bot.domain.entries import ParsedEntry, key_entries
 from bot.polling import FeedPoller
 from bot.service import IngestionLoops
 from bot.settings import Settings
-from bot.storage.schema import Feed, Guild, GuildFeed, Item
+from bot.storage.analysis_queue import AnalysisQueue
+from bot.storage.items import ItemStore
+from bot.storage.schema import Feed, Guild, GuildFeed, Item, ItemAnalysis
 from tests.conftest import NOW
 from tests.ingest.builders import add_feed, rss
 from tests.ingest.conftest import FeedServer
+
+TEXT = "Meta refused to sign the GPAI code of practice on Friday."
 
 
 def _feeds_yaml(path: Path, *urls: str) -> None:
@@ -92,24 +99,14 @@ async def test_the_poll_loop_polls_due_feeds_and_hands_on_each_report(
     settings = Settings(feeds_file=feeds_file, poll_tick_seconds=0.02)
     app = Application(sessions, poller=poller)
     loops = IngestionLoops(app, settings, on_report=on_report)
-    # A restart spreads due feeds over an hour; once it has, make this one due again.
-    task = asyncio.create_task(loops._poll_forever())
+    task = asyncio.create_task(loops._poll_forever())  # never fetched: due in the first cycle
 
-    async def spread() -> bool:
-        async with sessions() as session:
-            return None not in set(await session.scalars(select(Feed.next_check_at)))
+    async def polled() -> bool:
+        if task.done():
+            task.result()
+        return any(report.poll.new_item_ids for report in reports)
 
     try:
-        await _wait_for(spread)
-        async with sessions.begin() as session:
-            for feed in await session.scalars(select(Feed)):
-                feed.next_check_at = None
-
-        async def polled() -> bool:
-            if task.done():
-                task.result()
-            return any(report.poll.new_item_ids for report in reports)
-
         await _wait_for(polled)
     finally:
         task.cancel()
@@ -172,3 +169,80 @@ async def test_a_feed_many_servers_follow_is_fetched_once(
     report = await poller.poll(now=NOW)
     assert len(report.feeds) == 1
     assert len(feed_server.hits("/feed")) == 1
+
+
+async def test_feeds_never_fetched_are_fetched_at_once_and_the_others_spread(
+    feed_server: FeedServer,
+    poller: FeedPoller,
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+) -> None:
+    active = {"now": 0, "max": 0}
+
+    async def handler(request: web.Request) -> web.Response:
+        active["now"] += 1
+        active["max"] = max(active["max"], active["now"])
+        try:
+            await asyncio.sleep(0.05)
+            return web.Response(body=rss([(request.path, "x")]), content_type="application/rss+xml")
+        finally:
+            active["now"] -= 1
+
+    fresh = [f"/new{n}" for n in range(6)]
+    known = [f"/old{n}" for n in range(4)]
+    for path in fresh + known:
+        feed_server.routes[path] = handler
+        await add_feed(sessions, feed_server.url(path), now=NOW)
+    started = datetime.now(UTC)
+    async with sessions.begin() as session:  # fetched before a restart, overdue since
+        for feed in await session.scalars(select(Feed).where(Feed.url.contains("/old"))):
+            feed.last_checked_at = started - timedelta(hours=2)
+            feed.next_check_at = started - timedelta(hours=1)
+    feeds_file = tmp_path / "feeds.yaml"
+    _feeds_yaml(feeds_file)
+    app = Application(sessions, poller=poller)
+    loops = IngestionLoops(app, Settings(feeds_file=feeds_file, poll_tick_seconds=3600))
+    task = asyncio.create_task(loops._poll_forever())
+
+    async def fetched() -> bool:
+        if task.done():
+            task.result()
+        async with sessions() as session:
+            return len((await session.scalars(select(Item))).all()) == len(fresh)
+
+    try:
+        await _wait_for(fetched)  # within seconds, not within the hour the tick would take
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        gc.unfreeze()
+    assert all(feed_server.hits(path) for path in fresh)
+    assert not any(feed_server.hits(path) for path in known)
+    assert active["max"] <= 2  # one host: the HTTP session's per-host limit
+    async with sessions() as session:
+        spots = list(
+            await session.scalars(select(Feed.next_check_at).where(Feed.url.contains("/old")))
+        )
+    within = timedelta(hours=1, minutes=1)  # one interval, plus the test's own run time
+    assert all(s is not None and started <= s < started + within for s in spots)
+
+
+async def test_start_up_requeues_analyses_of_another_analyser_version(
+    poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    feed_id = await add_feed(sessions, "https://n.example/rss", now=NOW)
+    entries = [ParsedEntry(f"g{n}", None, f"Meta and the code {n}", TEXT) for n in range(3)]
+    async with sessions.begin() as session:
+        await ItemStore(session).save(feed_id, key_entries(entries), now=NOW, backlog=False)
+    app = Application(sessions, poller=poller)
+    assert (await app.analysis.drain(now=NOW)).analysed == 3
+    async with sessions.begin() as session:  # stored by the rules before a bump
+        await session.execute(update(ItemAnalysis).values(analyser_version="rules-1"))
+    await app.cycle.start(now=NOW + timedelta(hours=1))
+    assert (await app.cycle.run(now=NOW + timedelta(hours=1))).analysis.analysed == 3
+    async with sessions() as session:
+        statement = select(ItemAnalysis.analyser_version, ItemAnalysis.analysed_at)
+        rows = (await session.execute(statement)).all()
+        queued = await AnalysisQueue(session).size()
+    assert rows == [(ANALYSER_VERSION, NOW + timedelta(hours=1))] * 3
+    assert queued == 0

@@ -410,12 +410,17 @@ async def test_restart_spreads_due_feeds_over_one_interval(
     feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     ids = [await add_feed(sessions, f"https://f{n}.example/rss", now=NOW) for n in range(20)]
+    async with sessions.begin() as session:  # fetched before the restart, overdue since
+        for feed in await session.scalars(select(Feed).where(Feed.id.in_(ids))):
+            feed.last_checked_at = feed.next_check_at = NOW - timedelta(hours=2)
+    never = await add_feed(sessions, "https://never.example/rss", now=NOW)
     assert await poller.spread_due(now=NOW) == 20
     spots = [(await load_feed(sessions, i)).next_check_at for i in ids]
     assert all(s is not None and NOW <= s < NOW + timedelta(hours=1) for s in spots)
     assert len(set(spots)) == 20
+    assert (await load_feed(sessions, never)).next_check_at is None  # due at once
     report = await poller.poll(now=NOW)
-    assert len(report.feeds) <= 1  # almost nothing is due right at boot
+    assert 1 <= len(report.feeds) <= 2  # the new feed, and hardly anything else right at boot
 
 
 async def test_feeds_nobody_follows_are_not_polled(

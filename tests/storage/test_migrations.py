@@ -31,7 +31,7 @@ async def test_autogenerate_finds_no_difference(engine: AsyncEngine) -> None:
 
 
 async def test_database_is_at_head(engine: AsyncEngine) -> None:
-    assert await migrate.current_revision(engine) == "0004"
+    assert await migrate.current_revision(engine) == "0005"
 
 
 def _tables(connection: Connection) -> set[str]:
