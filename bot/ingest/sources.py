@@ -24,6 +24,7 @@ import yaml
 
 from bot.domain.model import FeedKind, FeedSource
 from bot.errors import FeedsFileError
+from bot.ingest.yaml_loader import load_yaml
 
 _ENTRY_KEYS = {"name", "url", "kind", "jurisdictions", "tags", "interval_minutes"}
 _LABEL = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -39,7 +40,7 @@ def load_feed_sources(path: Path) -> tuple[FeedSource, ...]:
     except (OSError, UnicodeDecodeError) as exc:
         raise FeedsFileError(str(path), f"cannot be read: {exc}") from exc
     try:
-        document = yaml.safe_load(raw)
+        document = load_yaml(raw)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
