@@ -21,6 +21,7 @@ NOT_FOR_POLLING = [
     "mako",
     "feedparser",  # the parser processes import it; the parent never parses
     "multiprocessing",  # the parser pool starts at the first body that needs parsing
+    "bot.domain.stance",  # its rules compile at import; poll --once analyses nothing
     "sqlalchemy.dialects.postgresql",
     "asyncpg",
 ]

@@ -1,22 +1,26 @@
 """The whole reading of one item: relevance, mentions and stance claims.
 
 ``Analyser`` compiles the catalog once, at its first use (50-100 ms of regular expressions that
-a process which never analyses, such as ``policybot poll --once``, need not pay); ``analyse`` is
-a pure function of the item's title and text, cheap enough to run on every new item and on the
-whole archive after a catalog change.
+a process which never analyses, such as ``policybot poll --once``, need not pay; for the same
+reason ``bot.domain.stance``, whose rules compile when it is imported, is imported by that first
+use); ``analyse`` is a pure function of the item's title and text, cheap enough to run on every
+new item and on the whole archive after a catalog change.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from bot.domain.catalog import Catalog
 from bot.domain.mentions import Mention, MentionFinder
 from bot.domain.model import EntityKind, StanceLabel
 from bot.domain.relevance import Relevance, RelevanceScorer, TextPart
 from bot.domain.sentences import split_sentences
-from bot.domain.stance import StanceClaim, StanceExtractor
+
+if TYPE_CHECKING:
+    from bot.domain.stance import StanceClaim, StanceExtractor
 
 # Bump when the rules change so stored analyses can be told apart (``policybot reanalyse``).
 ANALYSER_VERSION = "rules-1"
@@ -55,6 +59,8 @@ class Analyser:
 
     @cached_property
     def _stance(self) -> StanceExtractor:
+        from bot.domain.stance import StanceExtractor
+
         return StanceExtractor(self.catalog)
 
     def might_be_relevant(self, title: str, text: str) -> bool:
