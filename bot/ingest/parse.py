@@ -256,6 +256,9 @@ def prepare_worker() -> None:
 
 
 def _worker_pid() -> int:
+    """A worker's answer to the start-up handshake, once it has imported the parser."""
+    import feedparser  # noqa: F401 - now, not within the first document's time limit
+
     time.sleep(0.05)  # long enough for another worker to take the next job, if it is up
     return os.getpid()
 
@@ -328,7 +331,7 @@ class ParserPool:
         broken.shutdown(wait=False, cancel_futures=True)
 
     async def start(self) -> None:
-        """Start every worker now (each imports feedparser), instead of at the first parse.
+        """Start every worker now (each imports feedparser), not at the first parse.
 
         Returns once each worker has answered: one that is still importing would die with
         a traceback on a Ctrl-C before its initializer could tell it to ignore SIGINT.
