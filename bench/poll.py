@@ -17,6 +17,15 @@ both tools bring their full-text search index up to date, timed apart ("index s"
 queue catch-up, reader's update_search(); reader's search is enabled for this). Printed: wall times,
 the ratios, peak RSS (main process, and parser workers for policybot) and, for policybot,
 the worst event-loop lag a 10 ms ticker saw during the cycles. All traffic stays on loopback.
+
+Then whole processes, as cron runs them, in the same run and against the same server: for
+policybot, ``python -m bot poll --once --all`` with a feeds.yaml of the N feeds (cold: the
+first run, on no database at all, so it migrates and loads the list; warm: the second run);
+for reader, a ``python -c`` process that opens its database (the feeds added beforehand, in an
+untimed process) and runs ``update_feeds(workers=...)``, then ``update_search()`` when reader's
+search is on, as policybot's poll indexes too. Printed with the ratios and their targets
+(warm >= 10x, cold >= 3.5x) and the load average, since other work on the machine skews
+both tools; ``--no-in-process`` skips the in-process cycles for a quick look.
 """
 
 from __future__ import annotations
@@ -26,6 +35,7 @@ import asyncio
 import gc
 import json
 import multiprocessing
+import os
 import random
 import resource
 import subprocess
@@ -293,6 +303,97 @@ def run_client(name: str, args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+# --- whole processes, as cron runs them ---------------------------------------------------
+
+READER_ADD_FEEDS = """
+import sys
+from reader import make_reader
+reader = make_reader(sys.argv[1])
+if sys.argv[2] == "search":
+    reader.enable_search()
+for url in sys.stdin.read().split():
+    reader.add_feed(url)
+reader.close()
+"""
+# What a reader user's cron job runs (reader's own CLI needs the 'cli' extra's click).
+READER_UPDATE = """
+import sys
+from reader import make_reader
+reader = make_reader(sys.argv[1])
+reader.update_feeds(scheduled=False, workers=int(sys.argv[2]))
+if sys.argv[3] == "search":
+    reader.update_search()
+reader.close()
+"""
+
+
+def _timed(command: list[str], name: str, **kwargs: Any) -> float:
+    started = time.perf_counter()
+    completed = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
+    seconds = time.perf_counter() - started
+    if completed.returncode != 0:
+        raise SystemExit(f"{name} failed ({completed.returncode}):\n{completed.stderr[-3000:]}")
+    return seconds
+
+
+def run_whole_processes(args: argparse.Namespace) -> dict[str, float]:
+    """Cold then warm, each tool in turn, so a change in the machine's load hits both."""
+    urls = [feed_url(args.port, n) for n in range(args.feeds)]
+    search = "search" if args.reader_search else "no-search"
+    times: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        feeds = workdir / "feeds.yaml"
+        feeds.write_text(
+            "feeds:\n"
+            + "".join(
+                f"  - {{name: Policy desk {n}, url: '{url}', kind: news}}\n"
+                for n, url in enumerate(urls)
+            )
+        )
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("POLICYBOT_") and key != "DISCORD_TOKEN"
+        }
+        env.update(
+            POLICYBOT_DATABASE_URL=f"sqlite:///{workdir / 'policybot.db'}",
+            POLICYBOT_FEEDS_FILE=str(feeds),
+            POLICYBOT_ALLOW_PRIVATE_FEEDS="true",
+        )
+        policybot = [sys.executable, "-m", "bot", "poll", "--once", "--all"]
+        reader_db = str(workdir / "reader.sqlite")
+        reader = [sys.executable, "-c", READER_UPDATE, reader_db, str(args.reader_workers), search]
+        subprocess.run(
+            [sys.executable, "-c", READER_ADD_FEEDS, reader_db, search],
+            input="\n".join(urls),
+            text=True,
+            check=True,
+        )
+        for cycle in ("cold", "warm"):
+            times[f"policybot_{cycle}"] = _timed(policybot, "policybot", cwd=workdir, env=env)
+            times[f"reader_{cycle}"] = _timed(reader, "reader", cwd=workdir)
+    return times
+
+
+def print_whole_processes(args: argparse.Namespace, times: dict[str, float]) -> None:
+    search = " + update_search()" if args.reader_search else ""
+    print(
+        f"whole processes: policybot `poll --once --all`; reader "
+        f"update_feeds(workers={args.reader_workers}){search}"
+    )
+    print(f"{'tool':24} {'cold s':>8} {'warm s':>8}")
+    for tool in ("policybot", "reader"):
+        print(f"{tool:24} {times[tool + '_cold']:8.2f} {times[tool + '_warm']:8.2f}")
+    for cycle, target in (("cold", 3.5), ("warm", 10.0)):
+        ratio = times[f"reader_{cycle}"] / times[f"policybot_{cycle}"]
+        verdict = "met" if ratio >= target else "MISSED"
+        print(
+            f"whole-process ratio reader/policybot, {cycle}: {ratio:.1f}x "
+            f"(target >= {target:g}x: {verdict})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--feeds", type=int, default=1000)
@@ -304,6 +405,18 @@ def main() -> None:
         action=argparse.BooleanOptionalAction,
         default=True,
         help="enable reader's full-text search, as policybot always indexes (default: on)",
+    )
+    parser.add_argument(
+        "--in-process",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time both tools' cycles inside one long-lived process each (default: on)",
+    )
+    parser.add_argument(
+        "--whole-process",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="time whole cron-style processes, cold and warm (default: on)",
     )
     parser.add_argument("--client", choices=["policybot", "reader"], help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -324,10 +437,26 @@ def main() -> None:
             f"{args.feeds} feeds x {args.items} items (~{size // 1024} KB each), 70% answer 304; "
             f"{HOSTS} loopback hosts"
         )
-        results = [run_client("policybot", args), run_client("reader", args)]
+        print(f"load average at the start: {_load()}")
+        results = []
+        if args.in_process:
+            results = [run_client("policybot", args), run_client("reader", args)]
+        whole = run_whole_processes(args) if args.whole_process else None
     finally:
         server.terminate()
         server.join()
+    if results:
+        print_in_process(args, results)
+    if whole is not None:
+        print_whole_processes(args, whole)
+    print(f"load average at the end: {_load()}")
+
+
+def _load() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def print_in_process(args: argparse.Namespace, results: list[dict[str, Any]]) -> None:
     ours, theirs = results
     print(
         f"{'tool':24} {'cold s':>8} {'warm s':>8} {'index s':>8} {'peak RSS MB':>14} "

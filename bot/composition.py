@@ -3,6 +3,9 @@
 Settings come in from ``bot.__main__``; the engine, the HTTP session, the scheduler and the
 Discord client are created here and handed to the objects that use them. Nothing in the
 package builds a resource at import time.
+
+Discord and APScheduler are imported by the functions that build them, not by this module:
+``policybot poll --once`` and the other commands that need neither skip their import time.
 """
 
 from __future__ import annotations
@@ -11,13 +14,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, timedelta
+from typing import TYPE_CHECKING
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
 from bot.catalog import load_catalog
-from bot.chat.client import PolicyBot
 from bot.domain.schedule import SchedulePolicy
 from bot.errors import ConfigError
 from bot.ingest.fetch import FeedFetcher, FetchLimits, make_http_session
@@ -27,14 +29,19 @@ from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.engine import make_engine, make_session_factory
 
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    from bot.chat.client import PolicyBot
+
 
 @asynccontextmanager
 async def open_application(settings: Settings) -> AsyncIterator[Application]:
-    """Migrate, then build the engine and the facade; dispose of the engine on the way out."""
+    """The engine (migrated to head if behind) and the facade; the engine is disposed of after."""
     catalog = await asyncio.to_thread(load_catalog, settings.catalog_file)  # fail fast if invalid
-    await asyncio.to_thread(migrate.upgrade, settings.database)
     engine = make_engine(settings.database)
     try:
+        await migrate.upgrade_to_head(engine)
         sessions = make_session_factory(engine)
         async with open_poller(settings, sessions) as poller:
             yield Application(sessions, poller=poller, catalog=catalog)
@@ -78,6 +85,8 @@ async def open_poller(
 
 def make_scheduler() -> AsyncIOScheduler:
     """The process's one scheduler for timed jobs, in UTC; the Discord bot starts it."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
     return AsyncIOScheduler(timezone=UTC)
 
 
@@ -89,6 +98,8 @@ async def open_chat_bot(
     if settings.discord_token is None:
         yield None
         return
+    from bot.chat.client import PolicyBot
+
     bot = PolicyBot(app, settings, scheduler=scheduler)
     try:
         yield bot

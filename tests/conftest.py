@@ -10,7 +10,6 @@ import asyncio
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,10 +25,16 @@ from sqlalchemy.ext.asyncio import (
 from bot.app import Application
 from bot.storage import migrate
 from bot.storage.engine import make_engine, make_session_factory
+from tests.support.feed_server import (  # noqa: F401 - fixtures for every test package
+    feed_server,
+    fetcher,
+    http_session,
+    parser_pool,
+    poller,
+)
 
 POSTGRES_ENV = "POLICYBOT_TEST_POSTGRES_URL"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
 def postgres_admin_url() -> URL | None:

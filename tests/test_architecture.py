@@ -67,7 +67,7 @@ ALLOWED = {
     "errors": {"domain"},
     "settings": {"errors"},
     "log": set(),
-    "catalog": LEAVES,
+    "catalog": LEAVES | {"ingest"},  # the YAML loader it shares with feeds.yaml
     "storage": LEAVES,
     "ingest": LEAVES,
     "polling": LEAVES | {"storage", "ingest"},

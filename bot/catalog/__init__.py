@@ -40,6 +40,7 @@ import yaml
 
 from bot.domain.catalog import Catalog, Company, Executive, Law, Vocabulary
 from bot.errors import PolicybotError
+from bot.ingest.yaml_loader import load_yaml
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
@@ -71,7 +72,7 @@ def load_catalog(extension: Path | None = None) -> Catalog:
 
 def parse_catalog(text: str, *, source: str = "catalog.yaml") -> Catalog:
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text)
     except yaml.YAMLError as exc:
         raise CatalogError(source, f"not valid YAML ({exc})") from exc
     if data is None:

@@ -1,19 +1,26 @@
 """The whole reading of one item: relevance, mentions and stance claims.
 
-``Analyser`` compiles the catalog once; ``analyse`` is a pure function of the item's title and
-text, cheap enough to run on every new item and on the whole archive after a catalog change.
+``Analyser`` compiles the catalog once, at its first use (50-100 ms of regular expressions that
+a process which never analyses, such as ``policybot poll --once``, need not pay; for the same
+reason ``bot.domain.stance``, whose rules compile when it is imported, is imported by that first
+use); ``analyse`` is a pure function of the item's title and text, cheap enough to run on every
+new item and on the whole archive after a catalog change.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from bot.domain.catalog import Catalog
 from bot.domain.mentions import Mention, MentionFinder
 from bot.domain.model import EntityKind, StanceLabel
 from bot.domain.relevance import Relevance, RelevanceScorer, TextPart
 from bot.domain.sentences import split_sentences
-from bot.domain.stance import StanceClaim, StanceExtractor
+
+if TYPE_CHECKING:
+    from bot.domain.stance import StanceClaim, StanceExtractor
 
 # Bump when the rules change: at start-up, items analysed by another version are queued again.
 ANALYSER_VERSION = "rules-2"
@@ -41,9 +48,20 @@ class ItemAnalysis:
 class Analyser:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
-        self._mentions = MentionFinder(catalog)
-        self._relevance = RelevanceScorer(catalog)
-        self._stance = StanceExtractor(catalog)
+
+    @cached_property
+    def _mentions(self) -> MentionFinder:
+        return MentionFinder(self.catalog)
+
+    @cached_property
+    def _relevance(self) -> RelevanceScorer:
+        return RelevanceScorer(self.catalog)
+
+    @cached_property
+    def _stance(self) -> StanceExtractor:
+        from bot.domain.stance import StanceExtractor
+
+        return StanceExtractor(self.catalog)
 
     def might_be_relevant(self, title: str, text: str) -> bool:
         return self._relevance.might_be_relevant(title, text)

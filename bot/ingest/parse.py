@@ -3,6 +3,8 @@
 ``parse_document`` is a synchronous function of bytes; it never fetches. ``ParserPool`` runs
 it in a small process pool so the event loop (shared with the Discord gateway) never stalls:
 threads do not achieve that under the GIL. A parse that runs too long is killed with its pool.
+The pool starts at the first document to parse: a cycle of 304s and unchanged bodies (a warm
+``policybot poll --once``) starts no process, and the parent never imports feedparser.
 
 Hostile input: documents that declare XML entities are refused before feedparser sees them
 (feedparser re-expands "safe" entities in its loose parser: quadratic blowup), and any
@@ -17,23 +19,22 @@ import contextlib
 import html
 import json
 import logging
-import multiprocessing
 import os
 import re
 import signal
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import BrokenExecutor
 from datetime import UTC, datetime
-from typing import Any
-
-import feedparser
+from typing import TYPE_CHECKING, Any
 
 from bot.domain.entries import ParsedEntry, ParsedFeed
 from bot.domain.feed_errors import FeedErrorKind
 from bot.domain.urls import canonical_url, resolve_link
 from bot.errors import ParseError
+
+if TYPE_CHECKING:
+    from concurrent.futures import ProcessPoolExecutor
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,8 @@ def plain_text(markup: str, *, limit: int) -> str:
 
 def parse_document(url: str, body: bytes, content_type: str | None) -> ParsedFeed:
     """Parse one fetched document; ``url`` is where it was fetched (the base for links)."""
+    import feedparser  # here, not at the top: only the worker processes parse feeds
+
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         raise ParseError(url, FeedErrorKind.EMPTY, "the response body is empty")
@@ -254,36 +257,58 @@ def prepare_worker() -> None:
 
 
 def _worker_pid() -> int:
+    """A worker's answer to the start-up handshake, once it has imported the parser."""
+    import feedparser  # noqa: F401 - now, not within the first document's time limit
+
     time.sleep(0.05)  # long enough for another worker to take the next job, if it is up
     return os.getpid()
+
+
+def _failed(task: asyncio.Task[None]) -> bool:
+    return task.cancelled() or task.exception() is not None
 
 
 class ParserPool:
     """``parse_document`` in worker processes, with a per-document time limit.
 
-    A document that exceeds the limit gets its worker killed: the whole pool is replaced
-    (``ProcessPoolExecutor`` cannot kill one worker), and parses that were in flight on the
-    old pool are retried once on the new one.
+    No process starts before the first document that needs parsing, and no document is
+    handed out before every worker of the pool has answered (see ``start``). A document
+    that exceeds the limit gets its worker killed: the whole pool is dropped
+    (``ProcessPoolExecutor`` cannot kill one worker), and parses that were in flight on it
+    are retried once on a new pool, started the same way.
     """
 
     def __init__(self, *, workers: int = 2, timeout: float = 20.0) -> None:
         self._workers = workers
         self._timeout = timeout
-        self._pool = self._new_pool()
+        self._pool: ProcessPoolExecutor | None = None
+        self._ready: ProcessPoolExecutor | None = None  # every worker of it has answered
+        self._starting: tuple[ProcessPoolExecutor, asyncio.Task[None]] | None = None
+        self._closed = False
 
-    def _new_pool(self) -> ProcessPoolExecutor:
-        # spawn, not fork: the parent runs threads (aiosqlite) and an event loop.
-        context = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(
-            max_workers=self._workers, mp_context=context, initializer=prepare_worker
-        )
+    def _current(self) -> ProcessPoolExecutor:
+        if self._closed:
+            raise RuntimeError("the parser pool is closed")
+        if self._pool is None:
+            # Imported here: multiprocessing's machinery is only needed once a feed changed.
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn, not fork: the parent runs threads (aiosqlite) and an event loop.
+            self._pool = ProcessPoolExecutor(
+                max_workers=self._workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=prepare_worker,
+            )
+        return self._pool
 
     async def parse(self, url: str, body: bytes, content_type: str | None) -> ParsedFeed:
         for attempt in (1, 2):
-            pool = self._pool
-            loop = asyncio.get_running_loop()
-            future = loop.run_in_executor(pool, parse_document, url, body, content_type)
+            pool = self._current()
             try:
+                await self._started(pool)  # outside the time limit: that is for the parse
+                loop = asyncio.get_running_loop()
+                future = loop.run_in_executor(pool, parse_document, url, body, content_type)
                 return await asyncio.wait_for(future, self._timeout)
             except TimeoutError:
                 log.warning("parse timed out url=%s seconds=%s", url, self._timeout)
@@ -291,34 +316,53 @@ class ParserPool:
                 raise ParseError(
                     url, FeedErrorKind.PARSE_TIMEOUT, f"parsing took over {self._timeout:g} s"
                 ) from None
-            except BrokenProcessPool as exc:
+            except BrokenExecutor as exc:  # a worker died (killed, or out of memory)
                 if attempt == 2:
                     raise ParseError(url, FeedErrorKind.CRASHED, "the parser worker died") from exc
                 self._restart(pool)
         raise AssertionError("unreachable")
 
     def _restart(self, broken: ProcessPoolExecutor) -> None:
+        """Kill ``broken``'s workers; the next parse starts a new pool."""
         if broken is not self._pool:
             return
-        self._pool = self._new_pool()
+        self._pool = None
+        self._ready = None
         processes = list(getattr(broken, "_processes", {}).values())
         for process in processes:
             process.kill()
         broken.shutdown(wait=False, cancel_futures=True)
 
     async def start(self) -> None:
-        """Start every worker now (each imports feedparser), not during the first cycle.
+        """Start every worker now (each imports feedparser), not at the first parse.
 
         Returns once each worker has answered: one that is still importing would die with
         a traceback on a Ctrl-C before its initializer could tell it to ignore SIGINT.
         """
+        await self._started(self._current())
+
+    async def _started(self, pool: ProcessPoolExecutor) -> None:
+        """Wait until every worker of ``pool`` has answered; concurrent callers share one wait."""
+        if pool is self._ready:
+            return
+        loop = asyncio.get_running_loop()
+        task = self._starting[1] if self._starting and self._starting[0] is pool else None
+        if task is None or task.get_loop() is not loop or (task.done() and _failed(task)):
+            task = loop.create_task(self._handshake(pool))  # the first caller starts it
+            self._starting = (pool, task)
+        await asyncio.shield(task)
+        self._ready = pool
+
+    async def _handshake(self, pool: ProcessPoolExecutor) -> None:
         loop = asyncio.get_running_loop()
         answered: set[int] = set()
         for _ in range(100):  # a fast worker may take every job while another still imports
-            jobs = (loop.run_in_executor(self._pool, _worker_pid) for _ in range(self._workers))
+            jobs = (loop.run_in_executor(pool, _worker_pid) for _ in range(self._workers))
             answered.update(await asyncio.gather(*jobs))
             if len(answered) >= self._workers:
                 return
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._closed = True
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)

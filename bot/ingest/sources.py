@@ -25,6 +25,7 @@ import yaml
 
 from bot.domain.model import FeedKind, FeedSource
 from bot.errors import FeedsFileError
+from bot.ingest.yaml_loader import load_yaml
 
 if TYPE_CHECKING:
     from bot.ingest.opml import OpmlFeed
@@ -43,7 +44,7 @@ def load_feed_sources(path: Path) -> tuple[FeedSource, ...]:
     except (OSError, UnicodeDecodeError) as exc:
         raise FeedsFileError(str(path), f"cannot be read: {exc}") from exc
     try:
-        document = yaml.safe_load(raw)
+        document = load_yaml(raw)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
@@ -163,7 +164,7 @@ def append_to_feeds_file(path: Path, outlines: tuple[OpmlFeed, ...], *, kind: st
         return []
     updated = text.rstrip("\n") + "\n" + "\n".join(lines) + "\n"
     try:
-        parse_feed_sources(yaml.safe_load(updated), label=path.name)
+        parse_feed_sources(load_yaml(updated), label=path.name)
     except yaml.YAMLError as exc:
         raise FeedsFileError(str(path), f"the import would make it invalid YAML: {exc}") from exc
     temporary = path.with_suffix(path.suffix + ".tmp")

@@ -10,13 +10,16 @@ PostgreSQL. Receives a session; the caller commits.
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Table, delete, exists, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.schema import Item, ItemAnalysis, PendingAnalysis
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql
 
 _TABLE = cast(Table, PendingAnalysis.__table__)
 
@@ -27,6 +30,9 @@ class AnalysisQueue:
 
     def _insert(self) -> postgresql.Insert | sqlite.Insert:
         if self._session.get_bind().dialect.name == "postgresql":
+            # Imported here: SQLite installs never load the PostgreSQL dialect (~50 ms).
+            from sqlalchemy.dialects import postgresql
+
             return postgresql.insert(_TABLE)
         return sqlite.insert(_TABLE)
 

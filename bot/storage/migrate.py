@@ -1,24 +1,37 @@
 """Alembic, driven from code: ``policybot db upgrade`` and the automatic upgrade at start.
 
-These functions are synchronous (Alembic's async env runs its own event loop); from async
-code call them through ``asyncio.to_thread``.
+``upgrade``, ``downgrade`` and ``alembic_config`` are synchronous (Alembic's async env runs
+its own event loop); from async code call them through ``asyncio.to_thread``.
+
+Alembic costs a tenth of a second to import, which every ``policybot poll --once`` from cron
+would pay only to learn that there is nothing to do. So start-up (``upgrade_to_head``) reads
+the database's revision with plain SQL and imports Alembic only when the database is behind
+``HEAD_REVISION``; a test checks that constant against Alembic's own head.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import column, inspect, select, table
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import StorageError
 from bot.storage.engine import ensure_sqlite_directory
 from bot.storage.schema import SEARCH_OBJECT_NAMES
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# The newest migration in migrations/versions: a new migration must change this too
+# (tests/storage/test_migrations.py fails until it does).
+HEAD_REVISION = "0005"
+_VERSIONS = table("alembic_version", column("version_num"))
 
 
 def migrations_dir() -> Path:
@@ -31,6 +44,8 @@ def migrations_dir() -> Path:
 
 
 def alembic_config(url: URL | str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     config.attributes["database_url"] = make_url(url)
@@ -39,6 +54,8 @@ def alembic_config(url: URL | str) -> Config:
 
 def upgrade(url: URL | str, revision: str = "head") -> None:
     """Create the database if needed and bring it to ``revision``."""
+    from alembic import command
+
     database_url = make_url(url)
     if database_url.get_backend_name() == "sqlite":
         ensure_sqlite_directory(database_url)
@@ -46,15 +63,34 @@ def upgrade(url: URL | str, revision: str = "head") -> None:
 
 
 def downgrade(url: URL | str, revision: str) -> None:
+    from alembic import command
+
     _run(command.downgrade, make_url(url), revision)
 
 
+async def upgrade_to_head(engine: AsyncEngine) -> None:
+    """At start: migrate ``engine``'s database to head, unless it is there already."""
+    try:
+        current = await current_revision(engine)
+    except SQLAlchemyError:
+        current = None  # e.g. a database file that cannot be opened: Alembic says why
+    if current != HEAD_REVISION:
+        await asyncio.to_thread(upgrade, engine.url)
+
+
 async def current_revision(engine: AsyncEngine) -> str | None:
-    """The revision the database is at (None before the first upgrade)."""
+    """The revision the database is at (None before the first upgrade), without Alembic."""
     async with engine.connect() as connection:
-        return await connection.run_sync(
-            lambda sync: MigrationContext.configure(sync).get_current_revision()
-        )
+        return await connection.run_sync(_stored_revision)
+
+
+def _stored_revision(connection: Connection) -> str | None:
+    if not inspect(connection).has_table(_VERSIONS.name):
+        return None
+    heads: list[str] = sorted(connection.scalars(select(_VERSIONS.c.version_num)))
+    if len(heads) > 1:  # a branched history; policybot's migrations are one line
+        raise StorageError(f"the database has several migration heads: {', '.join(heads)}")
+    return heads[0] if heads else None
 
 
 def include_name(name: str | None, type_: str, _parent_names: object) -> bool:

@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
 from bot.chat.client import PolicyBot
-from tests.chat.builders import Story, archive_of
 from tests.fake_discord import MEMBER, FakeDiscord
 from tests.fake_discord.server import EPHEMERAL
+from tests.support.archive import Story, archive_of
 
 pytestmark = pytest.mark.usefixtures("bot")
 

@@ -16,8 +16,7 @@ from bot.polling import FeedPoller, PollSettings
 from bot.settings import Settings
 from tests.fake_discord import FakeDiscord
 from tests.fake_discord.harness import running_bot
-from tests.ingest.builders import rss
-from tests.ingest.conftest import (  # noqa: F401 - fixtures shared with the ingestion tests
+from tests.support.feed_server import (  # noqa: F401 - fixtures shared with the ingestion tests
     TEST_LIMITS,
     FeedServer,
     feed_server,
@@ -26,6 +25,7 @@ from tests.ingest.conftest import (  # noqa: F401 - fixtures shared with the ing
     parser_pool,
     poller,
 )
+from tests.support.feeds import rss
 
 
 @pytest.fixture

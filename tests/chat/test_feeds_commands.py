@@ -12,10 +12,10 @@ from bot.chat.client import PolicyBot
 from bot.domain.feed_errors import FeedErrorInfo, FeedErrorKind
 from bot.domain.following import FeedCheckResult
 from bot.settings import Settings
-from tests.conftest import NOW
 from tests.fake_discord import MEMBER, FakeDiscord
 from tests.fake_discord.harness import running_bot
 from tests.fake_discord.server import EPHEMERAL
+from tests.support.clock import NOW
 
 FEED = "https://news.example/ai.xml"
 

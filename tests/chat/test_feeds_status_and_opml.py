@@ -21,9 +21,9 @@ from bot.domain.model import FeedStatus
 from bot.ingest.opml import OpmlFeed, read_opml, write_opml
 from bot.settings import Settings
 from bot.storage.schema import Feed, Item
-from tests.conftest import NOW
 from tests.fake_discord import MEMBER, FakeDiscord
 from tests.fake_discord.harness import command_schema, running_bot
+from tests.support.clock import NOW
 
 HOSTILE = "@everyone <@&123456789012345678> [win](https://x.example) **loud**"
 HOSTILE_SHOWN = (

@@ -25,8 +25,7 @@ from bot.settings import Settings
 from bot.storage.schema import Digest, DigestEntry, Guild, Item
 from tests.fake_discord import MEMBER, FakeDiscord
 from tests.fake_discord.harness import running_bot
-from tests.ingest.builders import add_feed
-from tests.ingest.conftest import (  # noqa: F401 - fixtures shared with the ingestion tests
+from tests.support.feed_server import (  # noqa: F401 - fixtures shared with the ingestion tests
     FeedServer,
     feed_server,
     fetcher,
@@ -34,6 +33,7 @@ from tests.ingest.conftest import (  # noqa: F401 - fixtures shared with the ing
     parser_pool,
     poller,
 )
+from tests.support.feeds import add_feed
 
 KAPLAN_2 = (
     "Meta policy chief Joel Kaplan said the AI Act is an overreach that will hurt "

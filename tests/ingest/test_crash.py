@@ -16,8 +16,8 @@ from pathlib import Path
 
 from aiohttp import web
 
-from tests.ingest.builders import rss
-from tests.ingest.conftest import FeedServer
+from tests.support.feed_server import FeedServer
+from tests.support.feeds import rss
 
 FAST_FEEDS = 5
 ITEMS = 10

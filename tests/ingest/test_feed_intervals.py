@@ -14,9 +14,9 @@ from bot.errors import FeedsFileError
 from bot.ingest.sources import parse_feed_sources
 from bot.polling import FeedPoller
 from bot.storage.schema import Feed
-from tests.conftest import NOW
-from tests.ingest.builders import rss
-from tests.ingest.conftest import FeedServer
+from tests.support.clock import NOW
+from tests.support.feed_server import FeedServer
+from tests.support.feeds import rss
 
 
 def _document(url: str, **extra: object) -> dict[str, object]:

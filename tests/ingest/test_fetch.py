@@ -17,8 +17,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from bot.domain.responses import FetchedFeed
 from bot.errors import FetchError
 from bot.ingest.fetch import FeedFetcher, FetchLimits, make_http_session
-from tests.ingest.builders import rss
-from tests.ingest.conftest import TEST_LIMITS, FeedServer
+from tests.support.feed_server import TEST_LIMITS, FeedServer
+from tests.support.feeds import rss
 
 FAST = FetchLimits(total_timeout=0.4, connect_timeout=0.3, read_timeout=0.3, max_bytes=512 * 1024)
 

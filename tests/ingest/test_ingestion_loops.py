@@ -22,9 +22,9 @@ from bot.settings import Settings
 from bot.storage.analysis_queue import AnalysisQueue
 from bot.storage.items import ItemStore
 from bot.storage.schema import Feed, Guild, GuildFeed, Item, ItemAnalysis
-from tests.conftest import NOW
-from tests.ingest.builders import add_feed, rss
-from tests.ingest.conftest import FeedServer
+from tests.support.clock import NOW
+from tests.support.feed_server import FeedServer
+from tests.support.feeds import add_feed, rss
 
 TEXT = "Meta refused to sign the GPAI code of practice on Friday."
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import multiprocessing
 from pathlib import Path
 
 import pytest
@@ -85,6 +87,40 @@ async def test_deeply_nested_xml_is_killed_at_the_time_limit_and_the_pool_recove
         assert (await pool.parse(URL, ok, "text/xml")).title == "fine"
     finally:
         pool.close()
+
+
+async def test_no_worker_starts_before_the_first_parse_and_then_all_have_answered() -> None:
+    before = set(multiprocessing.active_children())
+    pool = ParserPool(workers=2, timeout=10.0)
+    try:
+        await asyncio.sleep(0)
+        assert set(multiprocessing.active_children()) == before
+        ok = b"<rss version='2.0'><channel><title>first</title></channel></rss>"
+        assert (await pool.parse(URL, ok, "text/xml")).title == "first"
+        # One document alone would have started one worker: the handshake started both.
+        workers = set(multiprocessing.active_children()) - before
+        assert len(workers) == 2
+        titles = await asyncio.gather(*(pool.parse(URL, ok, "text/xml") for _ in range(6)))
+        assert titles[-1].title == "first"
+        assert set(multiprocessing.active_children()) - before == workers
+    finally:
+        pool.close()
+
+
+async def test_start_warms_every_worker_up_front_and_parses_share_them() -> None:
+    before = set(multiprocessing.active_children())
+    pool = ParserPool(workers=2, timeout=10.0)
+    try:
+        await pool.start()
+        workers = set(multiprocessing.active_children()) - before
+        assert len(workers) == 2
+        ok = b"<rss version='2.0'><channel><title>warm</title></channel></rss>"
+        assert (await pool.parse(URL, ok, "text/xml")).title == "warm"
+        assert set(multiprocessing.active_children()) - before == workers
+    finally:
+        pool.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        await pool.parse(URL, b"<rss/>", "text/xml")
 
 
 async def test_parse_errors_cross_the_process_boundary_intact(parser_pool: ParserPool) -> None:

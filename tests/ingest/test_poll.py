@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from datetime import timedelta
 
 import pytest
@@ -21,9 +22,9 @@ from bot.polling import FeedPoller, Outcome
 from bot.settings import Settings
 from bot.storage.items import ItemStore
 from bot.storage.schema import Feed, Item
-from tests.conftest import NOW
-from tests.ingest.builders import add_feed, load_feed, rss
-from tests.ingest.conftest import FeedServer
+from tests.support.clock import NOW
+from tests.support.feed_server import FeedServer
+from tests.support.feeds import add_feed, load_feed, rss
 
 
 def static(body: bytes, **headers: str) -> web.Response:
@@ -114,6 +115,33 @@ async def test_server_ignoring_validators_is_not_reparsed(
     report = await poller.poll(now=NOW, only_due=False)
     assert report.outcomes == {"unchanged": 1}
     assert await item_count(sessions, feed_id) == 1
+
+
+async def test_a_warm_cycle_of_304s_and_unchanged_bodies_starts_no_parser_process(
+    feed_server: FeedServer, poller: FeedPoller, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    etag = '"v1"'
+
+    async def conditional(request: web.Request) -> web.Response:
+        if request.headers.get("If-None-Match") == etag:
+            return web.Response(status=304, headers={"ETag": etag})
+        return static(rss([("a", "A")]), ETag=etag)
+
+    async def same_body(request: web.Request) -> web.Response:
+        return static(rss([("b", "B")]))
+
+    feed_server.routes["/conditional"] = conditional
+    feed_server.routes["/same"] = same_body
+    for path in ("/conditional", "/same"):
+        await add_feed(sessions, feed_server.url(path), now=NOW)
+    await poller.poll(now=NOW)  # the cold cycle, as an earlier `policybot poll --once` ran it
+    before = set(multiprocessing.active_children())
+    # The next process's poller, as the composition root builds it.
+    async with open_poller(Settings(allow_private_feeds=True), sessions) as warm:
+        report = await warm.poll(now=NOW, only_due=False)
+        started = set(multiprocessing.active_children()) - before
+    assert report.outcomes == {"not_modified": 1, "unchanged": 1}
+    assert started == set()
 
 
 async def test_feed_without_validators_is_polled_less_often(

@@ -12,9 +12,9 @@ from bot.domain.entries import ParsedEntry, key_entries
 from bot.polling import FeedPoller, Outcome
 from bot.storage.items import ItemStore
 from bot.storage.schema import Item
-from tests.conftest import NOW
-from tests.ingest.builders import add_feed, load_feed, rss
-from tests.ingest.conftest import FeedServer
+from tests.support.clock import NOW
+from tests.support.feed_server import FeedServer
+from tests.support.feeds import add_feed, load_feed, rss
 
 
 def _entries(*pairs: tuple[str, str]) -> tuple[ParsedEntry, ...]:

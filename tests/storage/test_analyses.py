@@ -12,7 +12,7 @@ from bot.app import Application
 from bot.domain.model import Attribution, FeedKind, FeedSource, StanceLabel
 from bot.domain.positions import CompanyStance, LawStance, UnknownName
 from bot.storage.schema import Feed, Item, ItemAnalysis, Mention, StanceClaim
-from tests.conftest import NOW
+from tests.support.clock import NOW
 
 # (url, title, text, days ago); written for this test.
 ARTICLES = [

@@ -13,8 +13,8 @@ from bot.domain.entries import ParsedEntry, key_entries
 from bot.storage.analysis_queue import AnalysisQueue
 from bot.storage.items import ItemStore
 from bot.storage.schema import Feed, Item, ItemAnalysis
-from tests.conftest import NOW
-from tests.ingest.builders import add_feed
+from tests.support.clock import NOW
+from tests.support.feeds import add_feed
 
 TEXT = "Meta refused to sign the GPAI code of practice on Friday."
 

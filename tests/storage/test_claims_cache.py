@@ -16,7 +16,7 @@ from bot.domain.positions import ClaimFact, ClaimText, CompanyStance
 from bot.errors import StorageError
 from bot.storage.claims_cache import ClaimsCache
 from bot.storage.schema import Feed, Item
-from tests.conftest import NOW
+from tests.support.clock import NOW
 
 
 def claim(days_ago: int, item_id: int) -> ClaimFact:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
 from bot.storage.schema import Item
-from tests.conftest import NOW
+from tests.support.clock import NOW
 
 GUILD_A, GUILD_B = 1001, 1002
 FEED = "https://shared.example/feed"

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import Application
 from bot.domain.model import FeedKind, FeedSource
 from bot.storage.schema import Feed, Item
-from tests.conftest import NOW
+from tests.support.clock import NOW
 
 EU = FeedSource("https://eu.example/rss", "EU news", ("eu",), FeedKind.OFFICIAL, ("ai-act",))
 US = FeedSource("https://us.example/atom", "US news", ("us",), FeedKind.NEWS)

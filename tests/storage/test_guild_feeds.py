@@ -9,8 +9,8 @@ from bot.app import Application
 from bot.domain.following import FollowOutcome
 from bot.domain.model import FeedSource
 from bot.storage.schema import Feed, Guild, Item
-from tests.chat.builders import Story, archive_of
-from tests.conftest import NOW
+from tests.support.archive import Story, archive_of
+from tests.support.clock import NOW
 
 GUILD_A, GUILD_B = 1001, 1002
 

@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.storage import migrate
 from bot.storage.engine import make_engine, make_session_factory
 from bot.storage.schema import Base, Feed, Item
-from tests.conftest import NOW
+from tests.support.clock import NOW
 
 
 def _differences(connection: Connection) -> list[object]:
@@ -32,6 +33,31 @@ async def test_autogenerate_finds_no_difference(engine: AsyncEngine) -> None:
 
 async def test_database_is_at_head(engine: AsyncEngine) -> None:
     assert await migrate.current_revision(engine) == "0005"
+
+
+def test_the_known_head_is_alembics_head() -> None:
+    """Start-up skips Alembic at HEAD_REVISION: a new migration must move it too."""
+    script = ScriptDirectory.from_config(migrate.alembic_config("sqlite://"))
+    assert script.get_heads() == [migrate.HEAD_REVISION]
+
+
+async def test_start_up_migrates_an_empty_or_older_database_to_head(database_url: URL) -> None:
+    engine = make_engine(database_url)
+    try:
+        assert await migrate.current_revision(engine) is None
+        await migrate.upgrade_to_head(engine)
+        assert await migrate.current_revision(engine) == migrate.HEAD_REVISION
+        await asyncio.to_thread(migrate.downgrade, database_url, "0002")
+        assert await migrate.current_revision(engine) == "0002"
+        await migrate.upgrade_to_head(engine)
+        assert await migrate.current_revision(engine) == migrate.HEAD_REVISION
+        async with engine.connect() as connection:
+            assert "ttl_minutes" in {
+                c["name"]
+                for c in await connection.run_sync(lambda c: inspect(c).get_columns("feeds"))
+            }
+    finally:
+        await engine.dispose()
 
 
 def _tables(connection: Connection) -> set[str]:

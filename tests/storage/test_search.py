@@ -12,7 +12,7 @@ from bot.app import Application
 from bot.domain.model import FeedKind, FeedSource
 from bot.storage.schema import Feed, Item
 from bot.storage.search import index_pending, search_terms
-from tests.conftest import NOW
+from tests.support.clock import NOW
 
 ARTICLES = [
     ("Meta criticises the EU AI Act", "Meta says the rules on general-purpose models go too far."),

@@ -21,7 +21,7 @@ from bot.domain.relevance import Relevance
 from bot.domain.stance import StanceClaim as ExtractedClaim
 from bot.storage.analyses import AnalysisStore
 from bot.storage.schema import Feed, Item, StanceClaim
-from tests.conftest import NOW
+from tests.support.clock import NOW
 
 COMPANIES = ("meta", "openai", "google")
 LAWS = ("eu-ai-act", "gdpr", "california-sb-53")

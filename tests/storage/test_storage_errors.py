@@ -21,8 +21,8 @@ from bot.storage import migrate
 from bot.storage.analysis_queue import AnalysisQueue
 from bot.storage.engine import make_engine, make_session_factory
 from bot.storage.items import ItemStore
-from tests.conftest import NOW
-from tests.ingest.builders import add_feed
+from tests.support.clock import NOW
+from tests.support.feeds import add_feed
 
 
 @pytest.fixture

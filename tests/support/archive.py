@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage.schema import Feed, Item
 from bot.storage.search import index_pending
-from tests.conftest import NOW
+from tests.support.clock import NOW
 
 
 @dataclass(frozen=True)

@@ -3,37 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.support.cli import run_policybot
 
 
 def _policybot(
     tmp_path: Path, *args: str, stdin: str | None = None, **extra: str
 ) -> subprocess.CompletedProcess[str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("POLICYBOT_") and k != "DISCORD_TOKEN"
-    }
-    env.update(
-        POLICYBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'data' / 'bot.db'}",
-        POLICYBOT_FEEDS_FILE=str(REPO / "feeds.yaml"),
-        **extra,
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=tmp_path,
-        env=env,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_policybot(tmp_path, *args, stdin=stdin, **extra)
 
 
 def test_analyze_writes_one_line_per_article_without_a_database(tmp_path: Path) -> None:

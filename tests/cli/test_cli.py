@@ -12,33 +12,11 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def _environment(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("POLICYBOT_") and k != "DISCORD_TOKEN"
-    }
-    env.update(
-        POLICYBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'data' / 'bot.db'}",
-        POLICYBOT_FEEDS_FILE=str(REPO / "feeds.yaml"),
-    )
-    env.update(extra)
-    return env
+from tests.support.cli import policybot_environment, run_policybot
 
 
 def _policybot(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        cwd=tmp_path,
-        env=_environment(tmp_path, **extra),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_policybot(tmp_path, *args, **extra)
 
 
 def test_help_lists_the_subcommands(tmp_path: Path) -> None:
@@ -52,7 +30,7 @@ def test_run_migrates_loads_feeds_and_stops_cleanly_on_ctrl_c(tmp_path: Path) ->
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
         cwd=tmp_path,
-        env=_environment(tmp_path),
+        env=policybot_environment(tmp_path),
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own process group, like a terminal's foreground job
@@ -82,7 +60,7 @@ def test_sigterm_also_stops_cleanly(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run"],
         cwd=tmp_path,
-        env=_environment(tmp_path),
+        env=policybot_environment(tmp_path),
         stderr=subprocess.PIPE,
         text=True,
     )

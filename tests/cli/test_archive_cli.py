@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import build_parser
 from bot.settings import Settings
-from tests.chat.builders import Story, archive_of
+from tests.support.archive import Story, archive_of
 
 
 async def run(settings: Settings, *arguments: str) -> int:

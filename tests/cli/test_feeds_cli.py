@@ -24,8 +24,8 @@ from bot.errors import OpmlError
 from bot.ingest.opml import OpmlFeed, read_opml, write_opml
 from bot.ingest.sources import append_to_feeds_file, load_feed_sources
 from bot.settings import Settings
-from tests.ingest.builders import rss
-from tests.ingest.conftest import FeedServer
+from tests.support.feed_server import FeedServer
+from tests.support.feeds import rss
 
 OPML = b"""<?xml version="1.0"?>
 <opml version="2.0"><head><title>Subscriptions</title></head><body>

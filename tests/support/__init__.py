@@ -1,0 +1,1 @@
+"""What tests share: the fixed clock, builders of feeds and archives, the CLI as a subprocess."""
