@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.analysis import ANALYSER_VERSION, Analyser, AnalysisRun, ItemAnalysis
 from bot.domain.catalog import Catalog, Company, Law
-from bot.domain.clustering import StoryItem, story_key
+from bot.domain.clustering import StoryFeatures, StoryItem, story_key
 from bot.domain.explanation import UnseenUrl, WhyAnswer, explain, lookup_urls
 from bot.domain.positions import CompanyStance, LawStance, StanceAnswer, UnknownName, by_label
 from bot.storage.analyses import AnalysisStore, ItemText
@@ -118,6 +118,7 @@ class Analysis:
             taken = await queue.take(item_ids)  # every id: an item deleted meanwhile goes too
             current = await store.content_hashes(taken)
             changed = []
+            features = StoryFeatures()  # the batch's items share most of their recent stories
             for text, analysis in zip(texts, results, strict=True):
                 if text.item_id not in current:
                     continue
@@ -127,7 +128,8 @@ class Analysis:
                 if text.story_key is None:
                     recent = await store.stories_near(text.published_at)
                     item = StoryItem(text.url, text.title, text.text, text.published_at)
-                    await store.set_story_key(text.item_id, story_key(item, recent))
+                    key = story_key(item, recent, features=features)
+                    await store.set_story_key(text.item_id, key)
                 await store.save(text.item_id, analysis, now=now, version=ANALYSER_VERSION)
                 saved.append(analysis)
             await queue.add(changed)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.clustering import StoryItem, story_key
+from bot.domain.clustering import StoryFeatures, StoryItem, story_key
 
 DAY = datetime(2025, 7, 18, tzinfo=UTC)
 TEXT = (
@@ -46,3 +46,19 @@ def test_different_stories_get_different_keys() -> None:
     key = story_key(other, [first])
     assert key != first.story_key
     assert len(key) <= 128
+
+
+def test_shared_features_give_the_same_keys_as_fresh_ones() -> None:
+    recent = [
+        clustered("Commission fines platform under the AI Act", url="https://a.example/1"),
+        clustered("Parliament votes on chips subsidies", url="https://b.example/9", text="Other."),
+    ]
+    features = StoryFeatures()
+    items = [
+        StoryItem("https://a.example/1?utm_source=x", "Fines", "Short.", DAY),
+        StoryItem(None, "Parliament votes on chips subsidies today", "Other.", DAY),
+        StoryItem(None, "Nothing like the others at all", TEXT, DAY + timedelta(hours=2)),
+        StoryItem(None, "Unrelated", "Unrelated text here.", DAY),
+    ]
+    for item in items:
+        assert story_key(item, recent, features=features) == story_key(item, recent)
