@@ -126,14 +126,15 @@ class AnalysisStore:
     ) -> list[StoryItem]:
         """Clustered items published within ``window`` of ``moment`` (the newest when undated)."""
         when = func.coalesce(Item.published_at, Item.fetched_at)
-        statement = select(Item).where(Item.story_key.is_not(None))
+        # Columns, not ORM rows: clustering reads five of them, for up to ``limit`` items
+        # per analysed item.
+        statement = select(
+            Item.url, Item.title, Item.summary, Item.published_at, Item.story_key
+        ).where(Item.story_key.is_not(None))
         if moment is not None:
             statement = statement.where(when >= moment - window, when <= moment + window)
-        rows = await self._session.scalars(statement.order_by(when.desc()).limit(limit))
-        return [
-            StoryItem(item.url, item.title, item.summary, item.published_at, item.story_key)
-            for item in rows
-        ]
+        rows = await self._session.execute(statement.order_by(when.desc()).limit(limit))
+        return [StoryItem(*row) for row in rows]
 
     async def claim_facts(
         self,
