@@ -3,16 +3,9 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 from tests.support.cli import run_policybot
-
-
-def _policybot(
-    tmp_path: Path, *args: str, stdin: str | None = None, **extra: str
-) -> subprocess.CompletedProcess[str]:
-    return run_policybot(tmp_path, *args, stdin=stdin, **extra)
 
 
 def test_analyze_writes_one_line_per_article_without_a_database(tmp_path: Path) -> None:
@@ -22,7 +15,7 @@ def test_analyze_writes_one_line_per_article_without_a_database(tmp_path: Path) 
         {"id": "a2", "title": "Phones", "text": "The new phone has a bigger battery."},
     ]
     articles.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
-    result = _policybot(tmp_path, "analyze", str(articles))
+    result = run_policybot(tmp_path, "analyze", str(articles))
     assert result.returncode == 0, result.stderr
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["id"] for o in out] == ["a1", "a2"]
@@ -40,24 +33,24 @@ def test_analyze_writes_one_line_per_article_without_a_database(tmp_path: Path) 
 
 
 def test_analyze_reads_stdin_and_reports_bad_lines(tmp_path: Path) -> None:
-    good = _policybot(tmp_path, "analyze", "-", stdin='{"id": 1, "title": "", "text": ""}\n')
+    good = run_policybot(tmp_path, "analyze", "-", stdin='{"id": 1, "title": "", "text": ""}\n')
     assert good.returncode == 0
-    bad = _policybot(tmp_path, "analyze", "-", stdin="not json\n")
+    bad = run_policybot(tmp_path, "analyze", "-", stdin="not json\n")
     assert bad.returncode == 2
     assert "<stdin>:1: not a JSON object" in bad.stderr
 
 
 def test_stance_of_an_unknown_name_suggests_and_fails(tmp_path: Path) -> None:
-    result = _policybot(tmp_path, "stance", "antropic")
+    result = run_policybot(tmp_path, "stance", "antropic")
     assert result.returncode == 1
     assert "Did you mean: Anthropic" in result.stdout
 
 
 def test_stance_json_and_reanalyse_on_an_empty_archive(tmp_path: Path) -> None:
-    result = _policybot(tmp_path, "stance", "AI Act", "--json")
+    result = run_policybot(tmp_path, "stance", "AI Act", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["law"] == "eu-ai-act"
-    again = _policybot(tmp_path, "reanalyse")
+    again = run_policybot(tmp_path, "reanalyse")
     assert again.returncode == 0, again.stderr
     assert "analysed 0 items" in again.stdout
 
@@ -70,9 +63,9 @@ def test_operator_catalog_file_extends_and_errors_name_the_entry(tmp_path: Path)
         json.dumps({"id": "x", "title": "", "text": "Acme AI backed the RAISE Act."}) + "\n",
         encoding="utf-8",
     )
-    result = _policybot(tmp_path, "analyze", str(articles), POLICYBOT_CATALOG_FILE=str(extra))
+    result = run_policybot(tmp_path, "analyze", str(articles), POLICYBOT_CATALOG_FILE=str(extra))
     assert json.loads(result.stdout)["labels"][0]["entity"] == "acme-ai"
     extra.write_text("companies:\n  - {id: acme-ai}\n", encoding="utf-8")
-    broken = _policybot(tmp_path, "analyze", str(articles), POLICYBOT_CATALOG_FILE=str(extra))
+    broken = run_policybot(tmp_path, "analyze", str(articles), POLICYBOT_CATALOG_FILE=str(extra))
     assert broken.returncode != 0
     assert "company 1 (name): expected a non-empty string" in broken.stderr

@@ -15,12 +15,8 @@ import pytest
 from tests.support.cli import policybot_environment, run_policybot
 
 
-def _policybot(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    return run_policybot(tmp_path, *args, **extra)
-
-
 def test_help_lists_the_subcommands(tmp_path: Path) -> None:
-    result = _policybot(tmp_path, "--help")
+    result = run_policybot(tmp_path, "--help")
     assert result.returncode == 0
     assert "run" in result.stdout
     assert "db" in result.stdout
@@ -77,7 +73,7 @@ def test_sigterm_also_stops_cleanly(tmp_path: Path) -> None:
 def test_bad_feeds_file_gives_one_line_and_nonzero_exit(tmp_path: Path) -> None:
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text("feeds:\n  - {name: A, url: 'gopher://x', kind: news}\n")
-    result = _policybot(tmp_path, "run", POLICYBOT_FEEDS_FILE=str(feeds))
+    result = run_policybot(tmp_path, "run", POLICYBOT_FEEDS_FILE=str(feeds))
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if "error" in line]
     assert errors == ["policybot: error: feeds.yaml: entry 1 (url): not an http(s) URL"]
@@ -87,7 +83,7 @@ def test_bad_feeds_file_gives_one_line_and_nonzero_exit(tmp_path: Path) -> None:
     ("name", "value"), [("POLICYBOT_TIMEZONE", "Nowhere/Land"), ("POLICYBOT_LOG_LEVEL", "chatty")]
 )
 def test_bad_setting_gives_one_line_and_nonzero_exit(tmp_path: Path, name: str, value: str) -> None:
-    result = _policybot(tmp_path, "run", **{name: value})
+    result = run_policybot(tmp_path, "run", **{name: value})
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         f"policybot: error: invalid setting {name}: "
@@ -97,13 +93,13 @@ def test_bad_setting_gives_one_line_and_nonzero_exit(tmp_path: Path, name: str, 
 
 
 def test_db_upgrade_current_and_downgrade(tmp_path: Path) -> None:
-    assert _policybot(tmp_path, "db", "upgrade").returncode == 0
-    assert _policybot(tmp_path, "db", "current").stdout.strip() == "0005"
-    assert _policybot(tmp_path, "db", "downgrade", "base").returncode == 0
-    assert _policybot(tmp_path, "db", "current").stdout.strip() == "(empty database)"
+    assert run_policybot(tmp_path, "db", "upgrade").returncode == 0
+    assert run_policybot(tmp_path, "db", "current").stdout.strip() == "0005"
+    assert run_policybot(tmp_path, "db", "downgrade", "base").returncode == 0
+    assert run_policybot(tmp_path, "db", "current").stdout.strip() == "(empty database)"
 
 
 def test_unknown_command_is_a_usage_error(tmp_path: Path) -> None:
-    result = _policybot(tmp_path, "frobnicate")
+    result = run_policybot(tmp_path, "frobnicate")
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
