@@ -16,12 +16,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain.analysis import ANALYSER_VERSION, Analyser, AnalysisRun, ItemAnalysis
+from bot.domain.analysis import ANALYSER_VERSION, Analyser, AnalysisRun
 from bot.domain.catalog import Catalog, Company, Law
-from bot.domain.clustering import StoryFeatures, StoryItem, story_key
+from bot.domain.clustering import StoryItem, cluster_batch
 from bot.domain.explanation import UnseenUrl, WhyAnswer, explain, lookup_urls
 from bot.domain.positions import CompanyStance, LawStance, StanceAnswer, UnknownName, by_label
-from bot.storage.analyses import AnalysisStore, ItemText
+from bot.storage.analyses import AnalysedItem, AnalysisStore, ItemText
 from bot.storage.analysis_queue import AnalysisQueue
 from bot.storage.claims_cache import ClaimsCache
 from bot.storage.item_history import ItemHistoryStore
@@ -104,41 +104,37 @@ class Analysis:
     async def _analyse_queued(self, item_ids: Sequence[int], *, now: datetime) -> AnalysisRun:
         """Analyse one batch of queued items; each leaves the queue with its saved analysis.
 
-        The rules run in a worker thread, between a read and a write transaction. An item
-        another drain took meanwhile is skipped; one whose text changed meanwhile stays
-        queued, so the next batch reads its new text.
+        The rules and the clustering run in a worker thread, between a read and a write
+        transaction. An item another drain took meanwhile is skipped; one whose text changed
+        meanwhile stays queued, so the next batch reads its new text.
         """
         async with self._sessions() as session:
-            texts = await AnalysisStore(session).item_texts(item_ids)
-        results = await asyncio.to_thread(self._analyse_texts, texts)
-        saved: list[ItemAnalysis] = []
+            store = AnalysisStore(session)
+            texts = await store.item_texts(item_ids)
+            moments = [text.published_at for text in texts if text.story_key is None]
+            recent = await store.stories_near(moments) if moments else []
+        analysed = await asyncio.to_thread(self._analyse_texts, texts, recent)
         async with self._sessions.begin() as session:
             queue = AnalysisQueue(session)
             store = AnalysisStore(session)
             taken = await queue.take(item_ids)  # every id: an item deleted meanwhile goes too
             current = await store.content_hashes(taken)
-            changed = []
-            features = StoryFeatures()  # the batch's items share most of their recent stories
-            for text, analysis in zip(texts, results, strict=True):
-                if text.item_id not in current:
-                    continue
-                if current[text.item_id] != text.content_hash:
-                    changed.append(text.item_id)
-                    continue
-                if text.story_key is None:
-                    recent = await store.stories_near(text.published_at)
-                    item = StoryItem(text.url, text.title, text.text, text.published_at)
-                    key = story_key(item, recent, features=features)
-                    await store.set_story_key(text.item_id, key)
-                await store.save(text.item_id, analysis, now=now, version=ANALYSER_VERSION)
-                saved.append(analysis)
+            saved, changed = [], []
+            for entry in analysed:
+                stored_hash = current.get(entry.item.item_id)
+                if stored_hash == entry.item.content_hash:
+                    saved.append(entry)
+                elif stored_hash is not None:
+                    changed.append(entry.item.item_id)
+            await store.save_many(saved, now=now, version=ANALYSER_VERSION)
             await queue.add(changed)
         if saved:
             self._claims.clear()
+        results = [entry.analysis for entry in saved]
         return AnalysisRun(
-            analysed=len(saved),
-            relevant=sum(r.relevance.is_relevant for r in saved),
-            claims=sum(len(r.claims) for r in saved),
+            analysed=len(results),
+            relevant=sum(r.relevance.is_relevant for r in results),
+            claims=sum(len(r.claims) for r in results),
         )
 
     @staticmethod
@@ -212,5 +208,21 @@ class Analysis:
             digests = await store.digest_appearances(item_ids, guild_id=guild_id)
         return explain(urls[0], sightings, analyses, digests, now=now)
 
-    def _analyse_texts(self, texts: Sequence[ItemText]) -> list[ItemAnalysis]:
-        return [self._analyser.analyse(text.title, text.text) for text in texts]
+    def _analyse_texts(
+        self, texts: Sequence[ItemText], recent: Sequence[StoryItem]
+    ) -> list[AnalysedItem]:
+        """The rules for every text, and a story for those that have none yet (pure work,
+        run in a thread)."""
+        unclustered = [text for text in texts if text.story_key is None]
+        keys = cluster_batch(
+            [StoryItem(t.url, t.title, t.text, t.published_at) for t in unclustered], recent
+        )
+        story = dict(zip((text.item_id for text in unclustered), keys, strict=True))
+        return [
+            AnalysedItem(
+                text,
+                self._analyser.analyse(text.title, text.text),
+                story.get(text.item_id, text.story_key),
+            )
+            for text in texts
+        ]

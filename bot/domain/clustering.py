@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.domain.urls import story_url
@@ -73,12 +73,13 @@ class StoryFeatures:
 
     Clustering a batch compares each item with mostly the same recent stories; without this
     their shingles were recomputed for every item, three quarters of a batch's analysis time.
-    Keep one for a batch, not for the process: it holds every text it has seen.
+    Keep one for a batch, not for the process: it holds every text it has seen. Shingles are
+    hashed to ints, which only this process compares.
     """
 
     def __init__(self) -> None:
         self._words: dict[str, frozenset[str]] = {}
-        self._shingles: dict[str, frozenset[tuple[str, ...]]] = {}
+        self._shingles: dict[str, frozenset[int]] = {}
         self._urls: dict[str, str] = {}
 
     def url(self, link: str) -> str:
@@ -93,7 +94,7 @@ class StoryFeatures:
             found = self._words[text] = _words(text)
         return found
 
-    def shingles(self, text: str) -> frozenset[tuple[str, ...]]:
+    def shingles(self, text: str) -> frozenset[int]:
         found = self._shingles.get(text)
         if found is None:
             found = self._shingles[text] = _shingles(text)
@@ -121,13 +122,29 @@ def story_key(
     for other in recent:
         if not other.story_key or not _close_in_time(item, other, window):
             continue
-        if _jaccard(title_words, features.words(other.title)) >= TITLE_SIMILARITY:
+        if _similar(title_words, features.words(other.title), TITLE_SIMILARITY):
             return other.story_key
-        shingles = features.shingles(other.text)
-        if text_shingles and _jaccard(text_shingles, shingles) >= TEXT_SIMILARITY:
+        if text_shingles and _similar(
+            text_shingles, features.shingles(other.text), TEXT_SIMILARITY
+        ):
             return other.story_key
     seed = own_url or " ".join(sorted(title_words)) or item.text[:200]
     return "story:" + hashlib.sha256(seed.encode()).hexdigest()[:24]
+
+
+def cluster_batch(
+    items: Sequence[StoryItem], recent: Sequence[StoryItem], *, window: timedelta = STORY_WINDOW
+) -> list[str]:
+    """The story keys of ``items`` in order, each item joining ``recent`` or an item of the
+    batch clustered before it, so a batch's copies of one story share a key."""
+    features = StoryFeatures()
+    clustered: list[StoryItem] = []
+    keys = []
+    for item in items:
+        key = story_key(item, [*reversed(clustered), *recent], window=window, features=features)
+        clustered.append(replace(item, story_key=key))
+        keys.append(key)
+    return keys
 
 
 def _close_in_time(a: StoryItem, b: StoryItem, window: timedelta) -> bool:
@@ -140,12 +157,18 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS)
 
 
-def _shingles(text: str, size: int = 3) -> frozenset[tuple[str, ...]]:
+def _shingles(text: str, size: int = 3) -> frozenset[int]:
     words = _WORD.findall(text.lower())
-    return frozenset(tuple(words[i : i + size]) for i in range(len(words) - size + 1))
+    return frozenset(hash(" ".join(words[i : i + size])) for i in range(len(words) - size + 1))
 
 
-def _jaccard(a: frozenset[object], b: frozenset[object]) -> float:
+def _similar(a: frozenset[object], b: frozenset[object], threshold: float) -> bool:
+    """Jaccard similarity at least ``threshold``; sets whose sizes alone rule it out (the
+    index is at most the smaller size over the larger) are not intersected at all."""
     if not a or not b:
-        return 0.0
-    return len(a & b) / len(a | b)
+        return False
+    smaller, larger = sorted((len(a), len(b)))
+    if smaller < threshold * larger:
+        return False
+    common = len(a & b)
+    return common >= threshold * (len(a) + len(b) - common)

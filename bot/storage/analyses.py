@@ -13,18 +13,21 @@ import asyncio
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import String, delete, func, select, type_coerce
+from sqlalchemy import String, delete, func, insert, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import NullType
 
-from bot.domain.analysis import ItemAnalysis
+from bot.domain.analysis import ItemAnalysis, MentionCount
 from bot.domain.clustering import STORY_WINDOW, StoryItem
 from bot.domain.model import Attribution, StanceLabel
 from bot.domain.positions import ClaimFact, ClaimRecord, ClaimText
 from bot.storage.schema import Item, Mention, StanceClaim, UTCDateTime
 from bot.storage.schema import ItemAnalysis as ItemAnalysisRow
+
+if TYPE_CHECKING:  # the rules load only where items are analysed
+    from bot.domain.stance import StanceClaim as DomainClaim
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +39,18 @@ class ItemText:
     text: str
     url: str | None
     published_at: datetime | None
+    fetched_at: datetime
     story_key: str | None
     content_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysedItem:
+    """An item with its new analysis and the story it belongs to (None: leave it as it is)."""
+
+    item: ItemText
+    analysis: ItemAnalysis
+    story_key: str | None
 
 
 class AnalysisStore:
@@ -47,10 +60,21 @@ class AnalysisStore:
     async def item_texts(self, item_ids: Sequence[int]) -> list[ItemText]:
         if not item_ids:
             return []
-        rows = await self._session.scalars(
-            select(Item).where(Item.id.in_(list(item_ids))).order_by(Item.id)
+        rows = await self._session.execute(
+            select(
+                Item.id,
+                Item.title,
+                Item.summary,
+                Item.url,
+                Item.published_at,
+                Item.fetched_at,
+                Item.story_key,
+                Item.content_hash,
+            )
+            .where(Item.id.in_(list(item_ids)))
+            .order_by(Item.id)
         )
-        return [_item_text(item) for item in rows]
+        return [ItemText(*row) for row in rows]
 
     async def content_hashes(self, item_ids: Collection[int]) -> dict[int, str]:
         """The items' content hashes now, to tell whether an analysis read their latest text."""
@@ -64,75 +88,65 @@ class AnalysisStore:
     async def save(
         self, item_id: int, analysis: ItemAnalysis, *, now: datetime, version: str
     ) -> None:
-        """Replace whatever an earlier analysis stored for the item.
-
-        Claims copy the item's story and date as they are now (a story key is set just
-        before, by the same analysis; the dates never change after the first fetch).
-        """
-        for table in (StanceClaim, Mention, ItemAnalysisRow):
-            await self._session.execute(delete(table).where(table.item_id == item_id))
-        item = (
-            await self._session.execute(
-                select(Item.story_key, Item.published_at, Item.fetched_at).where(Item.id == item_id)
-            )
-        ).one()
-        story_key = item.story_key or f"item:{item_id}"
-        reported_at = item.published_at or item.fetched_at
-        self._session.add(
-            ItemAnalysisRow(
-                item_id=item_id,
-                is_relevant=analysis.relevance.is_relevant,
-                relevance=analysis.relevance.score,
-                reasons=list(analysis.relevance.reasons),
-                analysed_at=now,
-                analyser_version=version,
-            )
+        """Replace whatever an earlier analysis stored for the item (its story as stored)."""
+        (text,) = await self.item_texts([item_id])
+        await self.save_many(
+            [AnalysedItem(text, analysis, text.story_key)], now=now, version=version
         )
-        for mention in analysis.mentions:
-            self._session.add(
-                Mention(
-                    item_id=item_id,
-                    kind=mention.kind,
-                    entity_id=mention.entity_id,
-                    surface=mention.surface[:256],
-                    count=mention.count,
-                )
-            )
-        for claim in analysis.claims:
-            self._session.add(
-                StanceClaim(
-                    item_id=item_id,
-                    company_id=claim.company_id,
-                    target_id=claim.target_id,
-                    stance=claim.stance,
-                    evidence=claim.evidence,
-                    sentence_index=claim.sentence_index,
-                    confidence=claim.confidence,
-                    attribution=claim.attribution,
-                    is_relevant=analysis.relevance.is_relevant,
-                    story_key=story_key,
-                    reported_at=reported_at,
-                )
-            )
-        await self._session.flush()
 
-    async def set_story_key(self, item_id: int, story_key: str) -> None:
-        item = await self._session.get(Item, item_id)
-        if item is not None:
-            item.story_key = story_key
+    async def save_many(
+        self, analysed: Sequence[AnalysedItem], *, now: datetime, version: str
+    ) -> None:
+        """Replace whatever earlier analyses stored for these items, and set their stories.
+
+        A handful of statements for the whole batch: this runs on the event loop Discord
+        shares. Claims copy the item's story and date (the dates never change after the
+        first fetch).
+        """
+        if not analysed:
+            return
+        ids = [entry.item.item_id for entry in analysed]
+        for table in (StanceClaim, Mention, ItemAnalysisRow):
+            await self._session.execute(delete(table).where(table.item_id.in_(ids)))
+        keys = [
+            {"id": entry.item.item_id, "story_key": entry.story_key}
+            for entry in analysed
+            if entry.story_key is not None and entry.story_key != entry.item.story_key
+        ]
+        if keys:
+            await self._session.execute(update(Item), keys)
+        verdicts = [_verdict_row(entry, now=now, version=version) for entry in analysed]
+        mentions = [
+            _mention_row(entry.item.item_id, m)
+            for entry in analysed
+            for m in entry.analysis.mentions
+        ]
+        claims = [_claim_row(entry, claim) for entry in analysed for claim in entry.analysis.claims]
+        for table, rows in (
+            (ItemAnalysisRow, verdicts),
+            (Mention, mentions),
+            (StanceClaim, claims),
+        ):
+            if rows:
+                await self._session.execute(insert(table), rows)
 
     async def stories_near(
-        self, moment: datetime | None, *, window: timedelta = STORY_WINDOW, limit: int = 500
+        self,
+        moments: Collection[datetime | None],
+        *,
+        window: timedelta = STORY_WINDOW,
+        limit: int = 500,
     ) -> list[StoryItem]:
-        """Clustered items published within ``window`` of ``moment`` (the newest when undated)."""
+        """Clustered items published within ``window`` of any of ``moments``, newest first,
+        at most ``limit`` (the newest ones when a moment is unknown)."""
         when = func.coalesce(Item.published_at, Item.fetched_at)
-        # Columns, not ORM rows: clustering reads five of them, for up to ``limit`` items
-        # per analysed item.
+        # Columns, not ORM rows: clustering reads five of them for up to ``limit`` items.
         statement = select(
             Item.url, Item.title, Item.summary, Item.published_at, Item.story_key
         ).where(Item.story_key.is_not(None))
-        if moment is not None:
-            statement = statement.where(when >= moment - window, when <= moment + window)
+        known = [moment for moment in moments if moment is not None]
+        if known and len(known) == len(moments):
+            statement = statement.where(when >= min(known) - window, when <= max(known) + window)
         rows = await self._session.execute(statement.order_by(when.desc()).limit(limit))
         return [StoryItem(*row) for row in rows]
 
@@ -308,13 +322,40 @@ def _utc(value: datetime | str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _item_text(item: Item) -> ItemText:
-    return ItemText(
-        item_id=item.id,
-        title=item.title,
-        text=item.summary,
-        url=item.url,
-        published_at=item.published_at,
-        story_key=item.story_key,
-        content_hash=item.content_hash,
-    )
+def _verdict_row(entry: AnalysedItem, *, now: datetime, version: str) -> dict[str, Any]:
+    relevance = entry.analysis.relevance
+    return {
+        "item_id": entry.item.item_id,
+        "is_relevant": relevance.is_relevant,
+        "relevance": relevance.score,
+        "reasons": list(relevance.reasons),
+        "analysed_at": now,
+        "analyser_version": version,
+    }
+
+
+def _mention_row(item_id: int, mention: MentionCount) -> dict[str, Any]:
+    return {
+        "item_id": item_id,
+        "kind": mention.kind,
+        "entity_id": mention.entity_id,
+        "surface": mention.surface[:256],
+        "count": mention.count,
+    }
+
+
+def _claim_row(entry: AnalysedItem, claim: DomainClaim) -> dict[str, Any]:
+    item = entry.item
+    return {
+        "item_id": item.item_id,
+        "company_id": claim.company_id,
+        "target_id": claim.target_id,
+        "stance": claim.stance,
+        "evidence": claim.evidence,
+        "sentence_index": claim.sentence_index,
+        "confidence": claim.confidence,
+        "attribution": claim.attribution,
+        "is_relevant": entry.analysis.relevance.is_relevant,
+        "story_key": entry.story_key or item.story_key or f"item:{item.item_id}",
+        "reported_at": item.published_at or item.fetched_at,
+    }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.domain.clustering import StoryFeatures, StoryItem, story_key
+from bot.domain.clustering import StoryFeatures, StoryItem, cluster_batch, story_key
 
 DAY = datetime(2025, 7, 18, tzinfo=UTC)
 TEXT = (
@@ -62,3 +62,26 @@ def test_shared_features_give_the_same_keys_as_fresh_ones() -> None:
     ]
     for item in items:
         assert story_key(item, recent, features=features) == story_key(item, recent)
+
+
+def test_a_batch_clusters_its_own_copies_of_a_story() -> None:
+    recent = [clustered("Parliament votes on chips subsidies", url="https://b.example/9")]
+    batch = [
+        StoryItem("https://a.example/1", "Meta refuses to sign EU AI code of practice", "x", DAY),
+        StoryItem("https://c.example/2", "Nvidia reports record revenue", "Chips sold.", DAY),
+        StoryItem(
+            "https://d.example/3", "Meta refuses to sign the EU AI code of practice", "y", DAY
+        ),
+        StoryItem("https://e.example/4", "Parliament votes on chips subsidies", "z", DAY),
+    ]
+    keys = cluster_batch(batch, recent)
+    assert keys[0] == keys[2]
+    assert keys[3] == recent[0].story_key
+    assert len({keys[0], keys[1], keys[3]}) == 3
+
+
+def test_texts_of_very_different_length_are_not_one_story() -> None:
+    first = clustered("Meta says no to the code", url="https://a.example/1")
+    more = " ".join(f"word{n}" for n in range(80))
+    longer = StoryItem("https://c.example/9", "Europe loses a signatory", f"{TEXT} {more}", DAY)
+    assert story_key(longer, [first]) != first.story_key
