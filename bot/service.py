@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from bot.chat.client import PolicyBot
 
 log = logging.getLogger(__name__)
+# Analysis per cycle of ``run``: a backlog (a cold archive, a re-queue after a rules change)
+# is analysed in slices of this length, with due feeds polled between them.
+CYCLE_ANALYSIS_SECONDS = 30.0
 
 
 def announce_start(settings: Settings) -> None:
@@ -114,16 +117,22 @@ class IngestionLoops:
         tick = self._settings.poll_tick_seconds
         log.info("polling started spread=%d tick_seconds=%s", spread, tick)
         while True:  # the first cycle at once: feeds never fetched are due right away
+            backlog = False
             try:
-                report = await cycle.run(now=datetime.now(UTC))
+                report = await cycle.run(
+                    now=datetime.now(UTC), analysis_budget=CYCLE_ANALYSIS_SECONDS
+                )
             except PolicybotError:  # the storage edge translates database failures
                 raise_if_cancelled()
                 log.exception("poll cycle failed; retrying next tick")
             else:
+                backlog = report.analysis_queued > 0
                 if self._on_report is not None:
                     await self._on_report(report)
             raise_if_cancelled()
-            await asyncio.sleep(tick)
+            # A backlog beyond one cycle's analysis goes on at once, with due feeds polled
+            # between its slices rather than after all of it.
+            await asyncio.sleep(0 if backlog else tick)
 
     async def _watch_feeds_file(self) -> None:
         """Re-sync the instance list whenever feeds.yaml changes (mtime or size)."""

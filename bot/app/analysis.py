@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -57,12 +58,20 @@ class Analysis:
         self._log_run(total)
         return total
 
-    async def drain(self, *, now: datetime, batch_size: int = DRAIN_BATCH) -> AnalysisRun:
-        """Analyse every queued item, oldest first, a batch per transaction.
+    async def drain(
+        self,
+        *,
+        now: datetime,
+        batch_size: int = DRAIN_BATCH,
+        budget_seconds: float | None = None,
+    ) -> AnalysisRun:
+        """Analyse queued items, oldest first, a batch per transaction, until the queue is
+        empty or (with ``budget_seconds``) the batch that used up the budget is saved.
 
-        A batch that fails (``StorageError``) stays queued and ends the drain; the next drain
-        starts with it. ``now`` is recorded as the analyses' time.
+        What is left stays queued for the next drain, as does a batch that fails
+        (``StorageError``, which ends the drain). ``now`` is recorded as the analyses' time.
         """
+        started = time.monotonic()
         total = AnalysisRun()
         while True:
             async with self._sessions() as session:
@@ -70,8 +79,15 @@ class Analysis:
             if not batch:
                 break
             total += await self._analyse_queued(batch, now=now)
+            if budget_seconds is not None and time.monotonic() - started >= budget_seconds:
+                break
         self._log_run(total)
         return total
+
+    async def queued(self) -> int:
+        """How many items wait for analysis."""
+        async with self._sessions() as session:
+            return await AnalysisQueue(session).size()
 
     async def requeue_stale(self) -> int:
         """Queue the items with no analysis by this ``ANALYSER_VERSION`` (an older version's,

@@ -27,11 +27,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class CycleReport:
-    """One cycle: what polling did, how many items became searchable, what analysis found."""
+    """One cycle: what polling did, how many items became searchable, what analysis found,
+    and how many items still wait for analysis (a backlog beyond the cycle's budget)."""
 
     poll: PollReport
     indexed: int = 0
     analysis: AnalysisRun = field(default_factory=AnalysisRun)
+    analysis_queued: int = 0
 
 
 class IngestionCycle:
@@ -67,11 +69,15 @@ class IngestionCycle:
         only_due: bool = True,
         on_feed: Callable[[FeedPollResult], None] | None = None,
         on_start: Callable[[int], None] | None = None,
+        analysis_budget: float | None = None,
     ) -> CycleReport:
-        """Poll (due feeds, or all), then index and analyse everything queued: what this
-        poll stored or changed, and whatever earlier runs left in the queues.
+        """Poll (due feeds, or all), then index and analyse what is queued: what this poll
+        stored or changed, and whatever earlier runs left in the queues.
 
-        ``now`` is the cycle's clock for every feed and for the analyses it records.
+        ``now`` is the cycle's clock for every feed and for the analyses it records. With
+        ``analysis_budget`` (seconds), analysis stops after the batch that used it up; the
+        rest stays queued for the next cycle, so a cold archive of many thousand items does
+        not hold up polling (or a cron job) for its whole length.
         """
         report = await self._poller.poll(
             now=now, only_due=only_due, on_feed=on_feed, on_start=on_start
@@ -86,8 +92,9 @@ class IngestionCycle:
                 report.outcomes,
             )
         indexed = await self._index()
-        analysed = await self._analyse(now=now)  # before anyone reads the report (digests)
-        return CycleReport(report, indexed, analysed)
+        # Before anyone reads the report (digests), so new items arrive analysed.
+        analysed, queued = await self._analyse(now=now, budget=analysis_budget)
+        return CycleReport(report, indexed, analysed, queued)
 
     async def _index(self) -> int:
         """New items become searchable here, after the cycle that stored them."""
@@ -101,11 +108,13 @@ class IngestionCycle:
             log.info("search indexed items=%d", indexed)
         return indexed
 
-    async def _analyse(self, *, now: datetime) -> AnalysisRun:
-        """Drain the analysis queue; what a failure leaves queued waits for the next drain."""
+    async def _analyse(self, *, now: datetime, budget: float | None) -> tuple[AnalysisRun, int]:
+        """Drain the analysis queue (what a failure leaves queued waits for the next drain);
+        what was analysed, and how many items are left."""
         try:
-            return await self._analysis.drain(now=now)
+            run = await self._analysis.drain(now=now, budget_seconds=budget)
+            return run, await self._analysis.queued()
         except PolicybotError:
             raise_if_cancelled()
             log.exception("analysis failed; the queue is kept for the next cycle")
-            return AnalysisRun()
+            return AnalysisRun(), 0

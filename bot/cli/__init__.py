@@ -85,6 +85,14 @@ def _add_feed_commands(commands: Any) -> None:
     poll.add_argument(
         "--all", action="store_true", help="poll every active feed, not only those due"
     )
+    poll.add_argument(
+        "--analyse-for",
+        type=_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="with --once: analyse for at most this long, leaving the rest queued for the "
+        "next poll or for run (0: until the queue is empty; default: 60)",
+    )
     poll.set_defaults(handler=HandlerRef("feeds", "poll_command"))
 
     feeds = commands.add_parser("feeds", help="list, check, import and export feeds")
@@ -171,6 +179,16 @@ def _page(text: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError("pages start at 1")
     return number
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {value!r}") from None
+    if not seconds >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, not {value}")
+    return seconds
 
 
 def _date(value: str) -> datetime:

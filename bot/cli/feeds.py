@@ -69,6 +69,7 @@ def summary_table(cycle: CycleReport, *, seconds: float) -> str:
         ("updated items", len(report.updated_item_ids)),
         ("items analysed", cycle.analysis.analysed),
         ("  relevant", cycle.analysis.relevant),
+        ("  still queued (next poll or run)", cycle.analysis_queued),
     ]
     rows += [(f"  error: {kind}", count) for kind, count in sorted(report.errors_by_kind.items())]
     rows += [(f"  health: {event.kind.value}", 1) for event in report.events]
@@ -93,7 +94,11 @@ async def poll_command(args: argparse.Namespace, settings: Settings) -> int:
         started = time.monotonic()
         await app.cycle.requeue_stale()  # as run's start-up does; this cycle analyses them
         cycle = await app.cycle.run(
-            now=datetime.now(UTC), only_due=not args.all, on_feed=bar.advance, on_start=bar.start
+            now=datetime.now(UTC),
+            only_due=not args.all,
+            on_feed=bar.advance,
+            on_start=bar.start,
+            analysis_budget=args.analyse_for or None,
         )
         bar.finish()
     print(summary_table(cycle, seconds=time.monotonic() - started))

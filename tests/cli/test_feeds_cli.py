@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from bot.app.analysis import DRAIN_BATCH
+from bot.cli import build_parser
 from bot.cli.feeds import (
     feeds_check_command,
     feeds_export_opml_command,
@@ -116,11 +118,11 @@ async def test_poll_once_then_list_export_import_and_check(
         )
 
     feed_server.routes["/feed"] = handler
-    assert await poll_command(argparse.Namespace(once=True, all=False), settings) == 0
+    assert await poll_command(_poll("--once"), settings) == 0
     summary = capsys.readouterr().out
     assert "fetched (200, parsed)" in summary
     assert "new items" in summary
-    assert await poll_command(argparse.Namespace(once=True, all=True), settings) == 0
+    assert await poll_command(_poll("--once", "--all"), settings) == 0
     assert "not modified (304)" in capsys.readouterr().out
 
     assert await feeds_list_command(argparse.Namespace(), settings) == 0
@@ -158,7 +160,7 @@ async def test_a_new_user_polls_once_and_finds_positions(
         return web.Response(body=body, content_type="application/rss+xml")
 
     feed_server.routes["/feed"] = handler
-    assert await poll_command(argparse.Namespace(once=True, all=True), settings) == 0
+    assert await poll_command(_poll("--once", "--all"), settings) == 0
     assert _summary_count(capsys.readouterr().out, "items analysed") == 1
     async with open_application(settings) as app:
         answer = await app.analysis.stance("meta", now=datetime.now(UTC))
@@ -168,11 +170,42 @@ async def test_a_new_user_polls_once_and_finds_positions(
     assert settings.database.database is not None
     with sqlite3.connect(settings.database.database) as connection:  # analysed by older rules
         connection.execute("UPDATE item_analyses SET analyser_version = 'rules-1'")
-    assert await poll_command(argparse.Namespace(once=True, all=False), settings) == 0
+    assert await poll_command(_poll("--once"), settings) == 0
     assert _summary_count(capsys.readouterr().out, "items analysed") == 1
     with sqlite3.connect(settings.database.database) as connection:
         versions = connection.execute("SELECT analyser_version FROM item_analyses").fetchall()
     assert versions == [(ANALYSER_VERSION,)]
+
+
+async def test_poll_once_analyses_for_its_budget_and_the_next_poll_goes_on(
+    settings: Settings, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    items = [(f"i{n}", f"Meta and the AI Act, part {n}") for n in range(DRAIN_BATCH + 20)]
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=rss(items), content_type="application/rss+xml")
+
+    feed_server.routes["/feed"] = handler
+    assert await poll_command(_poll("--once", "--analyse-for", "0.001"), settings) == 0
+    summary = capsys.readouterr().out
+    assert _summary_count(summary, "items analysed") == DRAIN_BATCH  # one batch, then stop
+    assert _summary_count(summary, "  still queued") == 20
+    assert await poll_command(_poll("--once"), settings) == 0
+    summary = capsys.readouterr().out
+    assert (
+        _summary_count(summary, "items analysed"),
+        _summary_count(summary, "  still queued"),
+    ) == (20, 0)
+
+
+def test_poll_refuses_a_negative_analysis_budget(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        _poll("--once", "--analyse-for", "-1")
+    assert "must be 0 or more seconds" in capsys.readouterr().err
+
+
+def _poll(*args: str) -> argparse.Namespace:
+    return build_parser().parse_args(["poll", *args])
 
 
 def _summary_count(summary: str, label: str) -> int:

@@ -89,6 +89,18 @@ async def test_drain_goes_batch_by_batch_and_a_deleted_item_leaves_the_queue(
     assert (await _queued(sessions), await _analyses(sessions)) == (0, 7)
 
 
+async def test_a_drain_with_a_budget_stops_after_the_batch_that_used_it_up(
+    app: Application, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    feed_id = await add_feed(sessions, "https://n.example/rss", now=NOW)
+    await _store(sessions, feed_id, _entries(*(f"Item {n}" for n in range(7))))
+    run = await app.analysis.drain(now=NOW, batch_size=3, budget_seconds=0)
+    assert run.analysed == 3  # a spent budget still finishes the batch it started
+    assert (await app.analysis.queued(), await _analyses(sessions)) == (4, 3)
+    assert (await app.analysis.drain(now=NOW, batch_size=3, budget_seconds=60)).analysed == 4
+    assert await app.analysis.queued() == 0
+
+
 async def test_requeue_stale_takes_other_versions_and_missing_analyses(
     app: Application, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
