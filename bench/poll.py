@@ -25,7 +25,9 @@ for reader, a ``python -c`` process that opens its database (the feeds added bef
 untimed process) and runs ``update_feeds(workers=...)``, then ``update_search()`` when reader's
 search is on, as policybot's poll indexes too. Printed with the ratios and their targets
 (warm >= 10x, cold >= 3.5x) and the load average, since other work on the machine skews
-both tools; ``--no-in-process`` skips the in-process cycles for a quick look.
+both tools. policybot's ``poll --once`` analyses for at most 60 s and leaves the rest queued;
+between the cold and the warm run an untimed ``poll --once --analyse-for 0`` analyses that
+backlog (its rate is printed), so the warm run meets the steady state a cron job meets; ``--no-in-process`` skips the in-process cycles for a quick look.
 """
 
 from __future__ import annotations
@@ -327,13 +329,22 @@ reader.close()
 """
 
 
-def _timed(command: list[str], name: str, **kwargs: Any) -> float:
+def _timed(command: list[str], name: str, **kwargs: Any) -> tuple[float, str]:
+    """Seconds the process took, and what it printed."""
     started = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, check=False, **kwargs)
     seconds = time.perf_counter() - started
     if completed.returncode != 0:
         raise SystemExit(f"{name} failed ({completed.returncode}):\n{completed.stderr[-3000:]}")
-    return seconds
+    return seconds, completed.stdout
+
+
+def _summary_count(summary: str, label: str) -> int:
+    """A row of ``poll --once``'s summary table (0 when it is not there)."""
+    for line in summary.splitlines():
+        if line.strip().startswith(label):
+            return int(line.split()[-1])
+    return 0
 
 
 def run_whole_processes(args: argparse.Namespace) -> dict[str, float]:
@@ -371,8 +382,16 @@ def run_whole_processes(args: argparse.Namespace) -> dict[str, float]:
             check=True,
         )
         for cycle in ("cold", "warm"):
-            times[f"policybot_{cycle}"] = _timed(policybot, "policybot", cwd=workdir, env=env)
-            times[f"reader_{cycle}"] = _timed(reader, "reader", cwd=workdir)
+            seconds, summary = _timed(policybot, "policybot", cwd=workdir, env=env)
+            times[f"policybot_{cycle}"] = seconds
+            times[f"analysed_{cycle}"] = _summary_count(summary, "items analysed")
+            times[f"queued_{cycle}"] = _summary_count(summary, "still queued")
+            times[f"reader_{cycle}"] = _timed(reader, "reader", cwd=workdir)[0]
+            if cycle == "cold":  # the steady state a warm cron run meets: nothing left queued
+                backlog = [*policybot[:-1], "--analyse-for", "0"]  # nothing due: analysis only
+                seconds, summary = _timed(backlog, "policybot backlog", cwd=workdir, env=env)
+                times["backlog_seconds"] = seconds
+                times["backlog_items"] = _summary_count(summary, "items analysed")
     return times
 
 
@@ -385,6 +404,16 @@ def print_whole_processes(args: argparse.Namespace, times: dict[str, float]) -> 
     print(f"{'tool':24} {'cold s':>8} {'warm s':>8}")
     for tool in ("policybot", "reader"):
         print(f"{tool:24} {times[tool + '_cold']:8.2f} {times[tool + '_warm']:8.2f}")
+    for cycle in ("cold", "warm"):
+        print(
+            f"policybot {cycle}: {times[f'analysed_{cycle}']:.0f} items analysed, "
+            f"{times[f'queued_{cycle}']:.0f} left queued for the next poll (--analyse-for 60)"
+        )
+    items, seconds = times["backlog_items"], times["backlog_seconds"]
+    print(
+        f"policybot backlog between them (`poll --once --analyse-for 0`, untimed above): "
+        f"{items:.0f} items in {seconds:.1f} s, {items / max(seconds, 1e-9):.0f} items/s"
+    )
     for cycle, target in (("cold", 3.5), ("warm", 10.0)):
         ratio = times[f"reader_{cycle}"] / times[f"policybot_{cycle}"]
         verdict = "met" if ratio >= target else "MISSED"
