@@ -17,11 +17,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.domain.analysis import ANALYSER_VERSION, Analyser, AnalysisRun
+from bot.domain.analysis import ANALYSER_VERSION, Analyser, AnalysisRun, ItemAnalysis
 from bot.domain.catalog import Catalog, Company, Law
 from bot.domain.clustering import StoryItem, cluster_batch
 from bot.domain.explanation import UnseenUrl, WhyAnswer, explain, lookup_urls
 from bot.domain.positions import CompanyStance, LawStance, StanceAnswer, UnknownName, by_label
+from bot.domain.relevance import Relevance
 from bot.storage.analyses import AnalysedItem, AnalysisStore, ItemText
 from bot.storage.analysis_queue import AnalysisQueue
 from bot.storage.claims_cache import ClaimsCache
@@ -235,10 +236,17 @@ class Analysis:
         )
         story = dict(zip((text.item_id for text in unclustered), keys, strict=True))
         return [
-            AnalysedItem(
-                text,
-                self._analyser.analyse(text.title, text.text),
-                story.get(text.item_id, text.story_key),
-            )
+            AnalysedItem(text, self._analyse_one(text), story.get(text.item_id, text.story_key))
             for text in texts
         ]
+
+    def _analyse_one(self, text: ItemText) -> ItemAnalysis:
+        """The rules' verdict; a defect the item's text triggers in them is logged and stored
+        as "not relevant" with the error as its reason, so one item never stops the queue
+        (a rules fix bumps ``ANALYSER_VERSION``, which queues it again)."""
+        try:
+            return self._analyser.analyse(text.title, text.text)
+        except Exception as error:
+            log.exception("analysis of item %d failed; stored as not relevant", text.item_id)
+            reason = f"analysis failed: {type(error).__name__}"
+            return ItemAnalysis(Relevance(0.0, False, (reason,)), (), ())

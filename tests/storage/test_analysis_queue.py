@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
-from bot.domain.analysis import ANALYSER_VERSION
+from bot.domain.analysis import ANALYSER_VERSION, Analyser
+from bot.domain.analysis import ItemAnalysis as Verdict
 from bot.domain.entries import ParsedEntry, key_entries
 from bot.storage.analysis_queue import AnalysisQueue
 from bot.storage.items import ItemStore
@@ -124,3 +126,29 @@ async def test_requeue_stale_takes_other_versions_and_missing_analyses(
     run = await app.analysis.reanalyse_all(now=NOW)
     assert run.analysed == 3
     assert (await _queued(sessions), await _analyses(sessions)) == (0, 3)
+
+
+async def test_an_item_the_rules_fail_on_is_stored_as_failed_and_the_rest_are_analysed(
+    app: Application, sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    analyse = Analyser.analyse
+
+    def failing_on_poison(self: Analyser, title: str, text: str) -> Verdict:
+        if title == "Poison":  # stands for any defect a text triggers in the rules
+            raise IndexError("a rules defect")
+        return analyse(self, title, text)
+
+    monkeypatch.setattr(Analyser, "analyse", failing_on_poison)
+    feed_id = await add_feed(sessions, "https://n.example/rss", now=NOW)
+    await _store(sessions, feed_id, _entries("Meta and the code", "Poison", "Another"))
+    assert (await app.analysis.drain(now=NOW)).analysed == 3
+    assert await _queued(sessions) == 0
+    async with sessions() as session:
+        rows = await session.execute(
+            select(Item.title, ItemAnalysis.is_relevant, ItemAnalysis.reasons)
+            .join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
+            .order_by(Item.id)
+        )
+        verdicts = {title: (relevant, reasons) for title, relevant, reasons in rows}
+    assert verdicts["Poison"] == (False, ["analysis failed: IndexError"])
+    assert verdicts["Meta and the code"][0] is True
