@@ -10,6 +10,7 @@ next cycle. The report it returns is what later stages
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +35,7 @@ class CycleReport:
     indexed: int = 0
     analysis: AnalysisRun = field(default_factory=AnalysisRun)
     analysis_queued: int = 0
+    analysis_seconds: float = 0.0
 
 
 class IngestionCycle:
@@ -93,8 +95,9 @@ class IngestionCycle:
             )
         indexed = await self._index()
         # Before anyone reads the report (digests), so new items arrive analysed.
+        started = time.monotonic()
         analysed, queued = await self._analyse(now=now, budget=analysis_budget)
-        return CycleReport(report, indexed, analysed, queued)
+        return CycleReport(report, indexed, analysed, queued, time.monotonic() - started)
 
     async def _index(self) -> int:
         """New items become searchable here, after the cycle that stored them."""

@@ -75,6 +75,7 @@ def summary_table(cycle: CycleReport, *, seconds: float) -> str:
     rows += [(f"  health: {event.kind.value}", 1) for event in report.events]
     width = max(len(label) for label, _ in rows)
     lines = [f"{label.ljust(width)}  {count:>7}" for label, count in rows]
+    lines.append(f"{'  analysis time'.ljust(width)}  {cycle.analysis_seconds:>6.1f}s")
     lines.append(f"{'time'.ljust(width)}  {seconds:>6.1f}s")
     return "\n".join(lines)
 
