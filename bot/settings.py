@@ -28,6 +28,19 @@ _ASYNC_DRIVERS = {
 _SUPPORTED_DRIVERS = {"sqlite+aiosqlite", "postgresql+asyncpg"}
 
 
+def async_database_url(value: str) -> URL:
+    """A database URL as policybot connects to it (plain ``sqlite:``/``postgresql:`` get the
+    async driver this project ships with); ``ValueError`` names what is wrong."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError("not a database URL (e.g. sqlite:///data/policybot.db)") from None
+    url = url.set(drivername=_ASYNC_DRIVERS.get(url.drivername, url.drivername))
+    if url.drivername not in _SUPPORTED_DRIVERS:
+        raise ValueError(f"unsupported database {url.drivername!r}; use sqlite or postgresql")
+    return url
+
+
 class Settings(BaseSettings):
     """Everything an operator can configure. Environment names are ``POLICYBOT_<FIELD>``."""
 
@@ -70,14 +83,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _async_database_url(cls, value: str) -> str:
-        try:
-            url = make_url(value)
-        except ArgumentError:
-            raise ValueError("not a database URL (e.g. sqlite:///data/policybot.db)") from None
-        url = url.set(drivername=_ASYNC_DRIVERS.get(url.drivername, url.drivername))
-        if url.drivername not in _SUPPORTED_DRIVERS:
-            raise ValueError(f"unsupported database {url.drivername!r}; use sqlite or postgresql")
-        return url.render_as_string(hide_password=False)
+        return async_database_url(value).render_as_string(hide_password=False)
 
     @field_validator("log_level")
     @classmethod

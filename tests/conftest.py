@@ -6,20 +6,15 @@ it); each test gets a database of its own, dropped afterwards. Without the varia
 
 from __future__ import annotations
 
-import asyncio
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
-    create_async_engine,
 )
 
 from bot.app import Application
@@ -32,26 +27,9 @@ from tests.support.feed_server import (  # noqa: F401 - fixtures for every test 
     parser_pool,
     poller,
 )
+from tests.support.postgres import fresh_postgres_database
 
-POSTGRES_ENV = "POLICYBOT_TEST_POSTGRES_URL"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
-
-
-def postgres_admin_url() -> URL | None:
-    raw = os.environ.get(POSTGRES_ENV)
-    if not raw:
-        return None
-    url = make_url(raw)
-    return url.set(drivername="postgresql+asyncpg")
-
-
-async def _admin_execute(admin: URL, statement: str) -> None:
-    engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
 
 
 @pytest.fixture
@@ -69,15 +47,7 @@ def sqlite_url(tmp_path: Path) -> URL:
 
 @pytest.fixture
 def postgres_url() -> Iterator[URL]:
-    admin = postgres_admin_url()
-    if admin is None:
-        pytest.skip(f"{POSTGRES_ENV} is not set")
-    name = f"policybot_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin_execute(admin, f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.set(database=name)
-    finally:
-        asyncio.run(_admin_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    yield from fresh_postgres_database()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -167,6 +167,20 @@ def _add_db_commands(commands: Any) -> None:
     downgrade.set_defaults(handler=HandlerRef("db", "db_downgrade_command"))
     current = db_commands.add_parser("current", help="print the database's revision")
     current.set_defaults(handler=HandlerRef("db", "db_current_command"))
+    copy = db_commands.add_parser(
+        "copy",
+        help="copy the whole archive into a new, empty database (e.g. SQLite to PostgreSQL)",
+    )
+    copy.add_argument(
+        "--from",
+        dest="source",
+        metavar="URL",
+        help="the database to read (default: the configured one)",
+    )
+    copy.add_argument(
+        "--to", dest="target", metavar="URL", required=True, help="the empty database to fill"
+    )
+    copy.set_defaults(handler=HandlerRef("db", "db_copy_command"))
     revision = db_commands.add_parser(
         "revision", help="(developers) write a migration from the difference to the models"
     )

@@ -99,6 +99,25 @@ def test_db_upgrade_current_and_downgrade(tmp_path: Path) -> None:
     assert run_policybot(tmp_path, "db", "current").stdout.strip() == "(empty database)"
 
 
+def test_db_copy_fills_a_new_database_and_refuses_a_filled_one(tmp_path: Path) -> None:
+    feeds = tmp_path / "feeds.yaml"  # one feed on a closed local port: a row, quickly
+    feeds.write_text("feeds:\n  - {name: Closed, url: 'http://127.0.0.1:9/rss', kind: news}\n")
+    local = {"POLICYBOT_FEEDS_FILE": str(feeds), "POLICYBOT_ALLOW_PRIVATE_FEEDS": "true"}
+    run_policybot(tmp_path, "poll", "--once", **local)  # exits 1: its only feed failed
+    target = f"sqlite:///{tmp_path / 'copy.db'}"
+    done = run_policybot(tmp_path, "db", "copy", "--to", target)
+    assert done.returncode == 0, done.stderr
+    assert "feeds                                 1 rows" in done.stdout
+    assert "the counts match" in done.stdout
+    again = run_policybot(tmp_path, "db", "copy", "--to", target)
+    assert again.returncode != 0
+    assert "Traceback" not in again.stderr
+    assert "the target is not empty" in again.stderr
+    bad = run_policybot(tmp_path, "db", "copy", "--to", "mysql://x/y")
+    assert bad.returncode != 0
+    assert "unsupported database 'mysql'" in bad.stderr
+
+
 def test_unknown_command_is_a_usage_error(tmp_path: Path) -> None:
     result = run_policybot(tmp_path, "frobnicate")
     assert result.returncode == 2
