@@ -21,6 +21,7 @@ from yarl import URL
 
 from bot.domain.feed_errors import FeedErrorKind
 from bot.domain.responses import FetchedFeed, FetchResult, NotModified
+from bot.domain.text import is_storable
 from bot.errors import FetchError
 
 log = logging.getLogger(__name__)
@@ -174,8 +175,8 @@ class FeedFetcher:
             return NotModified(
                 url=url,
                 permanent_url=permanent,
-                etag=headers.get("ETag"),
-                last_modified=headers.get("Last-Modified"),
+                etag=_validator(headers.get("ETag")),
+                last_modified=_validator(headers.get("Last-Modified")),
                 cache_control=headers.get("Cache-Control"),
                 expires=headers.get("Expires"),
             )
@@ -213,11 +214,20 @@ class FeedFetcher:
             status=response.status,
             body=bytes(body),
             content_type=headers.get("Content-Type"),
-            etag=headers.get("ETag"),
-            last_modified=headers.get("Last-Modified"),
+            etag=_validator(headers.get("ETag")),
+            last_modified=_validator(headers.get("Last-Modified")),
             cache_control=headers.get("Cache-Control"),
             expires=headers.get("Expires"),
         )
+
+
+def _validator(value: str | None) -> str | None:
+    """A validator to store and echo back, or None when it holds bytes that are not UTF-8.
+
+    aiohttp decodes such bytes as lone surrogates, which no database stores; and a validator
+    is echoed byte for byte or not at all, so the feed is simply asked unconditionally.
+    """
+    return value if value is None or is_storable(value) else None
 
 
 def _permanent_target(response: aiohttp.ClientResponse) -> str | None:

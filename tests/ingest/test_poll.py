@@ -18,6 +18,7 @@ from bot.domain.entries import ParsedEntry, key_entries
 from bot.domain.feed_errors import FeedErrorKind
 from bot.domain.health import HealthEventKind
 from bot.domain.model import FeedStatus
+from bot.errors import StorageError
 from bot.polling import FeedPoller, Outcome
 from bot.settings import Settings
 from bot.storage.items import ItemStore
@@ -506,10 +507,13 @@ async def test_a_failed_write_surfaces_as_the_plain_error_and_nothing_is_half_wr
     feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
 
     async def database_gone(*args: object, **kwargs: object) -> None:
-        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        # What the engine makes of the driver's "disk I/O error" (bot.storage.engine).
+        raise StorageError("database failure: disk I/O error") from OperationalError(
+            "INSERT", {}, Exception("disk I/O error")
+        )
 
     monkeypatch.setattr(ItemStore, "save", database_gone)
-    with pytest.raises(OperationalError):
+    with pytest.raises(StorageError):
         await poller.poll(now=NOW)
     feed = await load_feed(sessions, feed_id)
     assert (feed.etag, feed.next_check_at, feed.fetch_count) == (None, None, 0)
