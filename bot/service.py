@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +24,12 @@ log = logging.getLogger(__name__)
 # Analysis per cycle of ``run``: a backlog (a cold archive, a re-queue after a rules change)
 # is analysed in slices of this length, with due feeds polled between them.
 CYCLE_ANALYSIS_SECONDS = 30.0
+
+# A background loop that dies is started again after this long, doubling up to the maximum;
+# one that had run for RESTART_RESET_SECONDS before it died starts from the first delay again.
+RESTART_DELAY_SECONDS = 1.0
+RESTART_DELAY_MAX_SECONDS = 300.0
+RESTART_RESET_SECONDS = 600.0
 
 
 def announce_start(settings: Settings) -> None:
@@ -73,7 +80,11 @@ def install_stop_signals(stop: asyncio.Event) -> None:
 
 
 class IngestionLoops:
-    """The ingestion cycle on a tick and the feeds.yaml watcher, as background tasks.
+    """The ingestion cycle on a tick and the feeds.yaml watcher, as supervised background tasks.
+
+    Each loop handles the failures it expects (a database failure ends one cycle, a bad
+    feeds.yaml keeps the current list); anything else ends the loop, and its supervisor logs
+    the error and starts it again after a backoff, so no loop is ever silently dead.
 
     ``on_report`` receives every cycle's report (new and analysed items, health events for
     admins). Cancelling mid-cycle is safe: the poll's writer commits a few feeds per
@@ -88,16 +99,21 @@ class IngestionLoops:
         settings: Settings,
         *,
         on_report: Callable[[CycleReport], Awaitable[None]] | None = None,
+        restart_delay: float = RESTART_DELAY_SECONDS,
     ) -> None:
         self._app = app
         self._settings = settings
         self._on_report = on_report
+        self._restart_delay = restart_delay
         self._tasks: list[asyncio.Task[None]] = []
 
     def start(self) -> None:
         self._tasks = [
-            asyncio.create_task(self._poll_forever(), name="poll"),
-            asyncio.create_task(self._watch_feeds_file(), name="feeds-file-watch"),
+            asyncio.create_task(self._supervise("poll", self._poll_forever), name="poll"),
+            asyncio.create_task(
+                self._supervise("feeds-file-watch", self._watch_feeds_file),
+                name="feeds-file-watch",
+            ),
         ]
         for task in self._tasks:
             task.add_done_callback(_log_crash)
@@ -107,6 +123,31 @@ class IngestionLoops:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+
+    async def _supervise(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
+        """Run ``loop`` for good: whenever it dies, say so and start it again after a backoff."""
+        delay = self._restart_delay
+        while True:
+            started = time.monotonic()
+            try:
+                await loop()
+                problem = "it returned"
+                exc_info: BaseException | None = None
+            except Exception as exc:
+                raise_if_cancelled()
+                problem = _one_line(exc)
+                exc_info = exc
+            if time.monotonic() - started >= RESTART_RESET_SECONDS:
+                delay = self._restart_delay
+            log.error(
+                "background loop stopped; restarting loop=%s delay_seconds=%s error=%s",
+                name,
+                delay,
+                problem,
+                exc_info=exc_info,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RESTART_DELAY_MAX_SECONDS)
 
     async def _poll_forever(self) -> None:
         cycle = self._app.cycle
@@ -158,8 +199,14 @@ class IngestionLoops:
             )
 
 
+def _one_line(exc: BaseException) -> str:
+    """``RuntimeError: the first line of its message``."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
+
+
 def _log_crash(task: asyncio.Task[None]) -> None:
-    """A background loop that dies must say so loudly: polling never stops silently."""
+    """A supervisor never ends but by a cancel; should it ever, it says so loudly."""
     if not task.cancelled() and task.exception() is not None:
         log.critical("background task crashed task=%s", task.get_name(), exc_info=task.exception())
 

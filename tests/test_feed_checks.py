@@ -92,6 +92,9 @@ async def test_a_crashing_check_is_a_refusal_not_a_crash(caplog: pytest.LogCaptu
     run = await check_candidates(urls, checker, slots=10, concurrency=2, budget=5)
 
     assert not run.results["https://boom.example/feed"].ok
-    assert "the check failed" in (run.results["https://boom.example/feed"].problem or "")
+    crashed = run.results["https://boom.example/feed"]
+    assert crashed.error is not None
+    assert crashed.error.kind is FeedErrorKind.INTERNAL
+    assert crashed.problem == "internal: RuntimeError: bug in the check"
     assert run.results[URLS[0]].ok
     assert "feed check crashed" in caplog.text

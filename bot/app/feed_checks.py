@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.domain.feed_errors import FeedErrorInfo, FeedErrorKind
+from bot.domain.feed_errors import internal_error
 from bot.domain.following import FeedCheck, FeedCheckResult
 
 log = logging.getLogger(__name__)
@@ -50,8 +50,7 @@ async def check_candidates(
                 results[url] = await check_feed(url)
             except Exception as exc:  # one broken check never stops the rest
                 log.exception("feed check crashed url=%s", url)
-                crashed = FeedErrorInfo(FeedErrorKind.CRASHED, f"the check failed ({exc})")
-                results[url] = FeedCheckResult(ok=False, error=crashed)
+                results[url] = FeedCheckResult(ok=False, error=internal_error(exc))
             finally:
                 running.discard(url)
 

@@ -29,6 +29,12 @@ class FeedErrorKind(StrEnum):
     NOT_A_FEED = "not_a_feed"
     PARSE_TIMEOUT = "parse_timeout"  # the parser worker ran too long
     CRASHED = "crashed"  # the parser worker died
+    # Anything else: an exception policybot did not expect while fetching, parsing or storing
+    # the feed (a bug, or input nobody foresaw). The reason names the exception's class.
+    INTERNAL = "internal"
+
+
+REASON_LINE_MAX = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +59,11 @@ class FeedErrorInfo:
     def detail(self) -> str:
         """The technical line admins see under the plain words: ``http_404: HTTP 404 Not Found``."""
         return f"{self.label}: {self.reason}"
+
+
+def internal_error(exc: BaseException) -> FeedErrorInfo:
+    """An unexpected exception as a feed's error: ``ValueError: the first line of it``."""
+    text = str(exc).strip()
+    first = text.splitlines()[0][:REASON_LINE_MAX] if text else ""
+    name = type(exc).__name__
+    return FeedErrorInfo(FeedErrorKind.INTERNAL, f"{name}: {first}" if first else name)

@@ -111,6 +111,8 @@ def plain_error(error: FeedErrorInfo | None) -> str | None:
             return "the site's answer is not an RSS, Atom or JSON feed"
         case FeedErrorKind.CRASHED:
             return "reading the feed failed"
+        case FeedErrorKind.INTERNAL:
+            return "policybot failed on this feed (an internal error); the log says more"
         case _:
             assert_never(error.kind)
 

@@ -5,15 +5,21 @@ feed ``Accept``, keeps no cookies, follows at most 5 redirects, stops reading a 
 gzip decoding) at a size cap, and refuses to connect to non-public addresses unless allowed.
 The guard sits in the connector's socket factory, so it sees the address actually dialled:
 after DNS, for IP literals and for every redirect hop (no DNS-rebinding window).
+
+A fetch's time limit counts from when it may use a connection: time spent waiting for one of a
+host's few connection slots (held by other feeds of that host) is the host's queue, not this
+feed's slowness, so the limit is paused meanwhile (the session's trace hooks say when).
 """
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import itertools
 import logging
 import socket
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -21,6 +27,7 @@ from yarl import URL
 
 from bot.domain.feed_errors import FeedErrorKind
 from bot.domain.responses import FetchedFeed, FetchResult, NotModified
+from bot.domain.text import is_storable
 from bot.errors import FetchError
 
 log = logging.getLogger(__name__)
@@ -79,6 +86,52 @@ class AddressGuard:
         return socket.socket(family=family, type=type_, proto=proto)
 
 
+class FetchDeadline:
+    """A fetch's total time limit, paused while the request waits for a connection slot.
+
+    ``FeedFetcher`` runs each fetch under ``asyncio.timeout``; the connector tells the session's
+    trace hooks (``slot_wait_trace``) when a request starts and stops waiting for a slot of its
+    host (the first request, and every redirect hop), and the limit is suspended in between.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self._left = seconds
+        self._timeout: asyncio.Timeout | None = None
+
+    def start(self, timeout: asyncio.Timeout) -> None:
+        self._timeout = timeout
+        timeout.reschedule(asyncio.get_running_loop().time() + self._left)
+
+    def pause(self) -> None:
+        if self._timeout is None or (when := self._timeout.when()) is None:
+            return
+        self._left = max(0.0, when - asyncio.get_running_loop().time())
+        self._timeout.reschedule(None)
+
+    def resume(self) -> None:
+        if self._timeout is not None and self._timeout.when() is None:
+            self._timeout.reschedule(asyncio.get_running_loop().time() + self._left)
+
+
+def slot_wait_trace() -> aiohttp.TraceConfig:
+    """Trace hooks that pause a request's ``FetchDeadline`` while it waits for a connection."""
+
+    async def queued(_session: object, context: SimpleNamespace, _params: object) -> None:
+        deadline = context.trace_request_ctx
+        if isinstance(deadline, FetchDeadline):
+            deadline.pause()
+
+    async def dequeued(_session: object, context: SimpleNamespace, _params: object) -> None:
+        deadline = context.trace_request_ctx
+        if isinstance(deadline, FetchDeadline):
+            deadline.resume()
+
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_queued_start.append(queued)
+    trace.on_connection_queued_end.append(dequeued)
+    return trace
+
+
 def make_http_session(
     *,
     user_agent: str,
@@ -101,6 +154,7 @@ def make_http_session(
         cookie_jar=aiohttp.DummyCookieJar(),
         headers={"User-Agent": user_agent, "Accept": ACCEPT},
         auto_decompress=True,
+        trace_configs=[slot_wait_trace()],
     )
 
 
@@ -110,9 +164,12 @@ class FeedFetcher:
     def __init__(self, session: aiohttp.ClientSession, limits: FetchLimits) -> None:
         self._session = session
         self._limits = limits
+        # The total limit is FetchDeadline's (it leaves out waiting for a connection slot), and
+        # so is the connect limit's: aiohttp's "connect" would include that wait.
         self._timeout = aiohttp.ClientTimeout(
-            total=limits.total_timeout,
-            connect=limits.connect_timeout,
+            total=None,
+            connect=None,
+            sock_connect=limits.connect_timeout,
             sock_read=limits.read_timeout,
         )
 
@@ -130,16 +187,20 @@ class FeedFetcher:
             raise FetchError(url, FeedErrorKind.BAD_URL, "not a valid URL") from exc
         if target.scheme not in {"http", "https"} or not target.host:
             raise FetchError(url, FeedErrorKind.BAD_URL, "only http(s) URLs are fetched")
+        deadline = FetchDeadline(self._limits.total_timeout)
         try:
-            async with self._session.get(
-                target,
-                headers=headers,
-                timeout=self._timeout,
-                # aiohttp counts the redirect that breaks the limit, hence + 1.
-                max_redirects=self._limits.max_redirects + 1,
-                allow_redirects=True,
-            ) as response:
-                return await self._read(url, response)
+            async with asyncio.timeout(None) as limit:
+                deadline.start(limit)
+                async with self._session.get(
+                    target,
+                    headers=headers,
+                    timeout=self._timeout,
+                    # aiohttp counts the redirect that breaks the limit, hence + 1.
+                    max_redirects=self._limits.max_redirects + 1,
+                    allow_redirects=True,
+                    trace_request_ctx=deadline,
+                ) as response:
+                    return await self._read(url, response)
         except FetchError:
             raise
         except aiohttp.TooManyRedirects as exc:
@@ -174,8 +235,8 @@ class FeedFetcher:
             return NotModified(
                 url=url,
                 permanent_url=permanent,
-                etag=headers.get("ETag"),
-                last_modified=headers.get("Last-Modified"),
+                etag=_validator(headers.get("ETag")),
+                last_modified=_validator(headers.get("Last-Modified")),
                 cache_control=headers.get("Cache-Control"),
                 expires=headers.get("Expires"),
             )
@@ -213,11 +274,20 @@ class FeedFetcher:
             status=response.status,
             body=bytes(body),
             content_type=headers.get("Content-Type"),
-            etag=headers.get("ETag"),
-            last_modified=headers.get("Last-Modified"),
+            etag=_validator(headers.get("ETag")),
+            last_modified=_validator(headers.get("Last-Modified")),
             cache_control=headers.get("Cache-Control"),
             expires=headers.get("Expires"),
         )
+
+
+def _validator(value: str | None) -> str | None:
+    """A validator to store and echo back, or None when it holds bytes that are not UTF-8.
+
+    aiohttp decodes such bytes as lone surrogates, which no database stores; and a validator
+    is echoed byte for byte or not at all, so the feed is simply asked unconditionally.
+    """
+    return value if value is None or is_storable(value) else None
 
 
 def _permanent_target(response: aiohttp.ClientResponse) -> str | None:

@@ -8,7 +8,10 @@ The pool starts at the first document to parse: a cycle of 304s and unchanged bo
 
 Hostile input: documents that declare XML entities are refused before feedparser sees them
 (feedparser re-expands "safe" entities in its loose parser: quadratic blowup), and any
-remaining DOCTYPE is dropped. Titles and summaries are reduced to plain text.
+remaining DOCTYPE is dropped. A numeric character reference to no storable character (a lone
+surrogate, NUL, past U+10FFFF) becomes U+FFFD first: feedparser's fallback parser raises on
+it. Titles and summaries are reduced to plain text, and every string the parser hands back is
+storable (``bot.domain.text``).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.domain.entries import ParsedEntry, ParsedFeed
 from bot.domain.feed_errors import FeedErrorKind
+from bot.domain.text import storable
 from bot.domain.urls import canonical_url, resolve_link
 from bot.errors import ParseError
 
@@ -47,6 +51,9 @@ _COMMENT_OR_CDATA = re.compile(rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>", re.S)
 _ENTITY_DECLARATION = re.compile(rb"<!ENTITY", re.I)
 # An RSS <category> with plain text (Atom's is an empty element we leave alone).
 _RSS_CATEGORY = re.compile(rb"<category\b[^>]*>[^<]*</category>")
+# Numeric character references that may name no storable character: four or more hex digits,
+# five or more decimal ones, or zero. ``_charref`` looks at the value.
+_SUSPECT_CHARREF = re.compile(rb"&#(?:[xX]0*([0-9a-fA-F]{4,})|0*([0-9]{5,})|[xX]?0+);")
 _SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.S | re.I)
 _TAG = re.compile(r"<[^>]*>")
 
@@ -67,6 +74,32 @@ def harden_xml(url: str, body: bytes) -> bytes:
             kept.append(match.group())
         position = match.end()
     return b"".join(kept) + body[position:]
+
+
+def replace_bad_charrefs(body: bytes) -> bytes:
+    """``&#xD800;``, ``&#0;``, ``&#x110000;`` and the like become U+FFFD (NUL: nothing).
+
+    Such a reference is not well-formed XML, so feedparser falls back to its loose parser,
+    which raises ``UnicodeEncodeError`` (or ``ValueError``) on it and loses the whole document.
+    """
+    if b"&#" not in body:
+        return body
+    return _SUSPECT_CHARREF.sub(_charref, body)
+
+
+def _charref(match: re.Match[bytes]) -> bytes:
+    hex_digits, decimal = match.group(1), match.group(2)
+    digits = hex_digits if hex_digits is not None else decimal
+    if digits is None:
+        return b""  # &#0; or &#x0;
+    if len(digits) > 8:
+        return b"&#xFFFD;"
+    value = int(digits, 16 if hex_digits is not None else 10)
+    if value == 0:
+        return b""
+    if 0xD800 <= value <= 0xDFFF or value > 0x10FFFF:
+        return b"&#xFFFD;"
+    return match.group()
 
 
 def drop_categories(body: bytes) -> bytes:
@@ -105,9 +138,7 @@ def plain_text(markup: str, *, limit: int) -> str:
         markup = _TAG.sub(" ", markup)
     if "&" in markup:
         markup = html.unescape(markup)
-    if "\x00" in markup:
-        markup = markup.replace("\x00", "")
-    return " ".join(markup.split())[:limit]
+    return " ".join(storable(markup).split())[:limit]
 
 
 def parse_document(url: str, body: bytes, content_type: str | None) -> ParsedFeed:
@@ -119,7 +150,7 @@ def parse_document(url: str, body: bytes, content_type: str | None) -> ParsedFee
         raise ParseError(url, FeedErrorKind.EMPTY, "the response body is empty")
     if stripped[:1] in (b"{", b"["):  # by content, not by a Content-Type servers get wrong
         return _parse_json_feed(url, stripped)
-    hardened = drop_categories(harden_xml(url, body))
+    hardened = drop_categories(replace_bad_charrefs(harden_xml(url, body)))
     headers = {"content-type": content_type or "application/xml"}
     # No sanitising or URI rewriting inside HTML: it all becomes plain text below anyway,
     # and skipping both makes feedparser about 3x faster. Links are resolved by us.
@@ -137,7 +168,7 @@ def parse_document(url: str, body: bytes, content_type: str | None) -> ParsedFee
     parsed_entries = tuple(_entry(url, entry) for entry in entries)
     return ParsedFeed(
         title=plain_text(str(feed.get("title") or ""), limit=512),
-        site_url=resolve_link(url, feed.get("link")),
+        site_url=resolve_link(url, _storable(feed.get("link"))),
         version=version or "unknown",
         ttl_minutes=_int_or_none(feed.get("ttl")),
         entries=parsed_entries,
@@ -153,10 +184,10 @@ def _entry(base: str, entry: Any) -> ParsedEntry:
     contents = get(entry, "content") or []
     longest = max((str(get(part, "value") or "") for part in contents), key=len, default="")
     text = plain_text(longest if len(longest) > len(summary) else summary, limit=MAX_SUMMARY_CHARS)
-    link = resolve_link(base, get(entry, "link"))
-    guid = get(entry, "id")
+    link = resolve_link(base, _storable(get(entry, "link")))
+    guid = _storable(get(entry, "id"))
     return ParsedEntry(
-        guid=str(guid).replace("\x00", "").strip() or None if guid else None,
+        guid=guid.strip() or None if guid else None,
         link=canonical_url(link) if link else None,
         title=title,
         summary=text,
@@ -164,6 +195,11 @@ def _entry(base: str, entry: Any) -> ParsedEntry:
         published_at=_time(get(entry, "published_parsed")),
         updated_at=_time(get(entry, "updated_parsed")),
     )
+
+
+def _storable(value: Any) -> str | None:
+    """A string read from a document, made storable; None for anything falsy."""
+    return storable(str(value)) if value else None
 
 
 def _time(value: Any) -> datetime | None:
@@ -201,10 +237,11 @@ def _parse_json_feed(url: str, body: bytes) -> ParsedFeed:
         plain = _str(item.get("content_text")) or _str(item.get("summary")) or ""
         authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
         names = [_str(a.get("name")) for a in authors if isinstance(a, dict)]
-        guid = item.get("id")
+        raw_id = item.get("id")
+        guid = storable(str(raw_id)).strip() if isinstance(raw_id, str | int) else ""
         entries.append(
             ParsedEntry(
-                guid=str(guid).strip() if isinstance(guid, str | int) and str(guid) else None,
+                guid=guid or None,
                 link=canonical_url(link) if link else None,
                 title=plain_text(_str(item.get("title")) or "", limit=MAX_TITLE_CHARS),
                 summary=plain_text(html_text or plain, limit=MAX_SUMMARY_CHARS),
@@ -222,7 +259,8 @@ def _parse_json_feed(url: str, body: bytes) -> ParsedFeed:
 
 
 def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    """A JSON string, made storable; None for anything else."""
+    return storable(value) if isinstance(value, str) else None
 
 
 def _iso(value: Any) -> datetime | None:

@@ -8,7 +8,10 @@ committed keep their old validators and due time and are fetched again, and inse
 keeps the retry from duplicating anything.
 
 One broken feed never stops the others: expected failures (``FeedError``) become that
-feed's error state and a line in the report; health transitions become events.
+feed's error state and a line in the report; so does any other exception while fetching,
+parsing or storing that one feed (an ``internal`` error naming the exception's class, backed
+off like any error). Only a failing database (``StorageError``) ends a cycle. Health
+transitions become events.
 
 The package, like reader's ``_update``: this module runs a cycle (due feeds -> fetch and parse,
 a bounded number at a time -> the writer); ``writer`` is the group-commit writer, which asks
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import random
 from collections import Counter
 from collections.abc import Callable
@@ -32,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.domain import health as feed_health
 from bot.domain import schedule
 from bot.domain.entries import ParsedFeed
-from bot.domain.feed_errors import FeedErrorInfo
+from bot.domain.feed_errors import FeedErrorInfo, internal_error
 from bot.domain.feed_update import Failed, Fetched, Outcome, PollOutcome
 from bot.domain.health import HealthEvent
 from bot.domain.responses import FetchResult, NotModified
@@ -51,6 +55,8 @@ __all__ = [
     "PollReport",
     "PollSettings",
 ]
+
+log = logging.getLogger(__name__)
 
 
 class Fetcher(Protocol):
@@ -221,6 +227,9 @@ class FeedPoller:
             return Failed(exc.info, exc.retry_after)
         except ParseError as exc:
             return Failed(exc.info)
+        except Exception as exc:  # unexpected: this feed's error, never the cycle's
+            log.error("feed poll failed unexpectedly url=%s", feed.url, exc_info=exc)
+            return Failed(internal_error(exc))
 
 
 def _poll_result(written: Written) -> FeedPollResult:

@@ -4,6 +4,10 @@ Fetched (or failed) feeds queue up here; the writer takes what arrived within a 
 and in ONE transaction reads those feeds' state, asks the pure decider
 (``bot.domain.feed_update.decide``) what each outcome means, stores new items and writes the
 decision through ``FeedStore``. A feed's items and its new fetch state always commit together.
+
+A batch that fails for any reason but the database's (``StorageError``) is written again one
+feed at a time; the feed whose write fails on its own gets that exception recorded as its
+error (an ``internal`` error), so one feed's data never stops the others.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -18,9 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain import schedule
 from bot.domain.entries import key_entries
-from bot.domain.feed_update import FeedState, FeedUpdate, Fetched, PollOutcome, decide
+from bot.domain.feed_errors import internal_error
+from bot.domain.feed_update import Failed, FeedState, FeedUpdate, Fetched, PollOutcome, decide
 from bot.domain.health import HealthEvent
-from bot.errors import raise_if_cancelled
+from bot.errors import StorageError, raise_if_cancelled
 from bot.storage.feeds import FeedStore
 from bot.storage.items import ItemStore
 
@@ -96,25 +102,57 @@ class FeedWriter:
                 except TimeoutError:
                     break
             received += len(batch)
-            try:
-                async with self._lock, self._sessions.begin() as session:
-                    store = FeedStore(session)
-                    states = await store.states_for_update([pending.feed_id for pending in batch])
-                    outcomes = [
-                        await self._record(
-                            session, store, states[pending.feed_id], pending, now=now
-                        )
-                        for pending in batch
-                    ]
-            except Exception as exc:  # the batch failed as a whole: every feed in it says so
+            await self._write(batch, now=now)
+
+    async def _write(self, batch: Sequence[PendingWrite], *, now: datetime) -> None:
+        """Write ``batch`` in one transaction and hand each feed its outcome.
+
+        A database failure fails every feed of the batch; any other failure is one feed's:
+        the batch is written again feed by feed, and the feed that fails alone records it.
+        """
+        try:
+            written = await self._transaction(batch, now=now)
+        except StorageError as exc:  # the batch failed as a whole: every feed in it says so
+            _fail(batch, exc)
+            raise_if_cancelled()  # a cancel mid-batch can surface as the rollback's error
+            return
+        except Exception as exc:
+            raise_if_cancelled()
+            if len(batch) > 1:
                 for pending in batch:
-                    if not pending.done.done():  # its task may have been cancelled
-                        pending.done.set_exception(exc)
-                raise_if_cancelled()  # a cancel mid-batch can surface as the rollback's error
-                continue
-            for pending, outcome in zip(batch, outcomes, strict=True):
-                if not pending.done.done():
-                    pending.done.set_result(outcome)
+                    await self._write([pending], now=now)
+            else:
+                await self._record_failure(batch[0], exc, now=now)
+            return
+        for pending, outcome in zip(batch, written, strict=True):
+            _log(outcome)
+            if not pending.done.done():  # its task may have been cancelled
+                pending.done.set_result(outcome)
+
+    async def _record_failure(
+        self, pending: PendingWrite, exc: Exception, *, now: datetime
+    ) -> None:
+        """Storing this feed's outcome raised ``exc``: store that as its error instead."""
+        log.error("feed store failed unexpectedly feed_id=%d", pending.feed_id, exc_info=exc)
+        failed = PendingWrite(pending.feed_id, Failed(internal_error(exc)), pending.done)
+        try:
+            written = await self._transaction([failed], now=now)
+        except Exception as again:  # even the error cannot be stored: the cycle's problem
+            _fail([pending], again)
+            raise_if_cancelled()
+            return
+        _log(written[0])
+        if not pending.done.done():
+            pending.done.set_result(written[0])
+
+    async def _transaction(self, batch: Sequence[PendingWrite], *, now: datetime) -> list[Written]:
+        async with self._lock, self._sessions.begin() as session:
+            store = FeedStore(session)
+            states = await store.states_for_update([pending.feed_id for pending in batch])
+            return [
+                await self._record(session, store, states[pending.feed_id], pending, now=now)
+                for pending in batch
+            ]
 
     async def _record(
         self,
@@ -148,27 +186,39 @@ class FeedWriter:
                 )
             new_ids, updated_ids = saved.new_ids, saved.updated_ids
         url = await store.apply(update)
-        feed = update.feed
-        if update.error is None:
-            log.info(
-                "feed polled url=%s outcome=%s new=%d updated=%d",
-                url,
-                update.outcome.value,
-                len(new_ids),
-                len(updated_ids),
-            )
-        else:
-            log.info(
-                "feed failed url=%s outcome=%s kind=%s reason=%s next=%s",
-                url,
-                update.outcome.value,
-                update.error.label,
-                update.error.reason,
-                feed.next_check_at.isoformat() if feed.next_check_at else None,
-            )
         event = update.event
-        if event is not None:
-            if event.url != url:  # a permanent redirect was adopted in this very poll
-                event = replace(event, url=url)
-            log.info("feed health url=%s event=%s reason=%s", url, event.kind.value, event.reason)
+        if event is not None and event.url != url:  # a redirect was adopted in this very poll
+            event = replace(event, url=url)
         return Written(update, url, new_ids, updated_ids, event)
+
+
+def _log(written: Written) -> None:
+    """One feed's poll, once it is committed."""
+    update, url = written.update, written.url
+    if update.error is None:
+        log.info(
+            "feed polled url=%s outcome=%s new=%d updated=%d",
+            url,
+            update.outcome.value,
+            len(written.new_ids),
+            len(written.updated_ids),
+        )
+    else:
+        next_check = update.feed.next_check_at
+        log.info(
+            "feed failed url=%s outcome=%s kind=%s reason=%s next=%s",
+            url,
+            update.outcome.value,
+            update.error.label,
+            update.error.reason,
+            next_check.isoformat() if next_check else None,
+        )
+    event = written.event
+    if event is not None:
+        log.info("feed health url=%s event=%s reason=%s", url, event.kind.value, event.reason)
+
+
+def _fail(batch: Sequence[PendingWrite], exc: BaseException) -> None:
+    for pending in batch:
+        if not pending.done.done():  # its task may have been cancelled
+            pending.done.set_exception(exc)

@@ -75,7 +75,12 @@ def test_repeated_guids_inside_a_document_are_not_merged() -> None:
         )
     )
     assert len({k.key for k in keyed}) == 5
-    assert keyed[0].key == "g:same"
+    # Every entry sharing the guid is keyed by its content, the first one too; an identical
+    # copy by its count. Where an entry stands in the document plays no part.
+    assert [k.key.split("|")[0] for k in keyed[:3]] == ["g:same"] * 3
+    assert keyed[2].key == keyed[1].key + "|2"
+    reordered = key_entries((keyed[1].entry, keyed[0].entry))
+    assert [k.key for k in reordered] == [keyed[1].key, keyed[0].key]
 
 
 def test_keys_are_bounded_and_stable() -> None:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import pytest
 from aiohttp import web
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
-from bot.app.cycle import CycleReport
+from bot.app.cycle import CycleReport, IngestionCycle
 from bot.domain.analysis import ANALYSER_VERSION
 from bot.domain.entries import ParsedEntry, key_entries
 from bot.polling import FeedPoller
@@ -246,3 +249,57 @@ async def test_start_up_requeues_analyses_of_another_analyser_version(
         queued = await AnalysisQueue(session).size()
     assert rows == [(ANALYSER_VERSION, NOW + timedelta(hours=1))] * 3
     assert queued == 0
+
+
+async def test_a_loop_that_dies_is_restarted_with_backoff_and_says_so(
+    feed_server: FeedServer,
+    poller: FeedPoller,
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=rss([("a", "Brussels")]), content_type="application/rss+xml")
+
+    feed_server.routes["/feed"] = handler
+    await add_feed(sessions, feed_server.url("/feed"), now=NOW)
+    crashes = {"left": 2}
+    real_run = IngestionCycle.run
+
+    async def run_or_crash(cycle: IngestionCycle, **kwargs: Any) -> CycleReport:
+        if crashes["left"]:
+            crashes["left"] -= 1
+            raise RuntimeError("a bug nobody caught")
+        return await real_run(cycle, **kwargs)
+
+    monkeypatch.setattr(IngestionCycle, "run", run_or_crash)
+    reports: list[CycleReport] = []
+
+    async def on_report(report: CycleReport) -> None:
+        reports.append(report)
+
+    feeds_file = tmp_path / "feeds.yaml"
+    _feeds_yaml(feeds_file, feed_server.url("/feed"))
+    settings = Settings(feeds_file=feeds_file, poll_tick_seconds=3600)
+    app = Application(sessions, poller=poller)
+    loops = IngestionLoops(app, settings, on_report=on_report, restart_delay=0.05)
+    caplog.set_level(logging.INFO, logger="bot.service")
+    loops.start()
+    try:
+        await _wait_for(lambda: _true(any(r.poll.new_item_ids for r in reports)))
+    finally:
+        await loops.stop()
+        gc.unfreeze()
+    restarts = [r for r in caplog.records if "restarting" in r.getMessage()]
+    assert [r.levelno for r in restarts] == [logging.ERROR, logging.ERROR]
+    assert "loop=poll" in restarts[0].getMessage()
+    assert "RuntimeError: a bug nobody caught" in restarts[0].getMessage()
+    assert "delay_seconds=0.05" in restarts[0].getMessage()
+    assert "delay_seconds=0.1" in restarts[1].getMessage()  # backing off
+    assert all(r.exc_info is not None for r in restarts)  # the traceback, for the developer
+    assert not [r for r in caplog.records if r.levelno >= logging.CRITICAL]
+
+
+async def _true(value: bool) -> bool:
+    return value

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import random
 from datetime import timedelta
 
+import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import func, select
@@ -18,6 +20,9 @@ from bot.domain.entries import ParsedEntry, key_entries
 from bot.domain.feed_errors import FeedErrorKind
 from bot.domain.health import HealthEventKind
 from bot.domain.model import FeedStatus
+from bot.errors import StorageError
+from bot.ingest.fetch import FeedFetcher, FetchLimits
+from bot.ingest.parse import ParserPool
 from bot.polling import FeedPoller, Outcome
 from bot.settings import Settings
 from bot.storage.items import ItemStore
@@ -506,12 +511,56 @@ async def test_a_failed_write_surfaces_as_the_plain_error_and_nothing_is_half_wr
     feed_id = await add_feed(sessions, feed_server.url("/feed"), now=NOW)
 
     async def database_gone(*args: object, **kwargs: object) -> None:
-        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+        # What the engine makes of the driver's "disk I/O error" (bot.storage.engine).
+        raise StorageError("database failure: disk I/O error") from OperationalError(
+            "INSERT", {}, Exception("disk I/O error")
+        )
 
     monkeypatch.setattr(ItemStore, "save", database_gone)
-    with pytest.raises(OperationalError):
+    with pytest.raises(StorageError):
         await poller.poll(now=NOW)
     feed = await load_feed(sessions, feed_id)
     assert (feed.etag, feed.next_check_at, feed.fetch_count) == (None, None, 0)
     monkeypatch.undo()
     assert len((await poller.poll(now=NOW)).new_item_ids) == 1
+
+
+async def test_waiting_for_a_connection_slot_counts_against_neither_timeout_nor_health(
+    feed_server: FeedServer,
+    http_session: aiohttp.ClientSession,
+    parser_pool: ParserPool,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Two feeds that never answer hold the host's two slots for a whole timeout; the third
+    feed on that host waits that long for a slot and must still get its full time after."""
+    release = asyncio.Event()
+    sent: list[float] = []
+    loop = asyncio.get_running_loop()
+
+    async def never(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.Response(text="late")
+
+    async def healthy(request: web.Request) -> web.Response:
+        sent.append(loop.time())
+        await asyncio.sleep(0.3)  # well inside the limit, once the request is on its way
+        return static(rss([("h", "Healthy")]), ETag='"1"')
+
+    feed_server.routes.update({"/never-1": never, "/never-2": never, "/healthy": healthy})
+    ids = [await add_feed(sessions, feed_server.url(p), now=NOW) for p in feed_server.routes]
+    limits = FetchLimits(total_timeout=1.0, connect_timeout=1.0, read_timeout=1.0)
+    poller = FeedPoller(
+        sessions, FeedFetcher(http_session, limits), parser_pool, rng=random.Random(1)
+    )
+    started = loop.time()
+    try:
+        report = await poller.poll(now=NOW)
+    finally:
+        release.set()
+
+    by_id = {result.feed_id: result for result in report.feeds}
+    assert [by_id[i].outcome for i in ids] == [Outcome.ERROR, Outcome.ERROR, Outcome.FETCHED]
+    assert sent[0] - started >= 0.9  # it did wait for a slot, about one whole timeout
+    feed = await load_feed(sessions, ids[2])
+    assert (feed.status, feed.consecutive_errors, feed.last_error_kind) == (FeedStatus.OK, 0, None)
+    assert await item_count(sessions, ids[2]) == 1
