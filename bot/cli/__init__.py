@@ -30,6 +30,8 @@ class HandlerRef:
 
     module: str
     function: str
+    # What Ctrl-C means for this command, said instead of a traceback (exit 130).
+    interrupted: str = "interrupted"
 
     def load(self) -> Handler:
         handler: Handler = getattr(importlib.import_module(f"bot.cli.{self.module}"), self.function)
@@ -85,7 +87,11 @@ def _add_feed_commands(commands: Any) -> None:
     poll.add_argument(
         "--all", action="store_true", help="poll every active feed, not only those due"
     )
-    poll.set_defaults(handler=HandlerRef("feeds", "poll_command"))
+    poll.set_defaults(
+        handler=HandlerRef(
+            "feeds", "poll_command", interrupted="interrupted; feeds finished so far are stored"
+        )
+    )
 
     feeds = commands.add_parser("feeds", help="list, check, import and export feeds")
     actions = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
