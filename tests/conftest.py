@@ -33,6 +33,8 @@ from tests.support.feed_server import (  # noqa: F401 - fixtures for every test 
     poller,
 )
 
+pytest_plugins = ["tests.support.skip_summary"]  # one summary line per skip reason
+
 POSTGRES_ENV = "POLICYBOT_TEST_POSTGRES_URL"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
