@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import __version__
+from bot.domain.search_query import SEARCH_SYNTAX
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -117,13 +118,21 @@ def _add_feed_commands(commands: Any) -> None:
 
 
 def _add_archive_commands(commands: Any) -> None:
-    search = commands.add_parser("search", help="full-text search of the archive (like /search)")
-    search.add_argument("query", nargs="+", help="words that must all appear")
+    search = commands.add_parser(
+        "search",
+        help="full-text search of the archive (like /search)",
+        description=f"Search syntax: {SEARCH_SYNTAX}.",
+    )
+    search.add_argument("query", nargs="+", metavar="WORDS", help="what to look for")
     search.add_argument("--page", type=_page, default=1, help="page number (default 1)")
     search.set_defaults(handler=HandlerRef("archive", "search_command"))
 
-    latest = commands.add_parser("latest", help="the newest archived items (like /latest)")
-    latest.add_argument("topic", nargs="*", help="only items mentioning these words")
+    latest = commands.add_parser(
+        "latest",
+        help="the newest archived items (like /latest)",
+        description=f"Optionally only those matching WORDS; search syntax: {SEARCH_SYNTAX}.",
+    )
+    latest.add_argument("topic", nargs="*", metavar="WORDS", help="only items matching these")
     latest.add_argument("--page", type=_page, default=1, help="page number (default 1)")
     latest.set_defaults(handler=HandlerRef("archive", "latest_command"))
 
