@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import time
 from collections import Counter
@@ -21,7 +22,11 @@ from bot.settings import Settings
 
 
 class ProgressBar:
-    """A one-line bar on stderr when it is a terminal; silent otherwise."""
+    """A one-line bar on stderr when it is a terminal; silent otherwise.
+
+    While it is drawn, a log line first clears the bar (it comes back with the next feed), so
+    the two never share a line.
+    """
 
     def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
         self._stream = stream
@@ -30,9 +35,13 @@ class ProgressBar:
         self._done = 0
         self._errors = 0
         self._live = stream.isatty()
+        self._drawn = False
 
     def start(self, total: int) -> None:
         self._total = total
+        if self._live:
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(self._clear)
         self._draw()
 
     def advance(self, result: FeedPollResult) -> None:
@@ -41,9 +50,20 @@ class ProgressBar:
         self._draw()
 
     def finish(self) -> None:
+        self._drawn = False
+        for handler in logging.getLogger().handlers:
+            handler.removeFilter(self._clear)
         if self._live and self._total:
             self._stream.write("\n")
             self._stream.flush()
+
+    def _clear(self, record: logging.LogRecord) -> bool:
+        """A logging filter that lets every record through, on a line of its own."""
+        if self._drawn:
+            self._drawn = False
+            self._stream.write("\r\x1b[K")
+            self._stream.flush()
+        return True
 
     def _draw(self) -> None:
         if not self._live or not self._total:
@@ -52,6 +72,7 @@ class ProgressBar:
         bar = "#" * filled + "-" * (self._width - filled)
         self._stream.write(f"\r[{bar}] {self._done}/{self._total} feeds, {self._errors} errors")
         self._stream.flush()
+        self._drawn = True
 
 
 def summary_table(cycle: CycleReport, *, seconds: float) -> str:
@@ -92,10 +113,15 @@ async def poll_command(args: argparse.Namespace, settings: Settings) -> int:
         bar = ProgressBar()
         started = time.monotonic()
         await app.cycle.requeue_stale()  # as run's start-up does; this cycle analyses them
-        cycle = await app.cycle.run(
-            now=datetime.now(UTC), only_due=not args.all, on_feed=bar.advance, on_start=bar.start
-        )
-        bar.finish()
+        try:
+            cycle = await app.cycle.run(
+                now=datetime.now(UTC),
+                only_due=not args.all,
+                on_feed=bar.advance,
+                on_start=bar.start,
+            )
+        finally:
+            bar.finish()
     print(summary_table(cycle, seconds=time.monotonic() - started))
     report = cycle.poll
     return 1 if report.feeds and report.outcomes.get("error", 0) == len(report.feeds) else 0

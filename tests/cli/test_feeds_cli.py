@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import pty
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +14,7 @@ import pytest
 from aiohttp import web
 
 from bot.cli.feeds import (
+    ProgressBar,
     feeds_check_command,
     feeds_export_opml_command,
     feeds_import_opml_command,
@@ -178,3 +182,25 @@ async def test_a_new_user_polls_once_and_finds_positions(
 def _summary_count(summary: str, label: str) -> int:
     line = next(line for line in summary.splitlines() if line.startswith(label))
     return int(line.split()[-1])
+
+
+def test_log_lines_never_share_a_line_with_the_progress_bar() -> None:
+    main, terminal = pty.openpty()
+    stream = os.fdopen(terminal, "w")
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        bar = ProgressBar(stream)
+        bar.start(2)
+        logging.getLogger("bot.test").warning("feed moved url=a new_url=b")
+        bar.finish()
+        logging.getLogger("bot.test").warning("after the bar")
+    finally:
+        root.removeHandler(handler)
+        stream.close()
+    screen = os.read(main, 4096).decode()
+    os.close(main)
+    before_log = screen.split("feed moved")[0]
+    assert before_log.endswith("\r\x1b[K"), repr(screen)
+    assert screen.count("\x1b[K") == 1  # the bar is gone: later lines are left alone
