@@ -17,6 +17,7 @@ from typing import TextIO
 
 from bot.app.cycle import CycleReport, FeedPollResult
 from bot.composition import open_application
+from bot.domain.feed_status import plain_error
 from bot.service import IngestionLoops, install_stop_signals
 from bot.settings import Settings
 
@@ -128,21 +129,33 @@ async def poll_command(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def feeds_list_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Every feed with its health, after reading the current feeds.yaml; feeds nobody follows
+    any more are listed apart, so they are not mistaken for ones being polled."""
     async with open_application(settings) as app:
+        await app.feeds.sync_file(settings.feeds_file, now=datetime.now(UTC))
         feeds = await app.feeds.overview()
+    followed = [feed for feed in feeds if feed.followed]
+    removed = [feed for feed in feeds if not feed.followed]
     print(f"{'id':>4}  {'status':8} {'err':>3} {'items':>6}  {'next check (UTC)':16}  feed")
-    for feed in feeds:
+    for feed in followed:
         following = "instance" if feed.in_instance_list else f"{feed.guild_count} servers"
         when = feed.next_check_at.strftime("%Y-%m-%d %H:%M") if feed.next_check_at else "-"
         print(
-            f"{feed.id:>4}  {feed.status.value:8} {feed.consecutive_errors:>3} "
+            f"{feed.id:>4}  {feed.health:8} {feed.consecutive_errors:>3} "
             f"{feed.item_count:>6}  {when:16}  {feed.title or '(untitled)'} <{feed.url}> "
             f"[{following}]"
         )
         if feed.last_error and feed.consecutive_errors:
-            print(f"{'':>6}last error: {feed.last_error.detail}")
-    counts = Counter(feed.status.value for feed in feeds)
-    print(f"{len(feeds)} feeds: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+            print(f"{'':>6}last error: {plain_error(feed.last_error)} ({feed.last_error.detail})")
+    counts = Counter(feed.health for feed in followed)
+    print(f"{len(followed)} feeds: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    if removed:
+        print(f"\nno longer followed (removed from {settings.feeds_file}; items kept, not polled):")
+        for feed in removed:
+            print(
+                f"{feed.id:>4}  {feed.item_count:>6} items  "
+                f"{feed.title or '(untitled)'} <{feed.url}>"
+            )
     return 0
 
 

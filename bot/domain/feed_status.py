@@ -84,6 +84,16 @@ def health_report(feeds: Iterable[FeedHealthView], *, at: datetime) -> FeedsHeal
     return FeedsHealthReport(tuple(ordered), at)
 
 
+def listed_health(status: FeedStatus, *, consecutive_errors: int, checked: bool) -> str:
+    """A feed's health for ``feeds list``: ``new`` until its first fetch, ``failing`` from its
+    first error on (the stored status waits for several before backing off), else the status."""
+    if status is FeedStatus.OK and consecutive_errors:
+        return FeedStatus.FAILING.value
+    if status is FeedStatus.OK and not checked:
+        return "new"
+    return status.value
+
+
 def plain_error(error: FeedErrorInfo | None) -> str | None:
     """``kind=HTTP, status=404`` -> "the site says the feed does not exist (404 Not Found)"."""
     if error is None:

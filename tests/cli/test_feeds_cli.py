@@ -204,3 +204,42 @@ def test_log_lines_never_share_a_line_with_the_progress_bar() -> None:
     before_log = screen.split("feed moved")[0]
     assert before_log.endswith("\r\x1b[K"), repr(screen)
     assert screen.count("\x1b[K") == 1  # the bar is gone: later lines are left alone
+
+
+async def test_feeds_list_tells_new_failing_and_removed_feeds_apart(
+    settings: Settings, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def good(request: web.Request) -> web.Response:
+        return web.Response(body=rss([("a", "AI Act")]), content_type="application/rss+xml")
+
+    async def broken(request: web.Request) -> web.Response:
+        return web.Response(status=500, text="down")
+
+    feed_server.routes.update({"/good": good, "/broken": broken, "/gone": good})
+    entries = {
+        name: f"  - {{name: {name}, url: '{feed_server.url('/' + name)}', kind: news}}\n"
+        for name in ("good", "broken", "gone", "later")
+    }
+    settings.feeds_file.write_text(
+        "feeds:\n" + entries["good"] + entries["broken"] + entries["gone"]
+    )
+    await poll_command(argparse.Namespace(once=True, all=True), settings)
+    # The operator edits the file: one feed out, one feed in; the list reads it as it is now.
+    settings.feeds_file.write_text(
+        "feeds:\n" + entries["good"] + entries["broken"] + entries["later"]
+    )
+    capsys.readouterr()
+
+    assert await feeds_list_command(argparse.Namespace(), settings) == 0
+
+    listing = capsys.readouterr().out
+    followed, removed = listing.split("no longer followed")
+    health = {
+        line.split("<")[1].split(">")[0].rsplit("/", 1)[1]: line.split()[1]
+        for line in followed.splitlines()
+        if "<" in line
+    }
+    assert health == {"good": "ok", "broken": "failing", "later": "new"}
+    assert "the site has a server error (HTTP 500)" in followed
+    assert "3 feeds: 1 failing, 1 new, 1 ok" in followed
+    assert "/gone>" in removed
