@@ -162,8 +162,8 @@ async def feeds_list_command(args: argparse.Namespace, settings: Settings) -> in
 async def feeds_check_command(args: argparse.Namespace, settings: Settings) -> int:
     async with open_application(settings) as app:
         probe = await app.feeds.probe(args.url)
-    if not probe.ok:
-        print(f"not usable: {probe.error}")
+    if probe.error is not None:
+        print(f"not usable: {plain_error(probe.error.info)} ({probe.error.reason})")
         return 1
     print(f"feed:        {probe.title or '(untitled)'} ({probe.version})")
     if probe.final_url and probe.final_url != probe.url:

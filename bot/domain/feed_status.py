@@ -106,7 +106,10 @@ def plain_error(error: FeedErrorInfo | None) -> str | None:
         case FeedErrorKind.CONNECTION:
             return "policybot could not connect to the site"
         case FeedErrorKind.BLOCKED:
-            return "the address leads to a private or local network, which policybot never fetches"
+            return (
+                "the address is on a private or local network "
+                "(the bot's operator can allow that with POLICYBOT_ALLOW_PRIVATE_FEEDS=true)"
+            )
         case FeedErrorKind.REDIRECTS:
             return "the address redirects in a loop or too many times"
         case FeedErrorKind.TOO_LARGE:
