@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import pty
+import select
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -199,7 +200,12 @@ def test_log_lines_never_share_a_line_with_the_progress_bar() -> None:
     finally:
         root.removeHandler(handler)
         stream.close()
-    screen = os.read(main, 4096).decode()
+    screen = ""
+    while select.select([main], [], [], 0.2)[0]:  # the terminal hands output over in chunks
+        try:
+            screen += os.read(main, 4096).decode()
+        except OSError:  # the other end is closed and drained
+            break
     os.close(main)
     before_log = screen.split("feed moved")[0]
     assert before_log.endswith("\r\x1b[K"), repr(screen)
