@@ -13,5 +13,7 @@ def configure_logging(level: str) -> None:
         datefmt="%Y-%m-%dT%H:%M:%S%z",
         force=True,
     )
-    for noisy in ("aiosqlite", "apscheduler.executors", "discord.gateway"):
+    # Alembic speaks at INFO on every run (plugins, "Context impl"); ``bot.storage.migrate``
+    # logs one line of its own when a migration actually runs.
+    for noisy in ("aiosqlite", "alembic", "apscheduler.executors", "discord.gateway"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -33,14 +33,20 @@ RESTART_RESET_SECONDS = 600.0
 
 
 def announce_start(settings: Settings) -> None:
-    """The first log line of ``policybot run``: whether it talks to Discord at all."""
+    """The first log line of ``policybot run``: whether it talks to Discord at all, and which
+    database and feed list it uses (the two things a newcomer gets wrong first)."""
+    where = (
+        f"database={settings.database.render_as_string(hide_password=True)} "
+        f"feeds_file={settings.feeds_file.resolve()}"
+    )
     if settings.discord_token is None:
         log.warning(
-            "policybot starting mode=console: DISCORD_TOKEN is not set, so it runs without "
-            "Discord; feeds are still polled and analysed, and the CLI answers questions"
+            "policybot starting mode=console %s: DISCORD_TOKEN is not set, so it runs without "
+            "Discord; feeds are still polled and analysed, and the CLI answers questions",
+            where,
         )
     else:
-        log.info("policybot starting mode=discord")
+        log.info("policybot starting mode=discord %s", where)
 
 
 async def run_service(
@@ -59,7 +65,9 @@ async def run_service(
         len(loaded.synced.updated),
         len(loaded.synced.removed),
     )
-    log.info("policybot running; press Ctrl-C to stop")
+    if chat is None or settings.discord_token is None:
+        log.info("policybot running mode=console; press Ctrl-C to stop")
+    # With Discord, PolicyBot says "running" once it is connected, not before.
     ingestion = IngestionLoops(app, settings)
     ingestion.start()
     try:

@@ -29,6 +29,7 @@ from tests.support.feed_server import (  # noqa: F401 - fixtures for every test 
 )
 from tests.support.postgres import fresh_postgres_database
 
+pytest_plugins = ["tests.support.skip_summary"]  # one summary line per skip reason
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 

@@ -202,6 +202,7 @@ class GuildFeeds:
                 outcome = {
                     FollowOutcome.ADDED: ImportOutcome.ADDED,
                     FollowOutcome.DUPLICATE: ImportOutcome.ALREADY_FOLLOWED,
+                    FollowOutcome.IN_INSTANCE_LIST: ImportOutcome.ALREADY_FOLLOWED,
                 }.get(result.outcome, ImportOutcome.OVER_CAP)
                 outcomes[url] = ImportedFeed(url, title, outcome)
         order = [*(feed.url for feed in opml.feeds), *opml.not_http]
@@ -247,6 +248,8 @@ class GuildFeeds:
         store = GuildStore(session)
         if await store.follows(guild_id, url):
             return FollowResult(FollowOutcome.DUPLICATE, url)
+        if await store.in_instance_list(url):  # before the cap: it would take no slot anyway
+            return FollowResult(FollowOutcome.IN_INSTANCE_LIST, url)
         if await store.followed_count(guild_id) >= cap:
             return FollowResult(FollowOutcome.OVER_CAP, url, cap=cap)
         return None

@@ -75,6 +75,10 @@ class PolicyBot(commands.Bot):
         scheduler: AsyncIOScheduler,
         **options: Any,
     ) -> None:
+        # policybot never joins voice: discord.py's "PyNaCl/davey is not installed" warnings
+        # would only worry an operator.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
@@ -86,6 +90,7 @@ class PolicyBot(commands.Bot):
         self.app = app
         self.settings = settings
         self.scheduler = scheduler
+        self._announced = False
 
     async def setup_hook(self) -> None:
         """Runs once per login, before the gateway: add every cog, then start the scheduler."""
@@ -101,6 +106,9 @@ class PolicyBot(commands.Bot):
     async def on_ready(self) -> None:
         # Fires again after an invalid session; only log here, never start things.
         log.info("discord ready user=%s guilds=%d", self.user, len(self.guilds))
+        if not self._announced:
+            self._announced = True
+            log.info("policybot running mode=discord; press Ctrl-C to stop")
 
     async def on_resumed(self) -> None:
         log.info("discord session resumed")

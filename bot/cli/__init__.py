@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot import __version__
+from bot.domain.search_query import SEARCH_SYNTAX
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -30,6 +31,8 @@ class HandlerRef:
 
     module: str
     function: str
+    # What Ctrl-C means for this command, said instead of a traceback (exit 130).
+    interrupted: str = "interrupted"
 
     def load(self) -> Handler:
         handler: Handler = getattr(importlib.import_module(f"bot.cli.{self.module}"), self.function)
@@ -93,7 +96,11 @@ def _add_feed_commands(commands: Any) -> None:
         help="with --once: analyse for at most this long, leaving the rest queued for the "
         "next poll or for run (0: until the queue is empty; default: 60)",
     )
-    poll.set_defaults(handler=HandlerRef("feeds", "poll_command"))
+    poll.set_defaults(
+        handler=HandlerRef(
+            "feeds", "poll_command", interrupted="interrupted; feeds finished so far are stored"
+        )
+    )
 
     feeds = commands.add_parser("feeds", help="list, check, import and export feeds")
     actions = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
@@ -119,13 +126,21 @@ def _add_feed_commands(commands: Any) -> None:
 
 
 def _add_archive_commands(commands: Any) -> None:
-    search = commands.add_parser("search", help="full-text search of the archive (like /search)")
-    search.add_argument("query", nargs="+", help="words that must all appear")
+    search = commands.add_parser(
+        "search",
+        help="full-text search of the archive (like /search)",
+        description=f"Search syntax: {SEARCH_SYNTAX}.",
+    )
+    search.add_argument("query", nargs="+", metavar="WORDS", help="what to look for")
     search.add_argument("--page", type=_page, default=1, help="page number (default 1)")
     search.set_defaults(handler=HandlerRef("archive", "search_command"))
 
-    latest = commands.add_parser("latest", help="the newest archived items (like /latest)")
-    latest.add_argument("topic", nargs="*", help="only items mentioning these words")
+    latest = commands.add_parser(
+        "latest",
+        help="the newest archived items (like /latest)",
+        description=f"Optionally only those matching WORDS; search syntax: {SEARCH_SYNTAX}.",
+    )
+    latest.add_argument("topic", nargs="*", metavar="WORDS", help="only items matching these")
     latest.add_argument("--page", type=_page, default=1, help="page number (default 1)")
     latest.set_defaults(handler=HandlerRef("archive", "latest_command"))
 

@@ -11,6 +11,7 @@ import sys
 
 from bot.composition import open_application
 from bot.domain.archive import ArchivePage
+from bot.domain.search_query import NO_SEARCH_WORDS, parse_search
 from bot.settings import Settings
 
 PER_PAGE = 10
@@ -18,6 +19,9 @@ PER_PAGE = 10
 
 async def search_command(args: argparse.Namespace, settings: Settings) -> int:
     query = " ".join(args.query)
+    if parse_search(query) is None:
+        print(NO_SEARCH_WORDS, file=sys.stderr)
+        return 1
     async with open_application(settings) as app:
         page = await app.archive.search_page(query, page=args.page, per_page=PER_PAGE)
     sys.stdout.write(format_page(page, empty=f"nothing matches {query!r}") + "\n")
@@ -26,6 +30,9 @@ async def search_command(args: argparse.Namespace, settings: Settings) -> int:
 
 async def latest_command(args: argparse.Namespace, settings: Settings) -> int:
     topic = " ".join(args.topic) or None
+    if topic is not None and parse_search(topic) is None:
+        print(NO_SEARCH_WORDS, file=sys.stderr)
+        return 1
     async with open_application(settings) as app:
         page = await app.archive.latest_page(topic, page=args.page, per_page=PER_PAGE)
     empty = "the archive has no items yet" if topic is None else f"nothing about {topic!r}"

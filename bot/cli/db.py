@@ -16,21 +16,27 @@ from bot.storage.engine import make_engine
 
 async def db_upgrade_command(args: argparse.Namespace, settings: Settings) -> int:
     await asyncio.to_thread(migrate.upgrade, settings.database, args.revision)
+    print(f"database at revision {await _revision(settings)}")
     return 0
 
 
 async def db_downgrade_command(args: argparse.Namespace, settings: Settings) -> int:
     await asyncio.to_thread(migrate.downgrade, settings.database, args.revision)
+    print(f"database at revision {await _revision(settings)}")
     return 0
 
 
 async def db_current_command(args: argparse.Namespace, settings: Settings) -> int:
+    print(await _revision(settings))
+    return 0
+
+
+async def _revision(settings: Settings) -> str:
     engine = make_engine(settings.database)
     try:
-        print(await migrate.current_revision(engine) or "(empty database)")
+        return await migrate.current_revision(engine) or "(empty database)"
     finally:
         await engine.dispose()
-    return 0
 
 
 async def db_revision_command(args: argparse.Namespace, settings: Settings) -> int:

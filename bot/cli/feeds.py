@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import time
 from collections import Counter
@@ -16,12 +17,17 @@ from typing import TextIO
 
 from bot.app.cycle import CycleReport, FeedPollResult
 from bot.composition import open_application
+from bot.domain.feed_status import plain_error
 from bot.service import IngestionLoops, install_stop_signals
 from bot.settings import Settings
 
 
 class ProgressBar:
-    """A one-line bar on stderr when it is a terminal; silent otherwise."""
+    """A one-line bar on stderr when it is a terminal; silent otherwise.
+
+    While it is drawn, a log line first clears the bar (it comes back with the next feed), so
+    the two never share a line.
+    """
 
     def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
         self._stream = stream
@@ -30,9 +36,13 @@ class ProgressBar:
         self._done = 0
         self._errors = 0
         self._live = stream.isatty()
+        self._drawn = False
 
     def start(self, total: int) -> None:
         self._total = total
+        if self._live:
+            for handler in logging.getLogger().handlers:
+                handler.addFilter(self._clear)
         self._draw()
 
     def advance(self, result: FeedPollResult) -> None:
@@ -41,9 +51,20 @@ class ProgressBar:
         self._draw()
 
     def finish(self) -> None:
+        self._drawn = False
+        for handler in logging.getLogger().handlers:
+            handler.removeFilter(self._clear)
         if self._live and self._total:
             self._stream.write("\n")
             self._stream.flush()
+
+    def _clear(self, record: logging.LogRecord) -> bool:
+        """A logging filter that lets every record through, on a line of its own."""
+        if self._drawn:
+            self._drawn = False
+            self._stream.write("\r\x1b[K")
+            self._stream.flush()
+        return True
 
     def _draw(self) -> None:
         if not self._live or not self._total:
@@ -52,6 +73,7 @@ class ProgressBar:
         bar = "#" * filled + "-" * (self._width - filled)
         self._stream.write(f"\r[{bar}] {self._done}/{self._total} feeds, {self._errors} errors")
         self._stream.flush()
+        self._drawn = True
 
 
 def summary_table(cycle: CycleReport, *, seconds: float) -> str:
@@ -94,43 +116,57 @@ async def poll_command(args: argparse.Namespace, settings: Settings) -> int:
         bar = ProgressBar()
         started = time.monotonic()
         await app.cycle.requeue_stale()  # as run's start-up does; this cycle analyses them
-        cycle = await app.cycle.run(
-            now=datetime.now(UTC),
-            only_due=not args.all,
-            on_feed=bar.advance,
-            on_start=bar.start,
-            analysis_budget=args.analyse_for or None,
-        )
-        bar.finish()
+        try:
+            cycle = await app.cycle.run(
+                now=datetime.now(UTC),
+                only_due=not args.all,
+                on_feed=bar.advance,
+                on_start=bar.start,
+                analysis_budget=args.analyse_for or None,
+            )
+        finally:
+            bar.finish()
     print(summary_table(cycle, seconds=time.monotonic() - started))
     report = cycle.poll
     return 1 if report.feeds and report.outcomes.get("error", 0) == len(report.feeds) else 0
 
 
 async def feeds_list_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Every feed with its health, after reading the current feeds.yaml; feeds nobody follows
+    any more are listed apart, so they are not mistaken for ones being polled."""
     async with open_application(settings) as app:
+        await app.feeds.sync_file(settings.feeds_file, now=datetime.now(UTC))
         feeds = await app.feeds.overview()
+    followed = [feed for feed in feeds if feed.followed]
+    removed = [feed for feed in feeds if not feed.followed]
     print(f"{'id':>4}  {'status':8} {'err':>3} {'items':>6}  {'next check (UTC)':16}  feed")
-    for feed in feeds:
+    for feed in followed:
         following = "instance" if feed.in_instance_list else f"{feed.guild_count} servers"
         when = feed.next_check_at.strftime("%Y-%m-%d %H:%M") if feed.next_check_at else "-"
         print(
-            f"{feed.id:>4}  {feed.status.value:8} {feed.consecutive_errors:>3} "
+            f"{feed.id:>4}  {feed.health:8} {feed.consecutive_errors:>3} "
             f"{feed.item_count:>6}  {when:16}  {feed.title or '(untitled)'} <{feed.url}> "
             f"[{following}]"
         )
         if feed.last_error and feed.consecutive_errors:
-            print(f"{'':>6}last error: {feed.last_error.detail}")
-    counts = Counter(feed.status.value for feed in feeds)
-    print(f"{len(feeds)} feeds: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+            print(f"{'':>6}last error: {plain_error(feed.last_error)} ({feed.last_error.detail})")
+    counts = Counter(feed.health for feed in followed)
+    print(f"{len(followed)} feeds: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    if removed:
+        print(f"\nno longer followed (removed from {settings.feeds_file}; items kept, not polled):")
+        for feed in removed:
+            print(
+                f"{feed.id:>4}  {feed.item_count:>6} items  "
+                f"{feed.title or '(untitled)'} <{feed.url}>"
+            )
     return 0
 
 
 async def feeds_check_command(args: argparse.Namespace, settings: Settings) -> int:
     async with open_application(settings) as app:
         probe = await app.feeds.probe(args.url)
-    if not probe.ok:
-        print(f"not usable: {probe.error}")
+    if probe.error is not None:
+        print(f"not usable: {plain_error(probe.error.info)} ({probe.error.reason})")
         return 1
     print(f"feed:        {probe.title or '(untitled)'} ({probe.version})")
     if probe.final_url and probe.final_url != probe.url:

@@ -84,6 +84,16 @@ def health_report(feeds: Iterable[FeedHealthView], *, at: datetime) -> FeedsHeal
     return FeedsHealthReport(tuple(ordered), at)
 
 
+def listed_health(status: FeedStatus, *, consecutive_errors: int, checked: bool) -> str:
+    """A feed's health for ``feeds list``: ``new`` until its first fetch, ``failing`` from its
+    first error on (the stored status waits for several before backing off), else the status."""
+    if status is FeedStatus.OK and consecutive_errors:
+        return FeedStatus.FAILING.value
+    if status is FeedStatus.OK and not checked:
+        return "new"
+    return status.value
+
+
 def plain_error(error: FeedErrorInfo | None) -> str | None:
     """``kind=HTTP, status=404`` -> "the site says the feed does not exist (404 Not Found)"."""
     if error is None:
@@ -96,7 +106,10 @@ def plain_error(error: FeedErrorInfo | None) -> str | None:
         case FeedErrorKind.CONNECTION:
             return "policybot could not connect to the site"
         case FeedErrorKind.BLOCKED:
-            return "the address leads to a private or local network, which policybot never fetches"
+            return (
+                "the address is on a private or local network "
+                "(the bot's operator can allow that with POLICYBOT_ALLOW_PRIVATE_FEEDS=true)"
+            )
         case FeedErrorKind.REDIRECTS:
             return "the address redirects in a loop or too many times"
         case FeedErrorKind.TOO_LARGE:

@@ -13,6 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.domain.feed_errors import FeedErrorInfo
+from bot.domain.feed_status import plain_error
 from bot.domain.model import FeedStatus
 
 
@@ -20,6 +21,7 @@ class FollowOutcome(StrEnum):
     ADDED = "added"
     NOT_A_URL = "not-a-url"
     DUPLICATE = "duplicate"
+    IN_INSTANCE_LIST = "in-instance-list"
     OVER_CAP = "over-cap"
     CHECK_FAILED = "check-failed"
 
@@ -34,8 +36,11 @@ class FeedCheckResult:
 
     @property
     def problem(self) -> str | None:
-        """The error as a refusal shows it: ``"not_a_feed: an HTML page, not a feed"``."""
-        return self.error.detail if self.error is not None else None
+        """The error in plain words with its reason, never an internal code:
+        ``"the site's answer is not an RSS, Atom or JSON feed (an HTML page)"``."""
+        if self.error is None:
+            return None
+        return f"{plain_error(self.error)} ({self.error.reason})"
 
 
 FeedCheck = Callable[[str], Awaitable[FeedCheckResult]]

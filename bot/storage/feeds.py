@@ -18,6 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain import schedule
 from bot.domain.feed_errors import FeedErrorInfo
+from bot.domain.feed_status import listed_health
 from bot.domain.feed_update import FeedState, FeedUpdate
 from bot.domain.health import Health
 from bot.domain.model import FeedSource, FeedStatus
@@ -41,8 +42,22 @@ class FeedOverview:
     consecutive_errors: int
     last_error: FeedErrorInfo | None
     last_success_at: datetime | None
+    last_checked_at: datetime | None
     next_check_at: datetime | None
     item_count: int
+
+    @property
+    def health(self) -> str:
+        return listed_health(
+            self.status,
+            consecutive_errors=self.consecutive_errors,
+            checked=self.last_checked_at is not None,
+        )
+
+    @property
+    def followed(self) -> bool:
+        """False once it left feeds.yaml and no server follows it (its items are kept)."""
+        return self.in_instance_list or self.guild_count > 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +117,7 @@ class FeedStore:
                 consecutive_errors=feed.consecutive_errors,
                 last_error=last_error_of(feed),
                 last_success_at=feed.last_success_at,
+                last_checked_at=feed.last_checked_at,
                 next_check_at=feed.next_check_at,
                 item_count=item_count,
             )

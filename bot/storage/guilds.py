@@ -61,6 +61,13 @@ class GuildStore:
         )
         return found is not None
 
+    async def in_instance_list(self, url: str) -> bool:
+        """Whether every server already gets ``url`` from feeds.yaml."""
+        found = await self._session.scalar(
+            select(Feed.id).where(Feed.url == url, Feed.in_instance_list)
+        )
+        return found is not None
+
     async def follow(
         self, guild_id: int, url: str, *, title: str, added_by: int | None, now: datetime
     ) -> FollowedFeed:

@@ -12,6 +12,7 @@ the database's revision with plain SQL and imports Alembic only when the databas
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 # The newest migration in migrations/versions: a new migration must change this too
 # (tests/storage/test_migrations.py fails until it does).
 HEAD_REVISION = "0005"
+log = logging.getLogger(__name__)
 _VERSIONS = table("alembic_version", column("version_num"))
 
 
@@ -56,10 +58,7 @@ def upgrade(url: URL | str, revision: str = "head") -> None:
     """Create the database if needed and bring it to ``revision``."""
     from alembic import command
 
-    database_url = make_url(url)
-    if database_url.get_backend_name() == "sqlite":
-        ensure_sqlite_directory(database_url)
-    _run(command.upgrade, database_url, revision)
+    _run(command.upgrade, make_url(url), revision)
 
 
 def downgrade(url: URL | str, revision: str) -> None:
@@ -76,6 +75,7 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
         current = None  # e.g. a database file that cannot be opened: Alembic says why
     if current != HEAD_REVISION:
         await asyncio.to_thread(upgrade, engine.url)
+        log.info("database migrated from=%s to=%s", current or "empty", HEAD_REVISION)
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:
@@ -101,7 +101,13 @@ def include_name(name: str | None, type_: str, _parent_names: object) -> bool:
 
 
 def _run(step: Callable[[Config, str], None], url: URL, revision: str) -> None:
+    from alembic.util import CommandError
+
+    if url.get_backend_name() == "sqlite":  # SQLite cannot open a file in a missing folder
+        ensure_sqlite_directory(url)
     try:
         step(alembic_config(url), revision)
+    except CommandError as exc:  # an unknown revision, an impossible direction
+        raise StorageError(f"database migration refused: {exc}") from exc
     except (SQLAlchemyError, OSError) as exc:
         raise StorageError(f"database migration failed: {exc}") from exc

@@ -7,17 +7,16 @@ runs inside the poll's write transaction. PostgreSQL maintains its index itself.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlalchemy import Select, column, func, literal_column, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement, TextClause
 
+from bot.domain.search_query import SearchQuery, SearchTerm, parse_search
 from bot.storage.schema import Item
 
 _ITEMS_FTS = table("items_fts", column("rowid"))
-_WORD = re.compile(r"\w+", re.UNICODE)
 # Must match the expression of ix_items_search in the migrations, or PostgreSQL ignores the index.
 _POSTGRES_DOCUMENT = "to_tsvector('english', items.title || ' ' || items.summary)"
 
@@ -54,29 +53,57 @@ async def index_pending(session: AsyncSession, *, limit: int = INDEX_BATCH) -> i
     return int(getattr(deleted, "rowcount", 0))
 
 
-def search_terms(query: str) -> list[str]:
-    """The words of a user's query; operators and punctuation carry no meaning here."""
-    return _WORD.findall(query)
+def fts5_expression(query: SearchQuery) -> str:
+    """The query in FTS5's syntax; every word is quoted, so no user text is FTS5 syntax."""
+
+    def term(t: SearchTerm) -> str:
+        return '"' + " ".join(t.words) + '"' + ("*" if t.prefix else "")
+
+    def any_of(terms: tuple[SearchTerm, ...]) -> str:
+        return term(terms[0]) if len(terms) == 1 else "(" + " OR ".join(map(term, terms)) + ")"
+
+    positive = " AND ".join(any_of(group) for group in query.groups)
+    if not query.excluded:
+        return positive
+    return f"({positive}) NOT {any_of(query.excluded)}"
 
 
-def _fts5_match(terms: list[str]) -> TextClause:
-    """``items_fts MATCH`` every word, each quoted so FTS5 syntax in user input
-    (AND, NEAR, "*", ...) is taken literally."""
-    match = " ".join('"' + term.replace('"', '""') + '"' for term in terms)
-    return text("items_fts MATCH :match").bindparams(match=match)
+def tsquery_expression(query: SearchQuery) -> str:
+    """The query in ``to_tsquery`` syntax: words quoted as lexemes, phrases joined by ``<->``,
+    a prefix as ``:*``; ``to_tsquery('english', ...)`` then stems them like the documents."""
+
+    def term(t: SearchTerm) -> str:
+        lexemes = [f"'{word}'" for word in t.words]
+        if t.prefix:
+            lexemes[-1] += ":*"
+        return lexemes[0] if len(lexemes) == 1 else "(" + " <-> ".join(lexemes) + ")"
+
+    def any_of(terms: tuple[SearchTerm, ...]) -> str:
+        return term(terms[0]) if len(terms) == 1 else "(" + " | ".join(map(term, terms)) + ")"
+
+    expression = " & ".join(any_of(group) for group in query.groups)
+    if query.excluded:
+        expression += f" & !{any_of(query.excluded)}"
+    return expression
 
 
-def _postgres_match(terms: list[str]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+def _fts5_match(query: SearchQuery) -> TextClause:
+    return text("items_fts MATCH :match").bindparams(match=fts5_expression(query))
+
+
+def _postgres_match(query: SearchQuery) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     """The indexed document expression and the query it is matched against."""
-    return literal_column(_POSTGRES_DOCUMENT), func.plainto_tsquery("english", " ".join(terms))
+    tsquery = func.to_tsquery("english", tsquery_expression(query))
+    return literal_column(_POSTGRES_DOCUMENT), tsquery
 
 
 async def search_items(
     session: AsyncSession, query: str, *, limit: int = 10, offset: int = 0
 ) -> list[Item]:
-    """Items matching every word of ``query``, best match first (newest first on ties)."""
-    terms = search_terms(query)
-    if not terms:
+    """Items matching ``query`` (``bot.domain.search_query``'s syntax), best match first
+    (newest first on ties); none for a query without words."""
+    terms = parse_search(query)
+    if terms is None:
         return []
     statement: Select[Item]
     if session.get_bind().dialect.name == "sqlite":
@@ -98,12 +125,12 @@ async def search_items(
 
 
 def search_condition(dialect_name: str, query: str) -> ColumnElement[bool] | None:
-    """A WHERE clause for items matching every word of ``query``; None when it has no words.
+    """A WHERE clause for items matching ``query``; None when it has no words.
 
     For listings that filter by words but order by something else than rank (``/latest``).
     """
-    terms = search_terms(query)
-    if not terms:
+    terms = parse_search(query)
+    if terms is None:
         return None
     if dialect_name == "sqlite":
         matching_ids: Select[tuple[Any]] = (

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
 from bot.chat.client import PolicyBot
+from bot.domain.search_query import NO_SEARCH_WORDS, SEARCH_SYNTAX
 from tests.fake_discord import MEMBER, FakeDiscord
 from tests.fake_discord.server import EPHEMERAL
 from tests.support.archive import Story, archive_of
@@ -73,14 +74,21 @@ async def test_search_pages_through_results(
     assert third.embeds[0]["title"] == "No results on page 3."
 
 
+@pytest.mark.parametrize("query", ["?!*", "-meta", "NOT ai OR"])
 async def test_search_without_words_is_refused_privately_before_any_work(
-    fake_discord: FakeDiscord,
+    fake_discord: FakeDiscord, query: str
 ) -> None:
-    reply = await fake_discord.invoke(fake_discord.slash("search", query="?!*"))
+    reply = await fake_discord.invoke(fake_discord.slash("search", query=query))
 
     assert reply.callback_type == 4
     assert reply.ephemeral
-    assert "at least one word" in reply.text
+    assert NO_SEARCH_WORDS in reply.text
+
+
+async def test_help_gives_the_search_syntax_in_one_line(fake_discord: FakeDiscord) -> None:
+    reply = await fake_discord.invoke(fake_discord.slash("help", user=MEMBER))
+
+    assert SEARCH_SYNTAX in reply.text
 
 
 async def test_search_with_no_match_says_so(fake_discord: FakeDiscord) -> None:

@@ -121,5 +121,7 @@ async def test_add_refuses_a_private_address(
         )
 
     assert "could not be added" in reply.text
-    assert "blocked" in reply.text
+    assert "private or local network" in reply.text
+    assert r"POLICYBOT\_ALLOW\_PRIVATE\_FEEDS=true" in reply.text  # Markdown-escaped
+    assert "blocked:" not in reply.text  # no internal codes
     assert feed_server.hits("/feed.xml") == []

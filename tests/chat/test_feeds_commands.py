@@ -11,6 +11,7 @@ from bot.app import Application
 from bot.chat.client import PolicyBot
 from bot.domain.feed_errors import FeedErrorInfo, FeedErrorKind
 from bot.domain.following import FeedCheckResult
+from bot.domain.model import FeedKind, FeedSource
 from bot.settings import Settings
 from tests.fake_discord import MEMBER, FakeDiscord
 from tests.fake_discord.harness import running_bot
@@ -111,6 +112,22 @@ async def test_add_refuses_a_duplicate_and_anything_over_the_cap(
     assert duplicate.ephemeral
     assert over_cap.ephemeral
     assert len(await followed_urls(app, guild_a(fake_discord))) == 3
+
+
+@pytest.mark.usefixtures("bot")
+async def test_a_feed_of_the_instance_list_is_refused_as_already_there_even_at_the_cap(
+    fake_discord: FakeDiscord, app: Application
+) -> None:
+    instance = "https://instance.example/feed.xml"
+    await app.feeds.sync((FeedSource(instance, "Everyone's", (), FeedKind.NEWS),), now=NOW)
+    for number in range(3):
+        await fake_discord.invoke(fake_discord.slash("feeds add", url=f"{FEED}?n={number}"))
+
+    reply = await fake_discord.invoke(fake_discord.slash("feeds add", url=instance))
+
+    assert "already gets" in reply.text
+    assert "the most allowed" not in reply.text
+    assert instance not in await followed_urls(app, guild_a(fake_discord))
 
 
 @pytest.mark.usefixtures("bot")
@@ -236,7 +253,8 @@ async def test_the_fetch_check_runs_after_the_acknowledgement_and_can_refuse(
         )
 
     assert pending.embeds[0]["title"] == "Feed added"
-    assert r"could not be added: not\_a\_feed: not a feed" in refused.text  # Markdown-escaped
+    assert "could not be added: the site's answer is not an RSS, Atom or JSON feed" in refused.text
+    assert "not\\_a\\_feed" not in refused.text  # no internal codes
     listing = await app.guild_feeds.listing(guild_a(fake_discord), cap=3)
     assert [(feed.url, feed.title) for feed in listing.followed] == [(FEED, "AI news")]
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import discord
@@ -213,7 +216,17 @@ async def test_the_service_runs_the_bot_until_stopped_and_closes_cleanly(
         stop.set()
         await asyncio.wait_for(service, 5)
 
-    assert caplog.records[0].getMessage() == "policybot starting mode=discord"
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages[0] == (
+        "policybot starting mode=discord "
+        f"database={settings.database.render_as_string(hide_password=True)} "
+        f"feeds_file={feeds}"
+    )
+    running = [m for m in messages if m.startswith("policybot running")]
+    assert running == ["policybot running mode=discord; press Ctrl-C to stop"]
+    assert messages.index(running[0]) > next(
+        i for i, m in enumerate(messages) if m.startswith("discord ready")
+    )
     assert bot.is_closed()
     assert scheduler.starts == 1
     assert not scheduler.running
@@ -229,3 +242,25 @@ def test_console_mode_says_so_in_the_first_line(caplog: pytest.LogCaptureFixture
     assert first.levelno == logging.WARNING
     assert "mode=console" in first.getMessage()
     assert "without Discord" in first.getMessage()
+
+
+def test_no_voice_warnings_at_start(tmp_path: Path) -> None:
+    """discord.py warns once per process that voice needs PyNaCl and davey; policybot has no
+    voice, so building the bot must not print that (a fresh process: the flag is global)."""
+    code = (
+        "from bot.log import configure_logging; configure_logging('INFO')\n"
+        "from bot.chat.client import PolicyBot; from bot.settings import Settings\n"
+        "PolicyBot(None, Settings(), scheduler=None)\n"
+        "import discord; assert not discord.VoiceClient.warn_nacl\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "voice" not in done.stderr

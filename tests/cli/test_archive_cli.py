@@ -7,6 +7,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cli import build_parser
+from bot.domain.search_query import NO_SEARCH_WORDS, SEARCH_SYNTAX
 from bot.settings import Settings
 from tests.support.archive import Story, archive_of
 
@@ -64,6 +65,21 @@ async def test_empty_answers_say_so(settings: Settings, capsys: pytest.CaptureFi
         "nothing matches 'nothing'",
         "nothing about 'ai act'",
     ]
+
+
+@pytest.mark.parametrize("command", ["search", "latest"])
+async def test_no_word_to_look_for_gets_the_answer_discord_gives(
+    settings: Settings, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    assert await run(settings, command, "--", "-meta", "?!") == 1
+
+    assert capsys.readouterr().err.strip() == NO_SEARCH_WORDS
+
+
+def test_help_gives_the_search_syntax(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["search", "--help"])
+    assert " ".join(SEARCH_SYNTAX.split()) in " ".join(capsys.readouterr().out.split())
 
 
 def test_page_numbers_start_at_one() -> None:

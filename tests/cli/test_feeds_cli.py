@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import pty
+import select
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +17,7 @@ from aiohttp import web
 from bot.app.analysis import DRAIN_BATCH
 from bot.cli import build_parser
 from bot.cli.feeds import (
+    ProgressBar,
     feeds_check_command,
     feeds_export_opml_command,
     feeds_import_opml_command,
@@ -211,3 +216,69 @@ def _poll(*args: str) -> argparse.Namespace:
 def _summary_count(summary: str, label: str) -> int:
     line = next(line for line in summary.splitlines() if line.startswith(label))
     return int(line.split()[-1])
+
+
+def test_log_lines_never_share_a_line_with_the_progress_bar() -> None:
+    main, terminal = pty.openpty()
+    stream = os.fdopen(terminal, "w")
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        bar = ProgressBar(stream)
+        bar.start(2)
+        logging.getLogger("bot.test").warning("feed moved url=a new_url=b")
+        bar.finish()
+        logging.getLogger("bot.test").warning("after the bar")
+    finally:
+        root.removeHandler(handler)
+        stream.close()
+    screen = ""
+    while select.select([main], [], [], 0.2)[0]:  # the terminal hands output over in chunks
+        try:
+            screen += os.read(main, 4096).decode()
+        except OSError:  # the other end is closed and drained
+            break
+    os.close(main)
+    before_log = screen.split("feed moved")[0]
+    assert before_log.endswith("\r\x1b[K"), repr(screen)
+    assert screen.count("\x1b[K") == 1  # the bar is gone: later lines are left alone
+
+
+async def test_feeds_list_tells_new_failing_and_removed_feeds_apart(
+    settings: Settings, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def good(request: web.Request) -> web.Response:
+        return web.Response(body=rss([("a", "AI Act")]), content_type="application/rss+xml")
+
+    async def broken(request: web.Request) -> web.Response:
+        return web.Response(status=500, text="down")
+
+    feed_server.routes.update({"/good": good, "/broken": broken, "/gone": good})
+    entries = {
+        name: f"  - {{name: {name}, url: '{feed_server.url('/' + name)}', kind: news}}\n"
+        for name in ("good", "broken", "gone", "later")
+    }
+    settings.feeds_file.write_text(
+        "feeds:\n" + entries["good"] + entries["broken"] + entries["gone"]
+    )
+    await poll_command(argparse.Namespace(once=True, all=True), settings)
+    # The operator edits the file: one feed out, one feed in; the list reads it as it is now.
+    settings.feeds_file.write_text(
+        "feeds:\n" + entries["good"] + entries["broken"] + entries["later"]
+    )
+    capsys.readouterr()
+
+    assert await feeds_list_command(argparse.Namespace(), settings) == 0
+
+    listing = capsys.readouterr().out
+    followed, removed = listing.split("no longer followed")
+    health = {
+        line.split("<")[1].split(">")[0].rsplit("/", 1)[1]: line.split()[1]
+        for line in followed.splitlines()
+        if "<" in line
+    }
+    assert health == {"good": "ok", "broken": "failing", "later": "new"}
+    assert "the site has a server error (HTTP 500)" in followed
+    assert "3 feeds: 1 failing, 1 new, 1 ok" in followed
+    assert "/gone>" in removed

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app import Application
 from bot.domain.model import FeedKind, FeedSource
 from bot.storage.schema import Feed, Item
-from bot.storage.search import index_pending, search_terms
+from bot.storage.search import index_pending
 from tests.support.clock import NOW
 
 ARTICLES = [
@@ -69,9 +69,51 @@ async def test_summary_is_searched_and_words_are_stemmed(archive: Application) -
 
 
 async def test_hostile_query_syntax_is_taken_literally(archive: Application) -> None:
-    assert await _titles(archive, 'meta" OR NEAR(*') == await _titles(archive, "meta near")
+    # FTS5's and tsquery's own operators are plain words; quotes and stars never break a query.
+    assert await _titles(archive, "NEAR(meta spotify)") == await _titles(
+        archive, "near meta spotify"
+    )
+    assert await _titles(archive, 'meta" OR NEAR(*') == []
+    assert await _titles(archive, "meta & ! | <-> :* spotify") == await _titles(
+        archive, "meta spotify"
+    )
     assert await _titles(archive, '"""') == []
     assert await _titles(archive, "   ") == []
+    assert await _titles(archive, "-meta") == []
+
+
+async def test_a_phrase_must_appear_as_written(archive: Application) -> None:
+    assert await _titles(archive, '"AI Act"') == ["Meta criticises the EU AI Act"]
+    assert await _titles(archive, '"Act AI"') == []
+
+
+async def test_or_accepts_either(archive: Application) -> None:
+    assert set(await _titles(archive, "spotify OR openai")) == {
+        "Spotify and Meta defend open source AI",
+        "OpenAI backs California SB 53",
+    }
+    assert await _titles(archive, "meta spotify OR earnings") == [
+        "Spotify and Meta defend open source AI"
+    ]
+
+
+@pytest.mark.parametrize("exclusion", ["-spotify", "NOT spotify"])
+async def test_not_and_minus_exclude(archive: Application, exclusion: str) -> None:
+    assert await _titles(archive, f"meta {exclusion}") == ["Meta criticises the EU AI Act"]
+
+
+async def test_a_star_matches_words_starting_so(archive: Application) -> None:
+    assert await _titles(archive, "regul*") == ["Spotify and Meta defend open source AI"]
+    assert await _titles(archive, "spotif*") == ["Spotify and Meta defend open source AI"]
+    assert await _titles(archive, "spotif") == []
+
+
+async def test_latest_reads_the_same_syntax(archive: Application) -> None:
+    page = await archive.archive.latest_page('"AI Act" OR earnings', page=1, per_page=10)
+    assert [entry.title for entry in page.entries] == [
+        "Meta criticises the EU AI Act",
+        "Quarterly earnings",
+    ]
 
 
 async def test_pagination(archive: Application) -> None:
@@ -176,7 +218,3 @@ async def test_the_queue_is_indexed_in_batches_oldest_first(
     assert batches == ([2, 2, 1] if queues else [])
     assert len(await _titles(archive, "batch")) == 5
     await _fts_is_consistent(sessions)
-
-
-def test_search_terms_drop_operators() -> None:
-    assert search_terms('AI-Act "GDPR" fine*') == ["AI", "Act", "GDPR", "fine"]

@@ -10,6 +10,7 @@ from bot.app.archive import Archive
 from bot.chat.failures import CommandRefused
 from bot.chat.render import archive as render
 from bot.chat.replies import send_reply, think
+from bot.domain.search_query import NO_SEARCH_WORDS, parse_search
 
 PER_PAGE = 5
 MAX_PAGE = 100
@@ -21,7 +22,8 @@ class ArchiveCog(commands.Cog):
 
     @app_commands.command(name="search", description="Search every archived item by words")
     @app_commands.describe(
-        query="Words that must all appear, e.g. AI Act fines", page="Page number"
+        query='Words that must all appear; "a phrase", OR, -word, regul* (see /help)',
+        page="Page number",
     )
     async def search(
         self,
@@ -29,7 +31,7 @@ class ArchiveCog(commands.Cog):
         query: app_commands.Range[str, 1, 200],
         page: app_commands.Range[int, 1, MAX_PAGE] = 1,
     ) -> None:
-        _require_words(query, "Type at least one word to search for.")
+        _require_words(query)
         await think(interaction)
         results = await self._archive.search_page(query, page=page, per_page=PER_PAGE)
         heading = f"Results for “{query}”"
@@ -48,7 +50,7 @@ class ArchiveCog(commands.Cog):
         page: app_commands.Range[int, 1, MAX_PAGE] = 1,
     ) -> None:
         if topic is not None:
-            _require_words(topic, "A topic needs at least one word (or leave it out).")
+            _require_words(topic)
         await think(interaction)
         results = await self._archive.latest_page(topic, page=page, per_page=PER_PAGE)
         heading = f"Latest on “{topic}”" if topic else "Latest items"
@@ -57,7 +59,8 @@ class ArchiveCog(commands.Cog):
         )
 
 
-def _require_words(text: str, message: str) -> None:
-    """Punctuation alone matches nothing; say so instead of answering "nothing found"."""
-    if not any(character.isalnum() for character in text):
-        raise CommandRefused(message)
+def _require_words(text: str) -> None:
+    """A query with no word to look for matches nothing; say so (as the CLI does) instead of
+    answering "nothing found"."""
+    if parse_search(text) is None:
+        raise CommandRefused(NO_SEARCH_WORDS)

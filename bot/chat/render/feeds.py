@@ -87,6 +87,10 @@ def follow_reply(result: FollowResult) -> Reply:
     reasons = {
         FollowOutcome.NOT_A_URL: f"{url} is not an http(s) URL. Paste the feed's full address.",
         FollowOutcome.DUPLICATE: f"This server already follows {url}.",
+        FollowOutcome.IN_INSTANCE_LIST: (
+            f"Every server on this bot already gets {url}: it is in the bot's own feed list, "
+            "so there is nothing to add (and it takes none of your feed slots)."
+        ),
         FollowOutcome.OVER_CAP: (
             f"This server follows {result.cap} feeds, the most allowed. "
             "Remove one with `/feeds remove` first."

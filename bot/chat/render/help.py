@@ -14,6 +14,7 @@ from bot.chat.render.text import (
     FIELDS_PER_EMBED,
     Reply,
 )
+from bot.domain.search_query import SEARCH_SYNTAX
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,8 @@ def help_reply(commands: Sequence[CommandSummary]) -> Reply:
         title="policybot",
         description=(
             "I follow AI-regulation news from a list of feeds, keep an archive you can "
-            "search, and tell you who says what about which law."
+            "search, and tell you who says what about which law.\n"
+            f"**Search:** {SEARCH_SYNTAX}."
         ),
         colour=COLOUR,
     )
