@@ -262,7 +262,7 @@ async def test_feeds_list_tells_new_failing_and_removed_feeds_apart(
     settings.feeds_file.write_text(
         "feeds:\n" + entries["good"] + entries["broken"] + entries["gone"]
     )
-    await poll_command(argparse.Namespace(once=True, all=True), settings)
+    await poll_command(_poll("--once", "--all"), settings)
     # The operator edits the file: one feed out, one feed in; the list reads it as it is now.
     settings.feeds_file.write_text(
         "feeds:\n" + entries["good"] + entries["broken"] + entries["later"]
