@@ -66,7 +66,7 @@ class Analysis:
         batch_size: int = DRAIN_BATCH,
         budget_seconds: float | None = None,
     ) -> AnalysisRun:
-        """Analyse queued items, oldest first, a batch per transaction, until the queue is
+        """Analyse queued items, new before backlog, a batch per transaction, until the queue is
         empty or (with ``budget_seconds``) the batch that used up the budget is saved.
 
         What is left stays queued for the next drain, as does a batch that fails
@@ -76,7 +76,7 @@ class Analysis:
         total = AnalysisRun()
         while True:
             async with self._sessions() as session:
-                batch = await AnalysisQueue(session).oldest(limit=batch_size)
+                batch = await AnalysisQueue(session).next_batch(limit=batch_size)
             if not batch:
                 break
             total += await self._analyse_queued(batch, now=now)

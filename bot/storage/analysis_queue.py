@@ -62,9 +62,16 @@ class AnalysisQueue:
         """The highest item id (0 for an empty archive): where a re-queue by ranges stops."""
         return int(await self._session.scalar(select(func.max(Item.id))) or 0)
 
-    async def oldest(self, *, limit: int) -> list[int]:
-        """Up to ``limit`` queued item ids, oldest item first."""
-        statement = select(PendingAnalysis.item_id).order_by(PendingAnalysis.item_id).limit(limit)
+    async def next_batch(self, *, limit: int) -> list[int]:
+        """Up to ``limit`` queued item ids: new items before backlog (what a feed's first
+        fetch found), oldest first within each, so a cold archive's backlog never holds up
+        the news that digests wait for."""
+        statement = (
+            select(PendingAnalysis.item_id)
+            .join(Item, Item.id == PendingAnalysis.item_id)
+            .order_by(Item.is_backlog, PendingAnalysis.item_id)
+            .limit(limit)
+        )
         return list(await self._session.scalars(statement))
 
     async def take(self, item_ids: Collection[int]) -> set[int]:

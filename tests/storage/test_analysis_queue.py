@@ -37,10 +37,14 @@ def _entries(*titles: str, summary: str = TEXT) -> list[ParsedEntry]:
 
 
 async def _store(
-    sessions: async_sessionmaker[AsyncSession], feed_id: int, entries: list[ParsedEntry]
+    sessions: async_sessionmaker[AsyncSession],
+    feed_id: int,
+    entries: list[ParsedEntry],
+    *,
+    backlog: bool = False,
 ) -> None:
     async with sessions.begin() as session:
-        await ItemStore(session).save(feed_id, key_entries(entries), now=NOW, backlog=False)
+        await ItemStore(session).save(feed_id, key_entries(entries), now=NOW, backlog=backlog)
 
 
 async def _queued(sessions: async_sessionmaker[AsyncSession]) -> int:
@@ -152,3 +156,17 @@ async def test_an_item_the_rules_fail_on_is_stored_as_failed_and_the_rest_are_an
         verdicts = {title: (relevant, reasons) for title, relevant, reasons in rows}
     assert verdicts["Poison"] == (False, ["analysis failed: IndexError"])
     assert verdicts["Meta and the code"][0] is True
+
+
+async def test_new_items_are_analysed_before_a_backlog_queued_earlier(
+    app: Application, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    feed_id = await add_feed(sessions, "https://n.example/rss", now=NOW)
+    await _store(sessions, feed_id, _entries(*(f"Old {n}" for n in range(5))), backlog=True)
+    await _store(sessions, feed_id, _entries("News one", "News two"))
+    assert (await app.analysis.drain(now=NOW, batch_size=2, budget_seconds=0)).analysed == 2
+    async with sessions() as session:
+        analysed = await session.scalars(
+            select(Item.title).join(ItemAnalysis, ItemAnalysis.item_id == Item.id)
+        )
+        assert sorted(analysed) == ["News one", "News two"]
