@@ -127,13 +127,15 @@ _BACK = "".join(
 )
 _DOCUMENT = r"(?! (?:an?|the|this|that|their|its) (?:[\w-]+ )?(?:letter|statement|petition|op-ed))"
 _SUPPORT_BEFORE = _cues(
+    r"(?:support|backing|endorsement) (?:from|of)(?= )|"
     rf"{_BACK}back(?:s|ed|ing)?\b(?! down| off| away)|endors\w*|supports\b|supported\b(?! by)"
     r"|supporting\b|(?:to|will|would|did|does|do) support\b"
     r"|support(?= (?:the|a|an|this|that|these|those|its|their|our|new|[A-Z]))"
     r"|welcom\w*|champion\w*|defend\w*|hail(?:s|ed|ing)?\b|promot(?:e|es|ed|ing)\b"
     r"|(?:['\u2019]s|its|their|our|his|her|expressed|voiced|announced|declared|reiterated|signall?ed)"
-    r"\s+(?:\w+\s+){0,2}?support (?:for|of)|(?:support|backing|endorsement) (?:from|of)(?= )"
+    r"\s+(?:\w+\s+){0,2}?support (?:for|of)"
     r"|applaud\w*|prais\w*|advocat\w*|argu\w* for|call(?:s|ed|ing)? (?:for|on)|push\w* for"
+    r"|ask(?:s|ed|ing)? for"
     r"|lobb(?:y|ies|ied|ying) for"
     r"|(?:the )?need (?:for|to)\b|urg(?:e|es|ed|ing)\b|commit\w* to|favou?r(?:s|ed|ing)?\b"
     r"|in favou?r of|embrac\w*|heralded|(?:should|must|has to|have to) be\b"
@@ -146,8 +148,8 @@ _SUPPORT_BEFORE = _cues(
     r"|propos(?:e|es|ed|ing)\b(?= (?:\w+ )?(?:regulations?|rules|legislation|laws?|guidelines))"
 )
 _OPPOSE_BEFORE = _cues(
-    r"oppos(?:e|es|ed|ing)\b|(?:['\u2019]s|its|their|our|his|her|expressed|voiced)\s+opposition to"
-    r"|(?:opposition|resistance|pushback|criticism|objections?|backlash) from(?= )"
+    r"(?:opposition|resistance|pushback|criticism|objections?|backlash) from(?= )"
+    r"|oppos(?:e|es|ed|ing)\b|(?:['\u2019]s|its|their|our|his|her|expressed|voiced)\s+opposition to"
     r"|criti(?:cis|ciz)\w*|attack\w*|slam\w*|reject\w*"
     r"|decr(?:y|ies|ied)\b|denounc\w*|condemn\w*|lambast\w*|challeng\w*|su(?:e|es|ed|ing)\b"
     r"|(?:law)?suit against|filed (?:a )?(?:law)?suit|fight\w*|fought|appeal(?:s|ed|ing)?\b"
@@ -158,6 +160,8 @@ _OPPOSE_BEFORE = _cues(
     r"|support|endorse|comply)|relief from|protected from|preempt\w*|disappoint\w*|blam\w*"
     r"|eas(?:e|es|ed|ing)\b|rethink\w*|reconsider\w*|(?:a )?reconsideration of|soften\w*"
     r"|loopholes?|avoid(?:s|ed|ing)?\b|kill(?:s|ed|ing)?\b|over[- ]?(?=regulat)"
+    r"|stop the clock(?: on)?|postpon\w*|(?:a |the )?pause (?:on|of|to)\b"
+    r"|paus(?:e|es|ed|ing) (?=the )"
     r"|(?:hesitant|reluctant|unwilling) to (?:support|back|endorse|sign)"
     r"|(?:is|was|are|were|be|been|remains?|grew|became|get|got) (?:\w+ )?(?:concerned|worried)"
     r" (?:about|over|that|with|by)"
@@ -168,6 +172,7 @@ _OPPOSE_BEFORE = _cues(
 )
 # Predicates that judge a target named before them.
 _SUPPORT_AFTER = _cues(
+    r"(?:a )?(?:welcome|positive|sensible|balanced|workable) (?:step|move|approach|framework)|"
     r"strikes? a (?:good |right |careful )?balance|(?:a )?(?:solid|right|good|important) "
     r"(?:path|step|approach)"
 )
@@ -178,6 +183,8 @@ _OPPOSE_AFTER = _cues(
     r"|first amendment|constitution)|(?:a )?step backwards?|could kill|would kill|stifle\w*"
     r"|throttle\w*|hamper\w*|hinder\w*|unpredictable|(?:overly )?burdensome|overreach\w*"
     r"|wrong path|fragmented|risk-averse|vague and unintelligible|blanket censorship"
+    r"|unworkable|impractical|ill-conceived|heavy-handed|onerous|misguided|premature"
+    r"|too (?:restrictive|broad|vague|strict|burdensome|complex|far)"
     r"|to be (?:watered down|weakened|amended|delayed|scrapped|loosened|paused)|slow innovation"
 )
 _SUPPORT_AFTER_NEEDED = _cues(
@@ -227,6 +234,12 @@ _MEMBERSHIP = re.compile(
     r"|\bsigned (?:on|up)\b"
     r"|\bjoin(?:s|ed|ing)? (?:them|in|the (?:list|ranks|group|effort|initiative))\b"
 )
+_JOIN = re.compile(r"(?i)^join")
+# "..., B said it would not": B takes the other side of the opening clause's stance.
+_ELLIPTIC_REFUSAL = re.compile(
+    r"(?i)\b(?:would not|will not|won['\u2019]t|wouldn['\u2019]t|did not|didn['\u2019]t|has not"
+    r"|hasn['\u2019]t|refused|declined|is not|isn['\u2019]t)\b[^,;]{0,20}[.!\"\u201d]*$"
+)
 _RELATIVE = re.compile(r",\s+(?:which|who)\b")
 _AGENT_CUE = re.compile(r"(?i)^\s*by\s+")
 _FROM_NOUN = re.compile(
@@ -252,7 +265,8 @@ _QUOTE = re.compile(r"[\"\u201c\u201d]")
 _ALLEGED = re.compile(r"(?i)\b(?:alleg\w*|accus\w*|critics|charged that|claimed that)\b")
 _REPORTED = re.compile(r"(?i)\b(?:reportedly|according to (?!\w+['\u2019]s)|sources)\b")
 _ANAPHOR = re.compile(
-    r"(?:\b(?:[Tt]he|[Tt]his|[Tt]hat|[Tt]hese|[Ii]ts|[Tt]heir|[Ss]uch an?)\s+"
+    r"(?:\b(?P<det>[Tt]he|[Tt]his|[Tt]hat|[Tt]hese|[Ii]ts|[Tt]heir|[Ss]uch an?|new|proposed"
+    r"|pending)\s+"
     r"|\b[A-Z][\w.]*(?:\s+[A-Z]\w*)?['\u2019]s\s+)"
     r"(?:(?:(?!(?:[Tt]he|[Aa]n?|[Tt]his|[Tt]hat|[Tt]hese|[Ii]ts|[Tt]heir)\s)[\w\u2019'-]+\s+){0,3}?)"
     r"(?P<noun>Act\b|[Ll]aw\b|[Bb]ill\b|[Ll]egislation\b|[Ss]tatute\b"
@@ -262,6 +276,8 @@ _ANAPHOR = re.compile(
     r"|[Rr]ules\b|[Rr]egulation\b|[Rr]equest\b|[Oo]rder\b|[Rr]uling\b|[Dd]ecision\b|[Ff]ine\b"
     r"|[Cc]all\b|[Pp]roposal\b|[Mm]ove\b)"
 )
+_INDEFINITE = frozenset({"new", "proposed", "pending"})
+_INSTRUMENTS = frozenset({"legislation", "law", "bill"})
 # Which kinds of law a definite description can name ("the code" is never the GDPR).
 _LAW_KINDS = frozenset({"law"})
 _CODE_KINDS = frozenset({"code"})
@@ -302,13 +318,16 @@ _GENERIC_REGULATION = re.compile(
 )
 _EUROPE = re.compile(r"\b(?:EU|E\.U\.|Europe|European|Brussels|the bloc)\b")
 _US_FEDERAL = re.compile(r"(?i)\bfederal\b")
+_DESCRIPTION = (
+    r"(?:company|firm|startup|start-up|group|giant|maker|chipmaker|developer|lab|platform"
+    r"|owner|parent|provider|operator)"
+)
 _PRONOUN_HOLDER = re.compile(
-    r"(?i)\b(?:the company|the firm|the startup|the start-up|the group|it|its|they|their|both|he"
-    r"|she|his|her"
-    r"|we|our|us)\b"
+    rf"(?i)\b(?:(?:both|the two|the|these|all three) (?:[\w-]+ )?{_DESCRIPTION}s"
+    rf"|the (?:[\w-]+ )?{_DESCRIPTION}|it|its|they|their|both|he|she|his|her|we|our|us)\b"
 )
 _FIRST_PERSON_ANYWHERE = re.compile(r"(?i)\b(?:we|our|us)\b")
-_PLURAL = re.compile(r"(?i)^(?:they|their|both)$")
+_PLURAL = re.compile(r"(?i)^(?:they|their|both|(?:both|the two|the|these|all three) .*s)$")
 _FIRST_PERSON = re.compile(r"(?i)^(?:we|our|us)$")
 
 
@@ -525,7 +544,14 @@ class StanceExtractor:
             ]
             if in_opening:
                 clause_companies = opening_named
-            holders = _holders(text, offset, clause_companies, speakers, cue, target)
+            clause_ids = {m.entity_id for m in clause_companies}
+            clause_speakers = [c for c in speakers if c in clause_ids]
+            holders = _holders(text, offset, clause_companies, clause_speakers, cue, target)
+            if _JOIN.match(cue.text):
+                # "Anthropic joined OpenAI in signing the code": both sign
+                holders += _list_after(text, offset, companies, cue.end)[:1] * bool(
+                    re.match(r"\s*[A-Z][\w.]*(?:\s+[A-Z]\w*)?\s+(?:as|in)\b", text[cue.end :])
+                )
             attribution = Attribution.STATED if speakers else Attribution.REPORTED
             if not holders:
                 holders = _group_members(text, offset, companies, cue)
@@ -562,6 +588,16 @@ class StanceExtractor:
             if unlike and not in_opening:
                 for mention in opening_named:
                     add(mention.entity_id, target_id, -polarity, cue, attribution, confidence)
+        if opening_named and not unlike and _ELLIPTIC_REFUSAL.search(text[opening_end:]):
+            # "While A has pledged to sign the code, B said it would not."
+            opened = {
+                k: v for k, v in found.items() if k[0] in {m.entity_id for m in opening_named}
+            }
+            others = [m.entity_id for m in companies if m.start - offset >= opening_end]
+            for (_, target_id), (polarity, cue, attribution, confidence) in opened.items():
+                for company_id in others:
+                    if polarity and (company_id, target_id) not in found:
+                        add(company_id, target_id, -polarity, cue, attribution, confidence)
         for company_id, target_id, polarity, cue in self._agent_claims(
             text, offset, companies, cues, targets
         ):
@@ -702,7 +738,10 @@ class StanceExtractor:
         for match in _ANAPHOR.finditer(text):
             if not free(match.start(), match.end()):
                 continue
-            kinds = _ANAPHOR_KINDS.get(match.group("noun").lower(), _ANY_KIND)
+            noun = match.group("noun").lower()
+            if match.group("det") in _INDEFINITE and noun not in _INSTRUMENTS:
+                continue  # "new legislation" is the bill in the story; "new rules" may be any
+            kinds = _ANAPHOR_KINDS.get(noun, _ANY_KIND)
             found = referent(match.start(), kinds)
             if found is not None:
                 targets.append(_Target(match.start(), match.end(), found, False))
@@ -906,6 +945,8 @@ def _pronoun_holder(
     for match in _PRONOUN_HOLDER.finditer(text[: cue.start]):
         word = match.group()
         in_quote = bool(_QUOTE.search(text[: match.start()]))
+        if not in_quote and _SPEECH.search(text[: match.start()]):
+            return []  # "the regulator said it is concerned": "it" is the speaker, not a company
         if _FIRST_PERSON.match(word) and not in_quote and headline_company:
             return [headline_company]
         if not recent_companies or index - recent_companies[-1][0] > HOLDER_SENTENCES:
@@ -914,6 +955,12 @@ def _pronoun_holder(
         if _PLURAL.match(word):
             named = [c for i, c in recent_companies if i == last_index]
             return list(dict.fromkeys(named))
+        if (
+            headline_company
+            and word.lower().startswith("the ")
+            and any(c == headline_company for _, c in recent_companies)
+        ):
+            return [headline_company]  # "the startup" is the one the article is about
         return [last_company]
     return []
 
