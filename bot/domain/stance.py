@@ -163,6 +163,7 @@ _OPPOSE_BEFORE = _cues(
     r"|stop the clock(?: on)?|postpon\w*|(?:a |the )?pause (?:on|of|to)\b"
     r"|paus(?:e|es|ed|ing) (?=the )"
     r"|(?:hesitant|reluctant|unwilling) to (?:support|back|endorse|sign)"
+    r"|(?:refusal|reluctance|decision not|refusing|declining) to (?:sign|join|back|support|endorse)"
     r"|(?:is|was|are|were|be|been|remains?|grew|became|get|got) (?:\w+ )?(?:concerned|worried)"
     r" (?:about|over|that|with|by)"
     r"|(?:['\u2019]s|its|their|our|his|her|expressed|raised|voiced|voicing|cited|citing|has|have"
@@ -206,6 +207,11 @@ _BY_AGENT = re.compile(r"(?i)^\s*by\b")
 _PARTICIPLE = re.compile(r"(?i)^\w+(?:ed|en|ght)\b")  # "was sued", "is being fought"
 _STATE_CUE = re.compile(r"(?i)^(?:protected|concerned|worried|disappointed|committed|opposed)")
 _WEAKENED = re.compile(r"(?i)\b(?:lighter|lenient|light-touch|less|looser|fewer)\b")
+_PARTIAL = re.compile(r"(?i)^\s+(?:only|just)\s+(?:part|parts|one|the\s+[\w\s-]{0,30}?chapters?)\b")
+_WARNED = re.compile(
+    r"(?i)^\s+(?:\w+\s+){0,3}?(?:warned|cautioned|complained|criticised|criticized|"
+    r"raised concerns|expressed concerns|said it (?:has|had|still has) concerns)\b"
+)
 _CONTRAST = re.compile(r"(?i)\b(?:but|however|yet|at the same time)\b")
 _CONCESSIVE = re.compile(
     r"(?i)^[\"\u201c\u2018']?(?:while|although|though|even though|whereas|unlike|in contrast to"
@@ -241,6 +247,7 @@ _ELLIPTIC_REFUSAL = re.compile(
     r"|hasn['\u2019]t|refused|declined|is not|isn['\u2019]t)\b[^,;]{0,20}[.!\"\u201d]*$"
 )
 _RELATIVE = re.compile(r",\s+(?:which|who)\b")
+_SIGNING = re.compile(r"(?i)signator|signed|join")
 _AGENT_CUE = re.compile(r"(?i)^\s*by\s+")
 _FROM_NOUN = re.compile(
     r"(?i)^(?:opposition|resistance|pushback|criticism|objections?|backlash|support|backing"
@@ -445,6 +452,20 @@ class StanceExtractor:
             ),
             None,
         )
+        signing = bool(_SIGNING.search(membership.group()))
+        if signing:
+            # the signatories of a code: the code named here, else the article's code
+            named = [m.entity_id for m in mentions if m.kind is EntityKind.LAW]
+            code = next(
+                (
+                    t
+                    for t in (*named, *context.main_targets)
+                    if (law := self._laws.get(t)) is not None and law.kind == "code"
+                ),
+                None,
+            )
+            if code is not None and (event is None or event.target_id == code):
+                event = _Event(sentence.index, 1, code, membership.group())
         if event is None:
             return []
         offset = sentence.start
@@ -811,7 +832,19 @@ def _find_cues(text: str) -> list[_Cue]:
     ):
         for match in pattern.finditer(text):
             cues.append(_Cue(match.start(), match.end(), match.group(), polarity, before))
-    return sorted(cues, key=lambda c: c.start)
+    # "refused to sign" is one cue, not also a "sign"
+    kept = [
+        c
+        for c in cues
+        if not any(
+            o is not c
+            and o.start <= c.start
+            and c.end <= o.end
+            and o.end - o.start > c.end - c.start
+            for o in cues
+        )
+    ]
+    return sorted(kept, key=lambda c: c.start)
 
 
 def _governing_cue(
@@ -966,12 +999,17 @@ def _pronoun_holder(
 
 
 def _contrasted(text: str, cue: _Cue, cues: list[_Cue], polarity: int) -> bool:
-    """Support and opposition joined by "but"/"however" in one sentence: mixed."""
+    """Support and opposition joined by "but"/"however" in one sentence: mixed. Signing
+    while warning is mixed too ("will sign the code, but warned it could slow ...")."""
+    if polarity > 0 and _PARTIAL.match(text[cue.end :]):
+        return True  # "signed only the safety chapter"
     for contrast in _CONTRAST.finditer(text):
         first, second = text[: contrast.start()], text[contrast.end() :]
         if cue.end <= contrast.start():
             later = [c for c in cues if c.start >= contrast.end() and c.polarity == -polarity]
             if later and first and second and later[0].before_target:
+                return True
+            if polarity > 0 and _WARNED.match(second):
                 return True
     return False
 

@@ -224,6 +224,39 @@ def test_nouns_passives_and_reported_facts(
     assert claims(analyser, text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Google will sign the EU's code of practice for general-purpose AI, but warned "
+            "that it could slow Europe's development of AI.",
+            {("google", CODE, "mixed")},
+        ),
+        (
+            "xAI signed only the safety and security chapter of the code of practice.",
+            {("xai", CODE, "mixed")},
+        ),
+    ],
+)
+def test_signing_while_criticising_is_mixed(
+    analyser: Analyser, text: str, expected: set[Claim]
+) -> None:
+    assert claims(analyser, text) == expected
+
+
+def test_the_signatories_of_a_code_support_it(analyser: Analyser) -> None:
+    text = (
+        "Signatories of the GPAI code of practice include Amazon, Google and IBM, the "
+        "Commission said."
+    )
+    assert claims(analyser, text) == {(c, CODE, "support") for c in ("amazon", "google", "ibm")}
+
+
+def test_a_refusal_noun_opposes(analyser: Analyser) -> None:
+    text = "Experts said Meta's refusal to sign the GPAI code of practice invites scrutiny."
+    assert claims(analyser, text) == {("meta", CODE, "oppose")}
+
+
 def test_the_regulator_of_a_pushback_is_not_the_company(analyser: Analyser) -> None:
     text = "Meta paused its AI launch after pushback from the Irish Data Protection Commission."
     assert claims(analyser, text) == set()
