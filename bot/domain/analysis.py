@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from bot.domain.stance import StanceClaim, StanceExtractor
 
 # Bump when the rules change: at start-up, items analysed by another version are queued again.
-ANALYSER_VERSION = "rules-2"
+ANALYSER_VERSION = "rules-3"
 
 
 @dataclass(frozen=True, slots=True)

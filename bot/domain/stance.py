@@ -159,7 +159,8 @@ _OPPOSE_BEFORE = _cues(
     r"|overturn\w*|gut(?:s|ted|ting)?\b|targeted|(?:refus|declin)\w* to (?:sign|join|back"
     r"|support|endorse|comply)|relief from|protected from|preempt\w*|disappoint\w*|blam\w*"
     r"|eas(?:e|es|ed|ing)\b|rethink\w*|reconsider\w*|(?:a )?reconsideration of|soften\w*"
-    r"|loopholes?|avoid(?:s|ed|ing)?\b|kill(?:s|ed|ing)?\b|over[- ]?(?=regulat)"
+    r"|loopholes?|kill(?:s|ed|ing)?\b|over[- ]?(?=regulat)"
+    r"|avoid(?:s|ed|ing)? (?=(?:[\w-]+ ){0,3}?(?:over-?regulat|regulat|rules|legislat|laws?\b))"
     r"|stop the clock(?: on)?|postpon\w*|(?:a |the )?pause (?:on|of|to)\b"
     r"|paus(?:e|es|ed|ing) (?=the )"
     r"|(?:hesitant|reluctant|unwilling) to (?:support|back|endorse|sign)"
@@ -263,6 +264,7 @@ _SUFFIX = (
 _SEP = r"(?:\s*,\s*(?:and\s+|or\s+|as well as\s+)?|\s+(?:and|or|as well as|plus)\s+)"
 _LIST_GAP = re.compile(rf"{_SUFFIX}{_SEP}(?:{_NAME}{_SUFFIX}{_SEP})*(?:[A-Z][\w.]*['\u2019]s\s+)?")
 _LIST_START = 60  # characters between the cue and the first name of its list
+_LIST_GAP_MAX = 160  # longest run of unknown names between two known ones (bounds the regex)
 _SELF_SPEECH = re.compile(
     r"(?i)\b(?:the company|the firm|a spokes(?:person|man|woman)|the spokes(?:person|man|woman))"
     r" (?:said|says|told|added|wrote|stated)|\b(?:said|says|told) (?:the company|the firm"
@@ -948,7 +950,7 @@ def _list_after(text: str, offset: int, companies: list[Mention], start: int) ->
         if not named:
             if len(gap) > _LIST_START or re.search(r"[;:.]|\b(?:and|but|which|that|who)\b", gap):
                 break
-        elif not _LIST_GAP.fullmatch(gap):
+        elif len(gap) > _LIST_GAP_MAX or not _LIST_GAP.fullmatch(gap):
             break
         if not _modifier(text, mention.end - offset):
             named.append(mention.entity_id)
