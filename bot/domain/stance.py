@@ -1,25 +1,34 @@
-"""Sentence-level stance claims: which company takes which position on which law, and where.
+"""Stance claims: which company takes which position on which law, and where.
 
-The rules follow how policy analysts read a sentence (see the README, "How policybot reads the
-news"), without a parser:
+The rules follow how policy analysts read an article (see the README, "How policybot reads the
+news"), without a parser; ``extract`` reads it in two passes:
 
-- **Cue and target.** A target (a law, or an anaphor such as "the Act", "New York's bill",
-  "it" after a verb) takes the polarity of the nearest cue before it in the same clause
-  ("urged ... to delay the AI Act": "delay" is nearer than "urged", so goal verbs pass their
-  complement's polarity through), or of a predicate after it ("the draft ... would be
-  over-regulating", "the law is unconstitutional").
+- **The document pass.** The laws the title and the first paragraph name are the article's main
+  laws; the stances taken so far (by companies, by groups such as "over 150 executives", or in
+  the headline) are kept as events that a later list of names can join.
+- **Cue and target.** A target (a law, or a definite description such as "the code", "the
+  bill", "this pledge", "it" after a verb, resolved to the nearest law of a fitting kind) takes
+  the polarity of the nearest cue before it in the same clause ("urged ... to delay the AI Act":
+  "delay" is nearer than "urged", so goal verbs pass their complement's polarity through), or of
+  a predicate after it ("the draft ... would be over-regulating", "called the code unworkable").
 - **Composition and negation.** "refused to sign", "won't sign" oppose; "does not oppose" is
   not support (no claim); a target described as "lighter"/"lenient" regulation turns support
-  for it into opposition to regulation.
-- **Holder.** A company named before the cue (the subject side), the company of a named
-  executive or spokesperson, or the speaker of a quote ("..., said a Meta spokesperson").
-  Companies named between the cue and its target are its object ("Noyb criticised Meta's
-  plan") and never hold the stance. Pronouns ("the company", "he", "we") resolve to the
-  most recent holder nearby; an unquoted "we" is the company in the headline (its own blog).
+  for it into opposition to regulation; complying with a law is no stance.
+- **Holder.** A company named before the cue (the subject side, with its list: "A, B and C"),
+  the company of a named executive or spokesperson, the speaker of a quote, a group's members
+  ("companies that joined include A and B"), a passive or noun agent ("backed by A",
+  "opposition from A and B"). Companies named between the cue and its target are its object
+  ("Noyb criticised Meta's plan") and never hold the stance. Pronouns and descriptions ("the
+  company", "the tech giant", "both companies", "they") resolve to the most recent holder nearby;
+  an unquoted "we" is the company in the headline (its own blog).
+- **Lists that join a stance.** "Companies include A, B", "Also among the signatories is ...",
+  "A and B signed on": the names take the stance of the event just before (signatories of a
+  code support it).
 - **Attribution.** Stated (own words or spokesperson), reported, or alleged ("critics
   charged", "accused") with lower confidence.
-- **Contrast.** Support and opposition joined by "but"/"however" make a mixed claim; a cue
-  inside an opening concessive clause ("While we believe ..., ...") is background only.
+- **Contrast.** Support and opposition joined by "but"/"however" (or signing while warning)
+  make a mixed claim; "Unlike A, B signs" and "While A pledged to sign, B said it would not" put A
+  and B on opposite sides; an opening concessive clause naming no company is background only.
 - **Target linking.** A generic "European regulatory environment" is ``eu-regulation`` and
   never promoted to a specific law that the sentence does not name.
 """
@@ -589,7 +598,9 @@ class StanceExtractor:
                         cue.before_target,
                     ),
                     sentence.index,
-                    recent_companies,
+                    # "While Amazon backs ..., the e-commerce giant opposes ...": the opening's
+                    recent_companies
+                    + [(sentence.index, m.entity_id) for m in opening_named if not in_opening],
                     headline_company,
                 )
                 if not holders:

@@ -333,3 +333,11 @@ def test_evidence_of_a_joined_list_spans_both_sentences(analyser: Analyser) -> N
     result = analyser.analyse("AI safeguards", text)
     (meta,) = [c for c in result.positions() if c.company_id == "meta"]
     assert meta.evidence == text
+
+
+def test_one_company_on_both_sides_of_a_concession_is_mixed(analyser: Analyser) -> None:
+    text = (
+        "Lawmakers debated a ban on facial recognition. While Amazon backs the ban on facial "
+        "recognition, the e-commerce giant has been reluctant to support the bill."
+    )
+    assert claims(analyser, text) == {("amazon", "facial-recognition-regulation", "mixed")}
