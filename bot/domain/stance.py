@@ -136,7 +136,7 @@ _BACK = "".join(
 )
 _DOCUMENT = r"(?! (?:an?|the|this|that|their|its) (?:[\w-]+ )?(?:letter|statement|petition|op-ed))"
 _SUPPORT_BEFORE = _cues(
-    r"(?:support|backing|endorsement) (?:from|of)(?= )|"
+    r"(?:support|backing|endorsement|praise) (?:from|of)(?= )|"
     rf"{_BACK}back(?:s|ed|ing)?\b(?! down| off| away)|endors\w*|supports\b|supported\b(?! by)"
     r"|supporting\b|(?:to|will|would|did|does|do) support\b"
     r"|support(?= (?:the|a|an|this|that|these|those|its|their|our|new|[A-Z]))"
@@ -169,7 +169,7 @@ _OPPOSE_BEFORE = _cues(
     r"|support|endorse|comply)|relief from|protected from|preempt\w*|disappoint\w*|blam\w*"
     r"|eas(?:e|es|ed|ing)\b|rethink\w*|reconsider\w*|(?:a )?reconsideration of|soften\w*"
     r"|loopholes?|kill(?:s|ed|ing)?\b|over[- ]?(?=regulat)"
-    r"|avoid(?:s|ed|ing)? (?=(?:[\w-]+ ){0,3}?(?:over-?regulat|regulat|rules|legislat|laws?\b))"
+    r"|avoid(?:s|ed|ing)? (?=(?:[\w-]+ ){0,4}?(?:over-?regulat|regulat|rules|legislat|laws?\b))"
     r"|stop the clock(?: on)?|postpon\w*|(?:a |the )?pause (?:on|of|to)\b"
     r"|paus(?:e|es|ed|ing) (?=the )"
     r"|(?:hesitant|reluctant|unwilling) to (?:support|back|endorse|sign)"
@@ -220,7 +220,8 @@ _WEAKENED = re.compile(r"(?i)\b(?:lighter|lenient|light-touch|less|looser|fewer)
 _PARTIAL = re.compile(r"(?i)^\s+(?:only|just)\s+(?:part|parts|one|the\s+[\w\s-]{0,30}?chapters?)\b")
 _WARNED = re.compile(
     r"(?i)^\s+(?:\w+\s+){0,3}?(?:warned|cautioned|complained|criticised|criticized|"
-    r"raised concerns|expressed concerns|said it (?:has|had|still has) concerns)\b"
+    r"raised concerns|expressed concerns|said it (?:has|had|still has) concerns"
+    r"|(?:said )?(?:it|they)? ?(?:did not|does not|didn['\u2019]t|doesn['\u2019]t) go far enough)\b"
 )
 _CONTRAST = re.compile(r"(?i)\b(?:but|however|yet|at the same time)\b")
 _CONCESSIVE = re.compile(
@@ -241,7 +242,9 @@ _GROUP = re.compile(
     r"(?i)\b(?:companies|firms|businesses|corporations|executives|CEOs|chief executives|leaders"
     r"|signatories|giants|developers|labs|start-?ups|players|members|participants|others)\b"
 )
-_INCLUDE = re.compile(r"(?i)\b(?:include[sd]?|including|such as|like|among them|namely)\s+")
+# "companies that have joined include A and B" names members; "companies that sign, such as A,
+# will ..." only gives examples of a hypothetical group.
+_MEMBERS_ARE = re.compile(r"(?i)\b(?:include[sd]?|are|were|range from)\s+")
 # A sentence that adds names to a stance taken just before.
 _MEMBERSHIP = re.compile(
     r"(?i)\bsignator(?:y|ies)\b|\bamong (?:the|those|them|other)\b"
@@ -256,12 +259,13 @@ _ELLIPTIC_REFUSAL = re.compile(
     r"(?i)\b(?:would not|will not|won['\u2019]t|wouldn['\u2019]t|did not|didn['\u2019]t|has not"
     r"|hasn['\u2019]t|refused|declined|is not|isn['\u2019]t)\b[^,;]{0,20}[.!\"\u201d]*$"
 )
+_MID_CONTRAST = re.compile(r"(?i),\s+(?:while|whereas|but)\s+")
 _RELATIVE = re.compile(r",\s+(?:which|who)\b")
 _SIGNING = re.compile(r"(?i)signator|signed|join")
 _AGENT_CUE = re.compile(r"(?i)^\s*by\s+")
 _FROM_NOUN = re.compile(
     r"(?i)^(?:opposition|resistance|pushback|criticism|objections?|backlash|support|backing"
-    r"|endorsement)\s+(?:from|of)$"
+    r"|endorsement|praise)\s+(?:from|of)$"
 )
 # Between two names of a list: "Amazon.com Inc., Meta Platforms Inc.", ", as well as",
 # other names the catalog does not know ("Anthropic, Inflection AI and Cohere").
@@ -330,6 +334,20 @@ _CAUSE = re.compile(
 )
 _COORDINATED = re.compile(r"(?i)\s*(?:,\s*)?(?:and|or|as well as)?\s*(?:the\s+)?")
 _IT_AFTER_CUE = re.compile(r"^\s+(?:it|them)\b")
+# "called it an overreach": "it" is what the predicate after it judges
+_CALLED_IT = re.compile(
+    r"(?i)\b(?:call(?:s|ed|ing)?|describ(?:e|es|ed|ing)|brand(?:s|ed|ing)?|deem(?:s|ed|ing)?)"
+    r"\s+(?P<it>it|them)\b"
+)
+_OCCASION = re.compile(
+    r"(?i)\b(?:conference|summit|event|hearing|workshop|meeting|panel|forum|session|interview"
+    r"|webinar|roundtable)s?\s+(?:on|about|over|for)\b|\b(?:at|during)\s+(?:an?|the)\s+"
+)
+# A stance in a question or a condition is no stance: "unclear whether Apple will sign".
+_HYPOTHETICAL = re.compile(
+    r"(?i)(?:\b(?:whether|unclear|undecided|yet to decide|not yet decided)|(?:^|[,;:]\s*)"
+    r"[\"\u201c]?if)\b[^,;]*$"
+)
 _GENERIC_REGULATION = re.compile(
     r"(?i)\b(?:(?:[\w-]+\s+){0,2}regulations?|regulators|regulatory (?:environment|regime"
     r"|framework|burden|process|uncertainty)|red tape|(?:\w+\s+)?rules)\b"
@@ -547,6 +565,8 @@ class StanceExtractor:
             in_opening = cue.start < opening_end
             if in_opening and (unlike or not opening_named or target.start >= opening_end):
                 continue
+            if _HYPOTHETICAL.search(text[0 if in_opening else opening_end : cue.start]):
+                continue
             polarity = cue.polarity
             before = text[: cue.start]
             if _NEGATION.search(before[-40:] if in_opening else before):
@@ -622,6 +642,18 @@ class StanceExtractor:
             if unlike and not in_opening:
                 for mention in opening_named:
                     add(mention.entity_id, target_id, -polarity, cue, attribution, confidence)
+        middle = _MID_CONTRAST.search(text, opening_end)
+        if middle is not None and _ELLIPTIC_REFUSAL.search(text[middle.end() :]):
+            # "A and B have signed the code, while C has refused."
+            before = {m.entity_id for m in companies if m.end - offset <= middle.start()}
+            after = [m.entity_id for m in companies if m.start - offset >= middle.end()]
+            for (company_id, target_id), (polarity, cue, attribution, confidence) in list(
+                found.items()
+            ):
+                if company_id in before and polarity:
+                    for other in after:
+                        if (other, target_id) not in found:
+                            add(other, target_id, -polarity, cue, attribution, confidence)
         if opening_named and not unlike and _ELLIPTIC_REFUSAL.search(text[opening_end:]):
             # "While A has pledged to sign the code, B said it would not."
             opened = {
@@ -779,6 +811,10 @@ class StanceExtractor:
             found = referent(match.start(), kinds)
             if found is not None:
                 targets.append(_Target(match.start(), match.end(), found, False))
+        for called in _CALLED_IT.finditer(text):
+            found = referent(called.start(), _ANY_KIND)
+            if found is not None and free(called.start("it"), called.end("it")):
+                targets.append(_Target(called.start("it"), called.end("it"), found, False))
         for cue in cues:
             it = _IT_AFTER_CUE.match(text[cue.end :])
             if cue.before_target and it:
@@ -880,6 +916,8 @@ def _governing_cue(
                 continue  # "delayed due to concerns over X": X is a cause, not the object
             if _NEUTRAL.search(gap):
                 continue  # "committed to privacy and have complied with X": compliance, no stance
+            if _OCCASION.search(gap):
+                continue  # "joined a workshop on X", "praised open models at a summit on X"
         elif not cue.before_target and cue.start >= target.end:
             gap = text[target.end : cue.start]
             distance = len(gap) + 5  # a verb before its object wins a tie
@@ -974,7 +1012,7 @@ def _group_members(text: str, offset: int, companies: list[Mention], cue: _Cue) 
     pledge include A, B and C"."""
     if not _GROUP.search(text[: cue.start]):
         return []
-    include = _INCLUDE.search(text, cue.end)
+    include = _MEMBERS_ARE.search(text, cue.end)
     if include is None:
         return []
     return _list_after(text, offset, companies, include.end())

@@ -341,3 +341,61 @@ def test_one_company_on_both_sides_of_a_concession_is_mixed(analyser: Analyser) 
         "recognition, the e-commerce giant has been reluctant to support the bill."
     )
     assert claims(analyser, text) == {("amazon", "facial-recognition-regulation", "mixed")}
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        # a question or a condition
+        ("GPAI code", "It is unclear whether Apple will sign the GPAI code of practice."),
+        # examples of a hypothetical group are not its members
+        (
+            "GPAI code",
+            "The Commission said companies that sign the GPAI code of practice, such as "
+            "Microsoft, will face less paperwork.",
+        ),
+        # the object of the verb is an occasion, not the law
+        ("GPAI code", "Microsoft joined the Commission's workshop on the GPAI code of practice."),
+        ("AI Act", "Meta's AI chief praised open models at a conference about the AI Act."),
+        # the law is an occasion and nobody's position
+        ("SB 53", "Newsom signed SB 53 after Meta spent millions on lobbying in Sacramento."),
+    ],
+)
+def test_no_stance_in_questions_conditions_or_occasions(
+    analyser: Analyser, title: str, text: str
+) -> None:
+    assert {c for c in claims(analyser, text, title) if c[2] != "neutral"} == set()
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "expected"),
+    [
+        (
+            "The GPAI code of practice",
+            "OpenAI, Anthropic and Mistral AI have all signed the code, while Meta has refused.",
+            {(c, CODE, "support") for c in ("openai", "anthropic", "mistral")}
+            | {("meta", CODE, "oppose")},
+        ),
+        (
+            "GPAI code",
+            "The GPAI code of practice is voluntary. Meta called it an overreach that will stunt "
+            "AI in Europe.",
+            {("meta", CODE, "oppose")},
+        ),
+        (
+            "RAISE Act",
+            "The RAISE Act won praise from Anthropic, which called it a sensible approach.",
+            {("anthropic", "ny-raise-act", "support")},
+        ),
+        (
+            "Omnibus",
+            "Siemens chief executive Roland Busch welcomed the Digital Omnibus but said it did not "
+            "go far enough.",
+            {("siemens", "eu-digital-omnibus", "mixed")},
+        ),
+    ],
+)
+def test_more_ways_of_saying_it(
+    analyser: Analyser, title: str, text: str, expected: set[Claim]
+) -> None:
+    assert claims(analyser, text, title) == expected
