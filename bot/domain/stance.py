@@ -645,13 +645,13 @@ class StanceExtractor:
         middle = _MID_CONTRAST.search(text, opening_end)
         if middle is not None and _ELLIPTIC_REFUSAL.search(text[middle.end() :]):
             # "A and B have signed the code, while C has refused."
-            before = {m.entity_id for m in companies if m.end - offset <= middle.start()}
-            after = [m.entity_id for m in companies if m.start - offset >= middle.end()]
+            first = {m.entity_id for m in companies if m.end - offset <= middle.start()}
+            second = [m.entity_id for m in companies if m.start - offset >= middle.end()]
             for (company_id, target_id), (polarity, cue, attribution, confidence) in list(
                 found.items()
             ):
-                if company_id in before and polarity:
-                    for other in after:
+                if company_id in first and polarity:
+                    for other in second:
                         if (other, target_id) not in found:
                             add(other, target_id, -polarity, cue, attribution, confidence)
         if opening_named and not unlike and _ELLIPTIC_REFUSAL.search(text[opening_end:]):
