@@ -112,6 +112,21 @@ class Catalog:
             law = self.law(law.parent)
         return tuple(chain)
 
+    def descendants(self, law_id: str) -> tuple[str, ...]:
+        """Every law below ``law_id`` in the hierarchy, nearest first (``eu-regulation`` ->
+        the AI Act, the GDPR, ... -> the GPAI code): what a query about the law rolls up."""
+        found: list[str] = []
+        frontier = [law_id]
+        while frontier:
+            children = [
+                law.id
+                for law in self.laws
+                if law.parent in frontier and law.id not in found and law.id != law_id
+            ]
+            found.extend(children)
+            frontier = children
+        return tuple(found)
+
     def resolve(self, name: str) -> Company | Law | None:
         """Find a company or a law by id, name or alias, ignoring case and punctuation."""
         wanted = _folded(name)

@@ -14,7 +14,7 @@ their text (``with_texts``). ``positions`` is the same computation on full recor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, NamedTuple, Protocol, TypeVar
@@ -211,17 +211,32 @@ def with_texts(
     )
 
 
-def law_positions(target_id: str, claims: Iterable[ClaimRecord], *, now: datetime) -> LawPositions:
-    """Who supports, opposes or is mixed on one target."""
-    found = positions((c for c in claims if c.target_id == target_id), now=now)
-    return by_label(target_id, found)
+def law_positions(
+    target_id: str,
+    claims: Iterable[ClaimRecord],
+    *,
+    now: datetime,
+    children: Collection[str] = (),
+) -> LawPositions:
+    """Who supports, opposes or is mixed on one target (and the laws below it, if given)."""
+    wanted = {target_id, *children}
+    found = positions((c for c in claims if c.target_id in wanted), now=now)
+    return by_label(target_id, found, children=children)
 
 
-def by_label(target_id: str, found: Sequence[Position]) -> LawPositions:
-    """Positions on one target grouped by side, strongest first within each group."""
+def by_label(
+    target_id: str, found: Sequence[Position], *, children: Collection[str] = ()
+) -> LawPositions:
+    """Positions on one target grouped by side, strongest first within each group.
+
+    ``children`` (``Catalog.descendants``) rolls the laws below it up into the answer: asking
+    about EU regulation shows the AI Act's supporters too, each position keeping its own
+    ``target_id`` so that an answer can say which law it is about.
+    """
+    wanted = {target_id, *children}
 
     def having(label: StanceLabel) -> tuple[Position, ...]:
-        return tuple(p for p in found if p.label is label and p.target_id == target_id)
+        return tuple(p for p in found if p.label is label and p.target_id in wanted)
 
     return LawPositions(
         target_id,
