@@ -81,6 +81,7 @@ class _Event:
     polarity: int
     target_id: str
     cue: str
+    by_group: bool = False  # "seven companies agreed ...": the names come after
 
 
 @dataclass(slots=True)
@@ -261,7 +262,7 @@ _ELLIPTIC_REFUSAL = re.compile(
 )
 _MID_CONTRAST = re.compile(r"(?i),\s+(?:while|whereas|but)\s+")
 _RELATIVE = re.compile(r",\s+(?:which|who)\b")
-_SIGNING = re.compile(r"(?i)signator|signed|join")
+_SIGNING = re.compile(r"(?i)\bsignator(?:y|ies)\b|\bsigned (?:on|up)\b|\bjoin(?:s|ed|ing)?\b")
 _AGENT_CUE = re.compile(r"(?i)^\s*by\s+")
 _FROM_NOUN = re.compile(
     r"(?i)^(?:opposition|resistance|pushback|criticism|objections?|backlash|support|backing"
@@ -473,15 +474,24 @@ class StanceExtractor:
         membership = _MEMBERSHIP.search(sentence.text)
         if membership is None:
             return []
+        signing = bool(_SIGNING.search(sentence.text))
+        # Signatories join the stance of the last three sentences or of the headline; a bare
+        # "Companies include A and B" only a group's stance in the sentence just before.
         event = next(
             (
                 e
                 for e in reversed(context.events)
-                if e.sentence_index == -1 or sentence.index - e.sentence_index <= JOIN_SENTENCES
+                if (
+                    signing
+                    and (
+                        e.sentence_index == -1
+                        or sentence.index - e.sentence_index <= JOIN_SENTENCES
+                    )
+                )
+                or (e.by_group and e.sentence_index == sentence.index - 1)
             ),
             None,
         )
-        signing = bool(_SIGNING.search(membership.group()))
         if signing:
             # the signatories of a code: the code named here, else the article's code
             named = [m.entity_id for m in mentions if m.kind is EntityKind.LAW]
@@ -625,7 +635,9 @@ class StanceExtractor:
                 )
                 if not holders:
                     if _GROUP.search(text[clause_start : cue.start]) and not target.generic:
-                        context.events.append(_Event(sentence.index, polarity, target_id, cue.text))
+                        context.events.append(
+                            _Event(sentence.index, polarity, target_id, cue.text, by_group=True)
+                        )
                     continue
                 if _FIRST_PERSON_ANYWHERE.search(text[: cue.start]):
                     attribution = Attribution.STATED

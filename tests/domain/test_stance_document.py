@@ -399,3 +399,11 @@ def test_more_ways_of_saying_it(
     analyser: Analyser, title: str, text: str, expected: set[Claim]
 ) -> None:
     assert claims(analyser, text, title) == expected
+
+
+def test_a_list_joins_only_a_group_stance_just_before_or_a_signing(analyser: Analyser) -> None:
+    text = (
+        "Meta refused to sign the GPAI code of practice. The report covered the AI sector. "
+        "Other companies, including Google and OpenAI, were also named in the report."
+    )
+    assert claims(analyser, text, title="Meta and the code") == {("meta", CODE, "oppose")}
