@@ -359,9 +359,11 @@ _DESCRIPTION = (
     r"(?:company|firm|startup|start-up|group|giant|maker|chipmaker|developer|lab|platform"
     r"|owner|parent|provider|operator)"
 )
+_PEOPLE = r"(?:CEO|chief executive|executive|founder|boss)"  # "the CEOs": their companies
 _PRONOUN_HOLDER = re.compile(
-    rf"(?i)\b(?:(?:both|the two|the|these|all three) (?:[\w-]+ )?{_DESCRIPTION}s"
-    rf"|the (?:[\w-]+ )?{_DESCRIPTION}|it|its|they|their|both|he|she|his|her|we|our|us)\b"
+    rf"(?i)\b(?:(?:both|the two|the|these|all three) (?:[\w-]+ )?(?:{_DESCRIPTION}|{_PEOPLE})s"
+    rf"|the (?:[\w-]+ )?{_DESCRIPTION}|the {_PEOPLE}\b(?! of)"
+    r"|it|its|they|their|both|he|she|his|her|we|our|us)\b"
 )
 _FIRST_PERSON_ANYWHERE = re.compile(r"(?i)\b(?:we|our|us)\b")
 _PLURAL = re.compile(r"(?i)^(?:they|their|both|(?:both|the two|the|these|all three) .*s)$")

@@ -78,6 +78,13 @@ def test_definite_descriptions_name_the_law_of_their_kind(
             },
         ),
         (
+            "Sam Altman and Dario Amodei testified on SB 53. The CEOs backed the bill.",
+            {
+                ("openai", "california-sb-53", "support"),
+                ("anthropic", "california-sb-53", "support"),
+            },
+        ),
+        (
             "Cohere and IBM met lawmakers about the RAISE Act. They later endorsed it.",
             {("cohere", "ny-raise-act", "support"), ("ibm", "ny-raise-act", "support")},
         ),
