@@ -29,6 +29,10 @@ RELEVANT = [
         "Lawmakers should regulate the technology soon.",
     ),
     ("Biometrics", "The app maker settled a suit under the Biometric Information Privacy Act."),
+    (
+        "Authors settle copyright suit over AI training",
+        "The settlement resolves copyright claims over AI training on books.",
+    ),
 ]
 IRRELEVANT = [
     (
