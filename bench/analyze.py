@@ -2,11 +2,11 @@
 
 - start-up: loading the catalog and compiling its patterns;
 - the relevance pre-filter per item (target: under 1 ms);
-- full analysis of relevant articles of about 2,500 characters (target: median under 100 ms);
+- full analysis of relevant articles of about 2,500 characters (target: median under 50 ms);
 - what that means for a cold start over an archive of 50,000 items.
 
-Articles come from ../shared/eval/stance_dev.jsonl when present (read, never copied), else
-from a built-in synthetic article. Single thread, a few seconds in all.
+Articles come from ../shared/eval/stance_dev.jsonl and stance_dev2.jsonl when present (read,
+never copied), else from a built-in synthetic article. Single thread, a few seconds in all.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from pathlib import Path
 from bot.catalog import load_catalog
 from bot.domain.analysis import Analyser
 
-DEV_SET = Path(__file__).resolve().parents[2] / "shared" / "eval" / "stance_dev.jsonl"
+EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval"
+DEV_SETS = [EVAL / "stance_dev.jsonl", EVAL / "stance_dev2.jsonl"]
 SYNTHETIC = (
     "Meta refused to sign the GPAI code of practice on Friday. Joel Kaplan said the rules were "
     "an overreach that would throttle the development of frontier models in Europe. "
@@ -28,9 +29,15 @@ SYNTHETIC = (
 
 
 def articles() -> list[tuple[str, str, bool]]:
-    if not DEV_SET.is_file():
+    found = [path for path in DEV_SETS if path.is_file()]
+    if not found:
         return [("Synthetic", SYNTHETIC[:2500], True)]
-    rows = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines()]
+    rows = [
+        json.loads(line)
+        for path in found
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     return [(r["title"], r["text"], bool(r["relevant"])) for r in rows]
 
 
@@ -40,6 +47,11 @@ def per_call_ms(func: object, args: tuple[str, str], repeat: int) -> float:
     for _ in range(repeat):
         func(*args)
     return (time.perf_counter() - start) * 1000 / repeat
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -59,7 +71,8 @@ def main() -> None:
     full = [per_call_ms(analyser.analyse, (t, x), 10) for t, x in sized]
     every = [per_call_ms(analyser.analyse, (t, x), 3) for t, x, _ in items]
 
-    print(f"source: {'dev set' if DEV_SET.is_file() else 'synthetic'} ({len(items)} articles)")
+    source = "dev sets" if any(p.is_file() for p in DEV_SETS) else "synthetic"
+    print(f"source: {source} ({len(items)} articles)")
     print(f"start-up (load catalog + compile): {startup_ms:.0f} ms")
     print(
         f"pre-filter per item: median {statistics.median(prefilter):.3f} ms, "
@@ -68,7 +81,7 @@ def main() -> None:
     lengths = [len(x) for _, x in sized]
     print(
         f"full analysis, {len(full)} relevant articles of {min(lengths)}-{max(lengths)} chars: "
-        f"median {statistics.median(full):.2f} ms, max {max(full):.2f} ms"
+        f"median {statistics.median(full):.2f} ms, p95 {p95(full):.2f} ms, max {max(full):.2f} ms"
     )
     mean_all = statistics.mean(every)
     print(f"full analysis, all articles: mean {mean_all:.2f} ms")

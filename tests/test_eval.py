@@ -1,4 +1,4 @@
-"""The quality contract: the analyser on the shared dev set, measured by the shared scorer.
+"""The quality contract: the analyser on the shared dev sets, measured by the shared scorer.
 
 Skips where ../shared is absent. The articles are read, never copied into the repository.
 """
@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+import pytest
 
 from bot.catalog import load_catalog
 from bot.domain.analysis import Analyser
@@ -45,13 +47,22 @@ def _predictions(articles: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any
     return predictions
 
 
-def test_dev_set_meets_the_quality_targets(shared_dir: Path) -> None:
+# Issue 11's targets on news the rules were not written for, asserted on both development sets
+# (the figures reached are in docs/analysis-quality.md).
+TARGETS = {"stance_f1": 0.75, "stance_precision": 0.85, "relevance_f1": 0.93}
+
+
+@pytest.mark.parametrize("name", ["stance_dev.jsonl", "stance_dev2.jsonl"])
+def test_dev_sets_meet_the_quality_targets(shared_dir: Path, name: str) -> None:
+    path = shared_dir / "eval" / name
+    if not path.is_file():
+        pytest.skip(f"{name} is not in ../shared/eval")
     scorer = _scorer(shared_dir)
-    gold = scorer.load(shared_dir / "eval" / "stance_dev.jsonl")
+    gold = scorer.load(path)
     result = scorer.score(gold, _predictions(gold))
     summary = json.dumps({k: result[k] for k in ("relevance", "stance", "evidence_exact")})
     assert result["missing_predictions"] == 0
-    assert result["relevance"]["f1"] >= 0.90, summary
-    assert result["stance"]["f1"] >= 0.75, summary
-    assert result["stance"]["precision"] >= 0.85, summary
+    assert result["relevance"]["f1"] >= TARGETS["relevance_f1"], summary
+    assert result["stance"]["f1"] >= TARGETS["stance_f1"], summary
+    assert result["stance"]["precision"] >= TARGETS["stance_precision"], summary
     assert result["evidence_exact"] == 1.0, summary

@@ -7,7 +7,8 @@
 - ``feeds``: the instance's ``feeds.yaml`` list, its health, single-URL checks;
 - ``guild_feeds``: a server's own feeds (``/feeds ...``);
 - ``archive``: search and the newest items;
-- ``analysis``: analysing items, ``/stance`` and ``/why``.
+- ``analysis``: analysing items, ``/stance`` and ``/why``;
+- ``catalog_review``: the laws the archive names that the catalog lacks.
 
 The parts own their sessions (one transaction per use case) and never talk to Discord.
 """
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app.analysis import Analysis
 from bot.app.archive import Archive
+from bot.app.catalog_review import CatalogReview
 from bot.app.cycle import IngestionCycle
 from bot.app.guild_feeds import GuildFeeds
 from bot.app.instance_feeds import InstanceFeeds
@@ -41,6 +43,7 @@ class Application:
         ``check_feed`` to fetching through the poller."""
         self.analysis = Analysis(sessions, catalog if catalog is not None else load_catalog())
         self.archive = Archive(sessions)
+        self.catalog_review = CatalogReview(sessions, self.analysis.catalog)
         self.feeds = InstanceFeeds(sessions, poller)
         if check_feed is None and poller is not None:
             check_feed = self.feeds.check

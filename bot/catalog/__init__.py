@@ -20,6 +20,7 @@ Format (every key but ``id`` and ``name`` is optional)::
         generic: false                # true for "regulation in general" targets
         governs_ai: true              # false for laws that make a text relevant only near AI
         opposing_supports: null       # opposing this target counts as support for that id
+        kind: law                     # law, code, order or concept: what "the bill" can name
     vocabulary:
       ai_terms: [AI, deepfakes, automated decision systems]
       governance_terms: [regulation, bill, watchdog]
@@ -38,7 +39,7 @@ from typing import Any
 
 import yaml
 
-from bot.domain.catalog import Catalog, Company, Executive, Law, Vocabulary
+from bot.domain.catalog import LAW_KINDS, Catalog, Company, Executive, Law, Vocabulary
 from bot.errors import PolicybotError
 from bot.ingest.yaml_loader import load_yaml
 
@@ -149,6 +150,7 @@ def _law(entry: Any, where: _Where) -> Law:
             "generic",
             "governs_ai",
             "opposing_supports",
+            "kind",
         },
     )
     patterns = _strings(data.get("patterns"), where, "patterns")
@@ -159,6 +161,9 @@ def _law(entry: Any, where: _Where) -> Law:
             raise where.error(f"not a regular expression: {pattern!r} ({exc})", "patterns") from exc
     parent = data.get("parent")
     supports = data.get("opposing_supports")
+    kind = _text(data.get("kind", "law"), where, "kind")
+    if kind not in LAW_KINDS:
+        raise where.error(f"{kind!r} is not one of {', '.join(LAW_KINDS)}", "kind")
     return Law(
         id=_id(data, where),
         name=_text(data.get("name"), where, "name"),
@@ -169,6 +174,7 @@ def _law(entry: Any, where: _Where) -> Law:
         generic=_flag(data.get("generic", False), where, "generic"),
         governs_ai=_flag(data.get("governs_ai", True), where, "governs_ai"),
         opposing_supports=None if supports is None else _text(supports, where, "opposing_supports"),
+        kind=kind,
     )
 
 

@@ -1,9 +1,9 @@
 """The command line: the argument parser, and where each subcommand's handler lives.
 
 A handler is ``async def x(args, settings) -> int`` in one of this package's modules
-(``run``, ``feeds``, ``archive``, ``analysis``, ``db``), named here by module and function
-and imported only when its command runs: ``policybot --help`` and ``poll --once`` never pay
-for Discord, Alembic or the analyser.
+(``run``, ``feeds``, ``archive``, ``analysis``, ``catalog``, ``db``), named here by module and
+function and imported only when its command runs: ``policybot --help`` and ``poll --once``
+never pay for Discord, Alembic or the analyser.
 """
 
 from __future__ import annotations
@@ -169,6 +169,13 @@ def _add_analysis_commands(commands: Any) -> None:
         "reanalyse", help="analyse every stored item again (after the catalog or rules changed)"
     )
     reanalyse.set_defaults(handler=HandlerRef("analysis", "reanalyse_command"))
+    catalog = commands.add_parser("catalog", help="review the catalog against the archive")
+    catalog_commands = catalog.add_subparsers(dest="action", required=True)
+    unknown = catalog_commands.add_parser(
+        "unknown", help="the most mentioned laws in relevant items that the catalog lacks"
+    )
+    unknown.add_argument("--limit", type=int, default=20, help="how many names (default 20)")
+    unknown.set_defaults(handler=HandlerRef("catalog", "catalog_unknown_command"))
 
 
 def _add_db_commands(commands: Any) -> None:

@@ -127,6 +127,7 @@ def _position_json(position: Position) -> dict[str, Any]:
         "score": position.score,
         "reports": position.reports,
         "changed": position.changed,
+        "conflicting": position.conflicting,
         "evidence": [
             {
                 "stance": str(claim.stance),

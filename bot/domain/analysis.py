@@ -17,13 +17,13 @@ from bot.domain.catalog import Catalog
 from bot.domain.mentions import Mention, MentionFinder
 from bot.domain.model import EntityKind, StanceLabel
 from bot.domain.relevance import Relevance, RelevanceScorer, TextPart
-from bot.domain.sentences import split_sentences
+from bot.domain.sentences import Sentence, split_sentences
 
 if TYPE_CHECKING:
     from bot.domain.stance import StanceClaim, StanceExtractor
 
 # Bump when the rules change: at start-up, items analysed by another version are queued again.
-ANALYSER_VERSION = "rules-2"
+ANALYSER_VERSION = "rules-3"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +75,14 @@ class Analyser:
         mentions = self._mentions.find(text)
         title_companies = {m.entity_id for m in title_mentions if m.kind is EntityKind.COMPANY}
         headline_company = next(iter(title_companies)) if len(title_companies) == 1 else None
-        claims = self._stance.extract(sentences, mentions, headline_company=headline_company)
+        claims = self._stance.extract(
+            sentences,
+            mentions,
+            headline_company=headline_company,
+            title=Sentence(-1, 0, len(title), title),
+            title_mentions=title_mentions,
+            text=text,
+        )
         stated = [c for c in claims if c.stance is not StanceLabel.NEUTRAL]
         relevance = self._relevance.score(
             (

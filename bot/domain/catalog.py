@@ -55,7 +55,10 @@ class Law:
     ``generic`` targets (``eu-regulation``, ``ai-regulation``) stand for a body of rules when no
     specific law is named; the stance rules only pick them when nothing more specific is in reach.
     ``opposing_supports`` names a target that opposing this one argues for (opposing "state AI
-    laws" is support for federal preemption).
+    laws" is support for federal preemption). ``kind`` says which definite descriptions can refer
+    back to it: a ``law`` is "the bill", "the law", "the measure"; a ``code`` (a voluntary code,
+    pledge or set of commitments) is "the code", "the pledge", "the commitments"; an ``order``
+    is "the order"; a ``concept`` (open-source AI) is never "the ..." anything.
     """
 
     id: str
@@ -67,6 +70,12 @@ class Law:
     generic: bool = False
     governs_ai: bool = True
     opposing_supports: str | None = None
+    kind: str = (
+        "law"  # law, code (voluntary codes, pledges), order, concept: what "the code" can name
+    )
+
+
+LAW_KINDS = ("law", "code", "order", "concept")
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +111,21 @@ class Catalog:
             chain.append(law.parent)
             law = self.law(law.parent)
         return tuple(chain)
+
+    def descendants(self, law_id: str) -> tuple[str, ...]:
+        """Every law below ``law_id`` in the hierarchy, nearest first (``eu-regulation`` ->
+        the AI Act, the GDPR, ... -> the GPAI code): what a query about the law rolls up."""
+        found: list[str] = []
+        frontier = [law_id]
+        while frontier:
+            children = [
+                law.id
+                for law in self.laws
+                if law.parent in frontier and law.id not in found and law.id != law_id
+            ]
+            found.extend(children)
+            frontier = children
+        return tuple(found)
 
     def resolve(self, name: str) -> Company | Law | None:
         """Find a company or a law by id, name or alias, ignoring case and punctuation."""

@@ -38,7 +38,9 @@ class PositionSummary:
     confidence: Confidence
     reports: int
     score: float
-    trend: str  # "changed: support (…) → oppose (…)", "steady since …", "first reported …"
+    # "changed: support (…) → oppose (…)" (two stories or more on the new side), "conflicting
+    # reports: support (…), oppose (…) in one report", "steady since …", "first reported …"
+    trend: str
 
     @classmethod
     def of(cls, position: Position) -> PositionSummary:
@@ -83,13 +85,20 @@ def confidence_of(position: Position) -> Confidence:
 
 
 def trend_of(position: Position) -> str:
-    """From one side to the other (oldest and newest stated), steady since, or reported once."""
+    """From one side to the other (oldest and newest stated) when two stories or more report
+    the new side, conflicting when only one does, steady since, or reported once."""
     stated = [c for c in reversed(position.evidence) if c.stance is not StanceLabel.NEUTRAL]
     if position.changed and stated:
         old, new = stated[0], stated[-1]
         return (
             f"changed: {old.stance} ({_day(old.reported_at)}) → "
             f"{new.stance} ({_day(new.reported_at)})"
+        )
+    if position.conflicting and stated:
+        old, new = stated[0], stated[-1]
+        return (
+            f"conflicting reports: {old.stance} ({_day(old.reported_at)}), "
+            f"{new.stance} ({_day(new.reported_at)}) in one report"
         )
     if len(stated) > 1:
         return f"steady since {_day(stated[0].reported_at)}"

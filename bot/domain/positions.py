@@ -14,7 +14,7 @@ their text (``with_texts``). ``positions`` is the same computation on full recor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, NamedTuple, Protocol, TypeVar
@@ -24,6 +24,7 @@ from bot.domain.model import Attribution, StanceLabel
 FULL_WEIGHT_FOR = timedelta(days=2 * 365)
 NO_WEIGHT_AFTER = timedelta(days=5 * 365)
 MIXED_SHARE = 0.3  # each side needs this share of the weight for "mixed"
+TREND_REPORTS = 2  # independent stories on the new side before a change of side is announced
 NEWEST_SHOWN = 3  # newest events an answer quotes (the CLI shows three)
 ATTRIBUTION_WEIGHT = {
     Attribution.STATED: 1.0,
@@ -111,9 +112,10 @@ class Position:
     reports: int  # independent events (stories), not articles
     first: ClaimRecord
     latest: ClaimRecord
-    changed: bool  # the newest event's label differs from the oldest one's
+    changed: bool  # the side moved: TREND_REPORTS stories report the new side since the old one
     # The events an answer shows, newest first (see ``Weighed.shown``); ``reports`` counts all.
     evidence: tuple[ClaimRecord, ...]
+    conflicting: bool = False  # the newest side differs, but fewer stories report it: no trend
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,7 @@ class Weighed(Generic[ClaimT]):
     # Newest first: the newest NEWEST_SHOWN events, the first one, the first and the latest
     # that take a side, and the newest on the position's own side (the quote a reply shows).
     shown: tuple[ClaimT, ...]
+    conflicting: bool = False
 
     @property
     def first(self) -> ClaimT:
@@ -208,17 +211,32 @@ def with_texts(
     )
 
 
-def law_positions(target_id: str, claims: Iterable[ClaimRecord], *, now: datetime) -> LawPositions:
-    """Who supports, opposes or is mixed on one target."""
-    found = positions((c for c in claims if c.target_id == target_id), now=now)
-    return by_label(target_id, found)
+def law_positions(
+    target_id: str,
+    claims: Iterable[ClaimRecord],
+    *,
+    now: datetime,
+    children: Collection[str] = (),
+) -> LawPositions:
+    """Who supports, opposes or is mixed on one target (and the laws below it, if given)."""
+    wanted = {target_id, *children}
+    found = positions((c for c in claims if c.target_id in wanted), now=now)
+    return by_label(target_id, found, children=children)
 
 
-def by_label(target_id: str, found: Sequence[Position]) -> LawPositions:
-    """Positions on one target grouped by side, strongest first within each group."""
+def by_label(
+    target_id: str, found: Sequence[Position], *, children: Collection[str] = ()
+) -> LawPositions:
+    """Positions on one target grouped by side, strongest first within each group.
+
+    ``children`` (``Catalog.descendants``) rolls the laws below it up into the answer: asking
+    about EU regulation shows the AI Act's supporters too, each position keeping its own
+    ``target_id`` so that an answer can say which law it is about.
+    """
+    wanted = {target_id, *children}
 
     def having(label: StanceLabel) -> tuple[Position, ...]:
-        return tuple(p for p in found if p.label is label and p.target_id == target_id)
+        return tuple(p for p in found if p.label is label and p.target_id in wanted)
 
     return LawPositions(
         target_id,
@@ -240,6 +258,7 @@ def _position(found: Weighed[ClaimT], shown: tuple[ClaimRecord, ...]) -> Positio
         latest=shown[0],
         changed=found.changed,
         evidence=shown,
+        conflicting=found.conflicting,
     )
 
 
@@ -279,7 +298,7 @@ def _weighed(
     score = (support - oppose) / total if total else 0.0
     label = _label(support, oppose, total, stances={c.stance for c in events})
     stated = [i for i, c in enumerate(events) if c.stance is not StanceLabel.NEUTRAL]
-    changed = len(stated) > 1 and events[stated[0]].stance is not events[stated[-1]].stance
+    changed, conflicting = _trend(events, stated)
     first = events[0]
     return Weighed(
         company_id=first.company_id,
@@ -289,7 +308,21 @@ def _weighed(
         reports=len(events),
         changed=changed,
         shown=_shown(events, label, stated),
+        conflicting=conflicting,
     )
+
+
+def _trend(events: Sequence[WeighableClaim], stated: Sequence[int]) -> tuple[bool, bool]:
+    """(changed, conflicting): a change of side needs TREND_REPORTS independent stories on the
+    new side since the last one on the old side; a single contrary report only conflicts."""
+    if len(stated) < 2:
+        return False, False
+    old, new = events[stated[0]].stance, events[stated[-1]].stance
+    if old is new:
+        return False, False
+    last_old = max(i for i in stated if events[i].stance is old)
+    since = sum(1 for i in stated if i > last_old and events[i].stance is new)
+    return since >= TREND_REPORTS, since < TREND_REPORTS
 
 
 def _shown(

@@ -27,7 +27,10 @@ from bot.domain.sentences import Sentence
 
 RELEVANCE_THRESHOLD = 0.5
 NEAR_WORDS = 3
+OBJECT_WORDS = 5  # a governance word before the technology it governs
 _WORD = re.compile(r"\w+")
+_THE_TECHNOLOGY = re.compile(r"(?i)\bthe (?:new |emerging |underlying )?(?:technology|tech)\b")
+LEAD = 2  # sentences of the body that, with the title, say what an item is about
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +80,19 @@ class RelevanceScorer:
             weight *= 2.0 if in_title else 1.0
             features[reason] = max(features.get(reason, 0.0), weight)
 
+        parts = tuple(parts)
+        # "the technology" is the AI the title or the first paragraph named
+        about_ai = any(
+            self._ai.search(sentence.text)
+            for part in parts
+            for sentence in (part.sentences if part.is_title else part.sentences[:LEAD])
+        )
         for part in parts:
             ai_spans: list[tuple[int, int]] = []
             for sentence in part.sentences:
                 ai_hits = list(self._ai.finditer(sentence.text))
+                if about_ai:
+                    ai_hits += list(_THE_TECHNOLOGY.finditer(sentence.text))
                 if not ai_hits:
                     continue
                 ai_spans.append((sentence.start, sentence.end))
@@ -88,7 +100,10 @@ class RelevanceScorer:
                     for ai in ai_hits:
                         lo, hi = sorted((ai.span(), gov.span()))
                         gap = sentence.text[lo[1] : hi[0]]
-                        if len(_WORD.findall(gap)) <= NEAR_WORDS and "," not in gap:
+                        # "AI rules" or "rules on AI"; a rule-maker's words reach further
+                        # towards their object: "a law that compels platforms to mark AI content"
+                        reach = NEAR_WORDS if lo == ai.span() else OBJECT_WORDS
+                        if len(_WORD.findall(gap)) <= reach and "," not in gap:
                             pair = f"near:{ai.group().lower()}~{gov.group().lower()}"
                             add(pair, 0.6, part.is_title)
             for mention in part.mentions:

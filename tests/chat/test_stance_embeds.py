@@ -105,9 +105,10 @@ def test_no_position_yet_says_so_with_the_period() -> None:
 
 def test_a_changed_position_shows_both_sides_with_dates() -> None:
     older = claim("meta", "eu-ai-act", 40, StanceLabel.SUPPORT)
+    new = claim("meta", "eu-ai-act", 5, StanceLabel.OPPOSE)  # two stories on the new side
     newer = claim("meta", "eu-ai-act", 1, StanceLabel.OPPOSE)
     reply = stance_reply(
-        CompanyStance("meta", "Meta", positions([older, newer], now=NOW)),
+        CompanyStance("meta", "Meta", positions([older, new, newer], now=NOW)),
         CATALOG,
         period="all time",
     )

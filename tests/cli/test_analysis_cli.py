@@ -69,3 +69,9 @@ def test_operator_catalog_file_extends_and_errors_name_the_entry(tmp_path: Path)
     broken = run_policybot(tmp_path, "analyze", str(articles), POLICYBOT_CATALOG_FILE=str(extra))
     assert broken.returncode != 0
     assert "company 1 (name): expected a non-empty string" in broken.stderr
+
+
+def test_catalog_unknown_on_an_empty_archive(tmp_path: Path) -> None:
+    result = run_policybot(tmp_path, "catalog", "unknown", "--limit", "5")
+    assert result.returncode == 0, result.stderr
+    assert "No unknown law names" in result.stdout

@@ -29,8 +29,19 @@ def test_lookups(catalog: Catalog) -> None:
     assert isinstance(catalog.resolve("ai act"), Law)
     assert catalog.resolve("eu-ai-act") == catalog.law("eu-ai-act")
     assert catalog.ancestors("eu-gpai-code-of-practice") == ("eu-ai-act", "eu-regulation")
+    below = catalog.descendants("eu-regulation")
+    assert {"eu-ai-act", "gdpr", "eu-gpai-code-of-practice"} <= set(below)
+    assert below.index("eu-ai-act") < below.index("eu-gpai-code-of-practice")  # nearest first
+    assert catalog.descendants("eu-ai-act") == ("eu-gpai-code-of-practice",)
+    assert catalog.descendants("gdpr") == ()
     assert "Anthropic" in catalog.close_matches("antropic")
     assert catalog.resolve("nobody") is None
+
+
+def test_every_law_has_a_known_kind(catalog: Catalog) -> None:
+    assert {law.kind for law in catalog.laws} <= {"law", "code", "order", "concept"}
+    assert catalog.law("eu-gpai-code-of-practice").kind == "code"  # type: ignore[union-attr]
+    assert catalog.law("white-house-ai-commitments").kind == "code"  # type: ignore[union-attr]
 
 
 def test_extension_adds_and_replaces(tmp_path: Path) -> None:
@@ -65,6 +76,7 @@ def test_extension_adds_and_replaces(tmp_path: Path) -> None:
         ("companies:\n  - {id: Bad Id, name: A}\n", "company 1 (id): 'Bad Id' is not an id"),
         ("laws:\n  - {id: x, name: X, patterns: ['(']}\n", "law 1 (patterns): not a regular"),
         ("laws:\n  - {id: x, name: X, colour: red}\n", "law 1: unknown key(s) colour"),
+        ("laws:\n  - {id: x, name: X, kind: treaty}\n", "law 1 (kind): 'treaty' is not one of"),
         ("companies: [{id: a, name: A}, {id: a, name: B}]\n", "company 2 (id): duplicate id 'a'"),
         ("- just a list\n", "expected a mapping"),
         ("companies: [\n", "not valid YAML"),

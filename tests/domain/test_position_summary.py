@@ -103,10 +103,27 @@ def test_how_sure_reads_as_level_reports_and_score() -> None:
 
 
 def test_a_changed_position_names_both_sides_with_their_dates() -> None:
-    found = position_of(claim(SUPPORT, 40), claim(NEUTRAL, 20), claim(OPPOSE, 1))
+    found = position_of(claim(SUPPORT, 40), claim(NEUTRAL, 20), claim(OPPOSE, 5), claim(OPPOSE, 1))
 
     assert found.changed
     assert trend_of(found) == "changed: support (2026-04-22) → oppose (2026-05-31)"
+
+
+def test_a_single_contrary_report_conflicts_and_is_no_change() -> None:
+    found = position_of(claim(SUPPORT, 40), claim(SUPPORT, 20), claim(OPPOSE, 1))
+
+    assert not found.changed
+    assert found.conflicting
+    assert trend_of(found) == (
+        "conflicting reports: support (2026-04-22), oppose (2026-05-31) in one report"
+    )
+
+
+def test_the_new_side_counts_only_since_the_old_side_was_last_reported() -> None:
+    found = position_of(claim(SUPPORT, 40), claim(OPPOSE, 30), claim(SUPPORT, 20), claim(OPPOSE, 1))
+
+    assert not found.changed
+    assert found.conflicting
 
 
 def test_a_steady_position_says_since_when_and_a_single_report_when_first() -> None:

@@ -87,3 +87,24 @@ def test_law_positions_group_companies() -> None:
     assert [p.company_id for p in answer.opponents] == ["meta"]
     assert [p.company_id for p in answer.neutral] == ["xai"]
     assert answer.mixed == ()
+
+
+def test_a_law_query_rolls_up_its_child_laws_each_labelled() -> None:
+    claims = [
+        claim(StanceLabel.OPPOSE, company="meta", target="eu-regulation", story="a"),
+        claim(StanceLabel.OPPOSE, company="meta", target="eu-ai-act", story="b"),
+        claim(StanceLabel.SUPPORT, company="openai", target="eu-gpai-code-of-practice", story="c"),
+        claim(StanceLabel.SUPPORT, company="google", target="california-sb-53", story="d"),
+    ]
+    children = ("eu-ai-act", "gdpr", "eu-gpai-code-of-practice")
+    answer = law_positions("eu-regulation", claims, now=NOW, children=children)
+    assert sorted((p.company_id, p.target_id) for p in answer.opponents) == [
+        ("meta", "eu-ai-act"),
+        ("meta", "eu-regulation"),
+    ]
+    assert [(p.company_id, p.target_id) for p in answer.supporters] == [
+        ("openai", "eu-gpai-code-of-practice")
+    ]
+    alone = law_positions("eu-regulation", claims, now=NOW)
+    assert [p.target_id for p in alone.opponents] == ["eu-regulation"]
+    assert alone.supporters == ()

@@ -17,6 +17,22 @@ RELEVANT = [
     ),
     ("Face scans", "The city council voted for a ban on facial recognition by police."),
     ("Code signed", "Mistral AI said it would sign the GPAI code of practice."),
+    # a rule-maker's verb reaches its object a few words on
+    (
+        "New rule compels social platforms to mark AI-generated posts",
+        "Platforms began adding the marks this week.",
+    ),
+    # "the technology" is the AI the title named
+    (
+        "CEO warns on AI",
+        "Authorities must write guidelines for the technology, he said. "
+        "Lawmakers should regulate the technology soon.",
+    ),
+    ("Biometrics", "The app maker settled a suit under the Biometric Information Privacy Act."),
+    (
+        "Authors settle copyright suit over AI training",
+        "The settlement resolves copyright claims over AI training on books.",
+    ),
 ]
 IRRELEVANT = [
     (
@@ -26,6 +42,8 @@ IRRELEVANT = [
     ("Chip deal", "Samsung will make AI chips for Tesla, a regulatory filing shows."),
     ("Record fine", "Meta was fined under the GDPR over data transfers to the US."),
     ("Phone launch", "The new phone has a faster camera and a bigger battery."),
+    ("Wage suit", "Gig workers sued an AI training firm over unpaid wages in a lawsuit."),
+    ("New tech", "Regulators approved the merger. The technology behind it is old."),
 ]
 
 
