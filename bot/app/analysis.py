@@ -194,8 +194,12 @@ class Analysis:
                     store, now=now, company_id=entry.id, target_ids=target_ids, since=since
                 )
                 return CompanyStance(entry.id, entry.name, found)
-            found = await self._claims.positions(store, now=now, target_ids=[entry.id], since=since)
-        return LawStance(entry.id, entry.name, by_label(entry.id, found))
+            # A law's answer rolls up the laws below it (EU regulation takes in the AI Act).
+            children = self.catalog.descendants(entry.id)
+            found = await self._claims.positions(
+                store, now=now, target_ids=[entry.id, *children], since=since
+            )
+        return LawStance(entry.id, entry.name, by_label(entry.id, found, children=children))
 
     def unknown_stance_name(self, name: str, *, target: str | None = None) -> UnknownName | None:
         """The name (or target) ``stance`` would not know, checked in memory before any work.

@@ -9,7 +9,7 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -17,7 +17,8 @@ from typing import Any, TextIO
 from bot.catalog import load_catalog
 from bot.composition import open_application
 from bot.domain.analysis import Analyser
-from bot.domain.position_summary import PositionSummary
+from bot.domain.catalog import Catalog
+from bot.domain.position_summary import PositionSummary, law_row_name
 from bot.domain.positions import (
     CompanyStance,
     LawStance,
@@ -88,7 +89,7 @@ async def stance_command(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(stance_json(answer), ensure_ascii=False, indent=2))
     else:
-        print(stance_text(answer, app.catalog.law, app.catalog.company))
+        print(stance_text(answer, app.catalog))
     return 1 if isinstance(answer, UnknownName) else 0
 
 
@@ -142,12 +143,7 @@ def _position_json(position: Position) -> dict[str, Any]:
     }
 
 
-def stance_text(
-    answer: StanceAnswer, law_named: Callable[[str], Any], company_named: Callable[[str], Any]
-) -> str:
-    def name(lookup: Callable[[str], Any], entry_id: str) -> str:
-        entry = lookup(entry_id)
-        return str(entry.name) if entry is not None else entry_id
+def stance_text(answer: StanceAnswer, catalog: Catalog) -> str:
 
     if isinstance(answer, UnknownName):
         hint = ", ".join(answer.suggestions)
@@ -159,7 +155,9 @@ def stance_text(
         if not answer.positions:
             lines.append("  no stated position found yet")
         for position in answer.positions:
-            lines.extend(_position_lines(position, name(law_named, position.target_id)))
+            law = catalog.law(position.target_id)
+            row = law.name if law is not None else position.target_id
+            lines.extend(_position_lines(position, row))
         return "\n".join(lines)
     assert isinstance(answer, LawStance)
     lines.append(f"{answer.name} ({answer.law_id})")
@@ -173,7 +171,8 @@ def stance_text(
         if group:
             lines.append(f"{title}:")
             for position in group:
-                lines.extend(_position_lines(position, name(company_named, position.company_id)))
+                row = law_row_name(position, answer.law_id, catalog)
+                lines.extend(_position_lines(position, row))
     if len(lines) == 1:
         lines.append("  no company position found yet")
     return "\n".join(lines)

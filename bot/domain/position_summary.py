@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from bot.domain.catalog import Catalog
 from bot.domain.model import StanceLabel
 from bot.domain.positions import ClaimRecord, Position, on_side
 
@@ -107,3 +108,14 @@ def trend_of(position: Position) -> str:
 
 def _day(moment: datetime) -> str:
     return moment.date().isoformat()
+
+
+def law_row_name(position: Position, law_id: str, catalog: Catalog) -> str:
+    """A row of a law's answer: the company, and for a position rolled up from a law below
+    ``law_id`` that law too ("Meta (AI Act)" in the answer about EU regulation)."""
+    company = catalog.company(position.company_id)
+    name = company.name if company is not None else position.company_id
+    if position.target_id == law_id:
+        return name
+    law = catalog.law(position.target_id)
+    return f"{name} ({law.name if law is not None else position.target_id})"

@@ -90,7 +90,7 @@ def test_the_terminal_quotes_what_discord_quotes_with_the_same_confidence_and_tr
     answer: StanceAnswer,
 ) -> None:
     reply = stance_reply(answer, CATALOG, period="all time")
-    text = stance_text(answer, CATALOG.law, CATALOG.company)
+    text = stance_text(answer, CATALOG)
     blocks = position_blocks(text)
 
     details = [embed.to_dict() for embed in reply.embeds[1:]]
@@ -108,7 +108,7 @@ def test_the_terminal_quotes_what_discord_quotes_with_the_same_confidence_and_tr
 
 
 def test_the_answers_cover_every_kind_of_confidence_and_trend() -> None:
-    text = "\n".join(stance_text(a, CATALOG.law, CATALOG.company) for a in answers())
+    text = "\n".join(stance_text(a, CATALOG) for a in answers())
 
     for shown in ("high ·", "medium ·", "low ·", "split ·", "changed:", "steady since"):
         assert shown in text

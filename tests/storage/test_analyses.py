@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
 from bot.domain.model import Attribution, FeedKind, FeedSource, StanceLabel
+from bot.domain.position_summary import law_row_name
 from bot.domain.positions import CompanyStance, LawStance, UnknownName
 from bot.storage.schema import Feed, Item, ItemAnalysis, Mention, StanceClaim
 from tests.support.clock import NOW
@@ -142,3 +143,21 @@ async def test_reanalyse_walks_the_whole_archive(
     run = await app.analysis.reanalyse_all(now=NOW, batch_size=2)
     assert run.analysed == len(item_ids)
     assert await _count(sessions, ItemAnalysis) == len(item_ids)
+
+
+async def test_a_law_answer_rolls_up_the_laws_below_it_and_names_them(
+    app: Application, item_ids: list[int]
+) -> None:
+    await app.analysis.analyse_items(item_ids, now=NOW)
+    answer = await app.analysis.stance("eu-regulation", now=NOW)
+    assert isinstance(answer, LawStance)
+    rows = [
+        law_row_name(position, answer.law_id, app.analysis.catalog)
+        for position in answer.positions.opponents
+    ]
+    assert rows == ["Meta (EU General-Purpose AI Code of Practice)"]
+    narrow = await app.analysis.stance("eu-gpai-code-of-practice", now=NOW)
+    assert isinstance(narrow, LawStance)
+    assert [
+        law_row_name(p, narrow.law_id, app.analysis.catalog) for p in narrow.positions.opponents
+    ] == ["Meta"]

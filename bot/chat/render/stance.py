@@ -30,7 +30,7 @@ from bot.chat.render.text import (
 from bot.domain.catalog import Catalog
 from bot.domain.model import StanceLabel
 from bot.domain.name_choices import NameChoice
-from bot.domain.position_summary import PositionSummary
+from bot.domain.position_summary import PositionSummary, law_row_name
 from bot.domain.positions import CompanyStance, LawStance, Position, StanceAnswer, UnknownName
 
 QUOTE_LIMIT = 350
@@ -67,7 +67,10 @@ def stance_reply(
         about, empty = "who supports, opposes, is mixed", "No company position on it found yet."
 
     def heading(position: Position) -> str:
-        return _row_name(position, catalog, of_company=of_company)
+        if isinstance(answer, LawStance):
+            return law_row_name(position, answer.law_id, catalog)
+        law = catalog.law(position.target_id)
+        return law.name if law is not None else position.target_id
 
     summary = discord.Embed(title=f"{inert(answer.name, 200)}: {about}", colour=COLOUR)
     if not found:
@@ -93,13 +96,6 @@ def stance_reply(
         narrow = "`target:`" if of_company else "`period:`"
         notes.append(f"Evidence for the {shown} strongest of {len(found)}; narrow with {narrow}.")
     return Reply(embeds=embeds, content=" ".join(n for n in notes if n) or None)
-
-
-def _row_name(position: Position, catalog: Catalog, *, of_company: bool) -> str:
-    """What a row is about: the law in a company's answer, the company in a law's."""
-    entry_id = position.target_id if of_company else position.company_id
-    entry = catalog.law(entry_id) if of_company else catalog.company(entry_id)
-    return entry.name if entry is not None else entry_id
 
 
 def _strongest_first(answer: LawStance) -> tuple[Position, ...]:
