@@ -43,18 +43,18 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
     try:
         await migrate.upgrade_to_head(engine)
         sessions = make_session_factory(engine)
-        async with open_poller(settings, sessions) as poller:
-            yield Application(sessions, poller=poller, catalog=catalog)
+        async with (
+            open_fetcher(settings) as fetcher,
+            open_poller(settings, sessions, fetcher) as poller,
+        ):
+            yield Application(sessions, poller=poller, catalog=catalog, page_fetcher=fetcher)
     finally:
         await engine.dispose()
 
 
 @asynccontextmanager
-async def open_poller(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[FeedPoller]:
-    """The HTTP session and the parser processes, closed on the way out."""
-    parser = ParserPool(workers=settings.parse_workers, timeout=settings.parse_timeout_seconds)
+async def open_fetcher(settings: Settings) -> AsyncIterator[FeedFetcher]:
+    """The HTTP session and the fetch limits, closed on the way out."""
     http = make_http_session(
         user_agent=settings.user_agent,
         allow_private=settings.allow_private_feeds,
@@ -67,6 +67,27 @@ async def open_poller(
         read_timeout=min(settings.fetch_timeout_seconds, 15.0),
         max_bytes=settings.fetch_max_bytes,
     )
+    try:
+        yield FeedFetcher(http, limits)
+    finally:
+        await http.close()
+
+
+@asynccontextmanager
+async def open_poller(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    fetcher: FeedFetcher | None = None,
+) -> AsyncIterator[FeedPoller]:
+    """The parser processes (and an HTTP session, unless ``fetcher`` is given), closed after."""
+    if fetcher is None:
+        async with (
+            open_fetcher(settings) as own,
+            open_poller(settings, sessions, own) as poller,
+        ):
+            yield poller
+        return
+    parser = ParserPool(workers=settings.parse_workers, timeout=settings.parse_timeout_seconds)
     policy = SchedulePolicy(
         base_interval=timedelta(minutes=settings.poll_interval_minutes),
         unconditional_interval=timedelta(minutes=settings.poll_unconditional_interval_minutes),
@@ -74,12 +95,11 @@ async def open_poller(
     try:
         yield FeedPoller(
             sessions,
-            FeedFetcher(http, limits),
+            fetcher,
             parser,
             PollSettings(policy=policy, concurrency=settings.poll_concurrency),
         )
     finally:
-        await http.close()
         await asyncio.to_thread(parser.close)
 
 

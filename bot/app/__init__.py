@@ -24,7 +24,7 @@ from bot.app.instance_feeds import InstanceFeeds
 from bot.catalog import load_catalog
 from bot.domain.catalog import Catalog
 from bot.domain.following import FeedCheck
-from bot.polling import FeedPoller
+from bot.polling import FeedPoller, Fetcher
 
 
 class Application:
@@ -35,13 +35,15 @@ class Application:
         poller: FeedPoller | None = None,
         catalog: Catalog | None = None,
         check_feed: FeedCheck | None = None,
+        page_fetcher: Fetcher | None = None,
     ) -> None:
         """``poller`` is the ingestion engine (the composition root gives one; without it
         there is no cycle and no fetch check). ``catalog`` defaults to the shipped one;
-        ``check_feed`` to fetching through the poller."""
+        ``check_feed`` to fetching through the poller; ``page_fetcher`` lets checks follow a
+        site's page to the feed it links."""
         self.analysis = Analysis(sessions, catalog if catalog is not None else load_catalog())
         self.archive = Archive(sessions)
-        self.feeds = InstanceFeeds(sessions, poller)
+        self.feeds = InstanceFeeds(sessions, poller, page_fetcher=page_fetcher)
         if check_feed is None and poller is not None:
             check_feed = self.feeds.check
         self.guild_feeds = GuildFeeds(sessions, check_feed=check_feed)
