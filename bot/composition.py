@@ -47,7 +47,13 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
             open_fetcher(settings) as fetcher,
             open_poller(settings, sessions, fetcher) as poller,
         ):
-            yield Application(sessions, poller=poller, catalog=catalog, page_fetcher=fetcher)
+            yield Application(
+                sessions,
+                poller=poller,
+                catalog=catalog,
+                page_fetcher=fetcher,
+                heartbeat=settings.heartbeat,
+            )
     finally:
         await engine.dispose()
 

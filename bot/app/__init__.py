@@ -14,6 +14,8 @@ The parts own their sessions (one transaction per use case) and never talk to Di
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app.analysis import Analysis
@@ -36,11 +38,13 @@ class Application:
         catalog: Catalog | None = None,
         check_feed: FeedCheck | None = None,
         page_fetcher: Fetcher | None = None,
+        heartbeat: Path | None = None,
     ) -> None:
         """``poller`` is the ingestion engine (the composition root gives one; without it
         there is no cycle and no fetch check). ``catalog`` defaults to the shipped one;
         ``check_feed`` to fetching through the poller; ``page_fetcher`` lets checks follow a
-        site's page to the feed it links."""
+        site's page to the feed it links; ``heartbeat`` is the file each cycle stamps for
+        ``policybot health``."""
         self.analysis = Analysis(sessions, catalog if catalog is not None else load_catalog())
         self.archive = Archive(sessions)
         self.feeds = InstanceFeeds(sessions, poller, page_fetcher=page_fetcher)
@@ -48,7 +52,9 @@ class Application:
             check_feed = self.feeds.check
         self.guild_feeds = GuildFeeds(sessions, check_feed=check_feed)
         self._cycle = (
-            IngestionCycle(poller, self.archive, self.analysis) if poller is not None else None
+            IngestionCycle(poller, self.archive, self.analysis, heartbeat=heartbeat)
+            if poller is not None
+            else None
         )
 
     @property
