@@ -28,6 +28,7 @@ from bot.polling import FeedPoller, PollSettings
 from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.engine import make_engine, make_session_factory
+from bot.storage.sqlite_file import check_sqlite_writable
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 async def open_application(settings: Settings) -> AsyncIterator[Application]:
     """The engine (migrated to head if behind) and the facade; the engine is disposed of after."""
     catalog = await asyncio.to_thread(load_catalog, settings.catalog_file)  # fail fast if invalid
+    await asyncio.to_thread(check_sqlite_writable, settings.database)
     engine = make_engine(settings.database)
     try:
         await migrate.upgrade_to_head(engine)
