@@ -21,13 +21,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: HandlerRef = args.handler
     import asyncio
+    import logging
+    import os
 
     from bot.log import configure_logging
-    from bot.settings import Settings
+    from bot.settings import Settings, unknown_variables
 
     try:
         settings = Settings.load()
         configure_logging(settings.log_level)
+        for name, close in unknown_variables(os.environ):
+            hint = f"; did you mean {close}?" if close else ""
+            logging.getLogger("bot").warning("unknown setting %s is ignored%s", name, hint)
         return asyncio.run(handler(args, settings))
     except PolicybotError as exc:
         return _fail(str(exc))

@@ -28,6 +28,7 @@ from bot.polling import FeedPoller, PollSettings
 from bot.settings import Settings
 from bot.storage import migrate
 from bot.storage.engine import make_engine, make_session_factory
+from bot.storage.sqlite_file import check_sqlite_writable
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -39,22 +40,29 @@ if TYPE_CHECKING:
 async def open_application(settings: Settings) -> AsyncIterator[Application]:
     """The engine (migrated to head if behind) and the facade; the engine is disposed of after."""
     catalog = await asyncio.to_thread(load_catalog, settings.catalog_file)  # fail fast if invalid
+    await asyncio.to_thread(check_sqlite_writable, settings.database)
     engine = make_engine(settings.database)
     try:
         await migrate.upgrade_to_head(engine)
         sessions = make_session_factory(engine)
-        async with open_poller(settings, sessions) as poller:
-            yield Application(sessions, poller=poller, catalog=catalog)
+        async with (
+            open_fetcher(settings) as fetcher,
+            open_poller(settings, sessions, fetcher) as poller,
+        ):
+            yield Application(
+                sessions,
+                poller=poller,
+                catalog=catalog,
+                page_fetcher=fetcher,
+                heartbeat=settings.heartbeat,
+            )
     finally:
         await engine.dispose()
 
 
 @asynccontextmanager
-async def open_poller(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[FeedPoller]:
-    """The HTTP session and the parser processes, closed on the way out."""
-    parser = ParserPool(workers=settings.parse_workers, timeout=settings.parse_timeout_seconds)
+async def open_fetcher(settings: Settings) -> AsyncIterator[FeedFetcher]:
+    """The HTTP session and the fetch limits, closed on the way out."""
     http = make_http_session(
         user_agent=settings.user_agent,
         allow_private=settings.allow_private_feeds,
@@ -67,6 +75,27 @@ async def open_poller(
         read_timeout=min(settings.fetch_timeout_seconds, 15.0),
         max_bytes=settings.fetch_max_bytes,
     )
+    try:
+        yield FeedFetcher(http, limits)
+    finally:
+        await http.close()
+
+
+@asynccontextmanager
+async def open_poller(
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    fetcher: FeedFetcher | None = None,
+) -> AsyncIterator[FeedPoller]:
+    """The parser processes (and an HTTP session, unless ``fetcher`` is given), closed after."""
+    if fetcher is None:
+        async with (
+            open_fetcher(settings) as own,
+            open_poller(settings, sessions, own) as poller,
+        ):
+            yield poller
+        return
+    parser = ParserPool(workers=settings.parse_workers, timeout=settings.parse_timeout_seconds)
     policy = SchedulePolicy(
         base_interval=timedelta(minutes=settings.poll_interval_minutes),
         unconditional_interval=timedelta(minutes=settings.poll_unconditional_interval_minutes),
@@ -74,12 +103,11 @@ async def open_poller(
     try:
         yield FeedPoller(
             sessions,
-            FeedFetcher(http, limits),
+            fetcher,
             parser,
             PollSettings(policy=policy, concurrency=settings.poll_concurrency),
         )
     finally:
-        await http.close()
         await asyncio.to_thread(parser.close)
 
 

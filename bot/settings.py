@@ -6,6 +6,8 @@ Built once in the composition root and passed down; nothing else reads the envir
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -71,6 +73,9 @@ class Settings(BaseSettings):
     parse_workers: int = Field(default=2, ge=1, le=16)
     parse_timeout_seconds: float = Field(default=20.0, gt=0)
     feeds_file_check_seconds: float = Field(default=10.0, gt=0)
+    # Stamped after every cycle; `policybot health` (a container's HEALTHCHECK) reads it.
+    # Unset: next to the SQLite file, or data/heartbeat with PostgreSQL.
+    heartbeat_file: Path | None = None
     # Discord: `policybot sync-commands` targets this server (instant updates) unless --global.
     dev_guild_id: int | None = Field(default=None, gt=0)
     max_feeds_per_guild: int = Field(default=50, ge=1, le=500)
@@ -107,6 +112,16 @@ class Settings(BaseSettings):
         return make_url(self.database_url)
 
     @property
+    def heartbeat(self) -> Path:
+        """Where cycles stamp their time: the setting, else beside the SQLite database."""
+        if self.heartbeat_file is not None:
+            return self.heartbeat_file
+        url = self.database
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            return Path(url.database).with_name("policybot.heartbeat")
+        return Path("data/heartbeat")
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
@@ -126,10 +141,31 @@ class Settings(BaseSettings):
             yield name, value
 
 
+def environment_name(field: str) -> str:
+    """The variable an operator sets for ``field``: ``POLICYBOT_TIMEZONE``, ``DISCORD_TOKEN``."""
+    return "DISCORD_TOKEN" if field == "discord_token" else f"POLICYBOT_{field.upper()}"
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """``POLICYBOT_*`` variables no setting reads (typos, mostly), each with the closest real
+    name, if any: pydantic ignores them silently, so a mistyped setting would never apply."""
+    known = {environment_name(name) for name in Settings.model_fields}
+    unknown = sorted(
+        name
+        for name in environ
+        if name.upper().startswith("POLICYBOT_")
+        and name.upper() not in known
+        and not name.upper().startswith("POLICYBOT_TEST_")  # the test suite's own variables
+    )
+    return [
+        (name, next(iter(get_close_matches(name.upper(), known, n=1)), None)) for name in unknown
+    ]
+
+
 def _one_line(exc: ValidationError) -> str:
     error = exc.errors()[0]
     field = str(error["loc"][0]) if error["loc"] else "settings"
-    env_name = "DISCORD_TOKEN" if field == "discord_token" else f"POLICYBOT_{field.upper()}"
+    env_name = environment_name(field)
     message = str(error["msg"]).removeprefix("Value error, ")
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     return f"invalid setting {env_name}: {message}{more}"

@@ -15,6 +15,8 @@ The parts own their sessions (one transaction per use case) and never talk to Di
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app.analysis import Analysis
@@ -26,7 +28,7 @@ from bot.app.instance_feeds import InstanceFeeds
 from bot.catalog import load_catalog
 from bot.domain.catalog import Catalog
 from bot.domain.following import FeedCheck
-from bot.polling import FeedPoller
+from bot.polling import FeedPoller, Fetcher
 
 
 class Application:
@@ -37,19 +39,25 @@ class Application:
         poller: FeedPoller | None = None,
         catalog: Catalog | None = None,
         check_feed: FeedCheck | None = None,
+        page_fetcher: Fetcher | None = None,
+        heartbeat: Path | None = None,
     ) -> None:
         """``poller`` is the ingestion engine (the composition root gives one; without it
         there is no cycle and no fetch check). ``catalog`` defaults to the shipped one;
-        ``check_feed`` to fetching through the poller."""
+        ``check_feed`` to fetching through the poller; ``page_fetcher`` lets checks follow a
+        site's page to the feed it links; ``heartbeat`` is the file each cycle stamps for
+        ``policybot health``."""
         self.analysis = Analysis(sessions, catalog if catalog is not None else load_catalog())
         self.archive = Archive(sessions)
         self.catalog_review = CatalogReview(sessions, self.analysis.catalog)
-        self.feeds = InstanceFeeds(sessions, poller)
+        self.feeds = InstanceFeeds(sessions, poller, page_fetcher=page_fetcher)
         if check_feed is None and poller is not None:
             check_feed = self.feeds.check
         self.guild_feeds = GuildFeeds(sessions, check_feed=check_feed)
         self._cycle = (
-            IngestionCycle(poller, self.archive, self.analysis) if poller is not None else None
+            IngestionCycle(poller, self.archive, self.analysis, heartbeat=heartbeat)
+            if poller is not None
+            else None
         )
 
     @property

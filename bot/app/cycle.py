@@ -9,11 +9,13 @@ next cycle. The report it returns is what later stages
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from bot.app.analysis import Analysis
 from bot.app.archive import Archive
@@ -39,10 +41,20 @@ class CycleReport:
 
 
 class IngestionCycle:
-    def __init__(self, poller: FeedPoller, archive: Archive, analysis: Analysis) -> None:
+    def __init__(
+        self,
+        poller: FeedPoller,
+        archive: Archive,
+        analysis: Analysis,
+        *,
+        heartbeat: Path | None = None,
+    ) -> None:
+        """``heartbeat`` is a file each finished cycle rewrites with its time, which
+        ``policybot health`` (a container's health check) reads from another process."""
         self._poller = poller
         self._archive = archive
         self._analysis = analysis
+        self._heartbeat = heartbeat
 
     async def start(self, *, now: datetime) -> int:
         """Before the first cycle of a long run: warm the parser up, scatter the feeds fetched
@@ -91,13 +103,23 @@ class IngestionCycle:
                 len(report.new_item_ids),
                 len(report.updated_item_ids),
                 len(report.events),
-                report.outcomes,
+                ",".join(f"{kind}:{count}" for kind, count in sorted(report.outcomes.items())),
             )
         indexed = await self._index()
         # Before anyone reads the report (digests), so new items arrive analysed.
         started = time.monotonic()
         analysed, queued = await self._analyse(now=now, budget=analysis_budget)
-        return CycleReport(report, indexed, analysed, queued, time.monotonic() - started)
+        seconds = time.monotonic() - started
+        await self._beat(now)
+        return CycleReport(report, indexed, analysed, queued, seconds)
+
+    async def _beat(self, now: datetime) -> None:
+        if self._heartbeat is None:
+            return
+        try:
+            await asyncio.to_thread(write_heartbeat, self._heartbeat, now)
+        except OSError as exc:  # a health signal must never stop ingestion
+            log.warning("heartbeat not written file=%s error=%s", self._heartbeat, exc.strerror)
 
     async def _index(self) -> int:
         """New items become searchable here, after the cycle that stored them."""
@@ -121,3 +143,19 @@ class IngestionCycle:
             raise_if_cancelled()
             log.exception("analysis failed; the queue is kept for the next cycle")
             return AnalysisRun(), 0
+
+
+def write_heartbeat(path: Path, now: datetime) -> None:
+    """Replace ``path`` with ``now`` (ISO 8601) in one rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(now.isoformat(), encoding="utf-8")
+    temporary.replace(path)
+
+
+def read_heartbeat(path: Path) -> datetime | None:
+    """The last cycle's time, or None before the first (or when the file is unreadable)."""
+    try:
+        return datetime.fromisoformat(path.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None

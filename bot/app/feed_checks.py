@@ -1,8 +1,11 @@
-"""Fetch checks for many candidate feeds at once (``/feeds import``).
+"""Fetch checks of candidate feeds: one URL that may be a site's page (``probe_discovering``),
+and many at once (``/feeds import``).
 
-A few checks run at a time, the whole run has a time budget, and no check starts once the
-passing and running ones fill the server's free slots, so one slow or dead site never holds
-up the rest and no feed is fetched only to be refused for the cap.
+A page that is not a feed but links one (``bot.ingest.discovery``) is followed to that feed,
+so ``/feeds add`` and ``feeds check`` accept a site's address. Many checks: a few run at a
+time, the whole run has a time budget, and no check starts once the passing and running ones
+fill the server's free slots, so one slow or dead site never holds up the rest and no feed
+is fetched only to be refused for the cap.
 """
 
 from __future__ import annotations
@@ -12,10 +15,37 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.domain.feed_errors import internal_error
+from bot.domain.feed_errors import FeedErrorKind, internal_error
 from bot.domain.following import FeedCheck, FeedCheckResult
+from bot.domain.responses import FetchedFeed
+from bot.errors import FeedError
+from bot.ingest.discovery import feed_links
+from bot.polling import FeedPoller, FeedProbe, Fetcher
 
 log = logging.getLogger(__name__)
+
+
+async def probe_discovering(poller: FeedPoller, fetcher: Fetcher | None, url: str) -> FeedProbe:
+    """Probe ``url``; if it is a page rather than a feed, probe the feeds it links instead.
+
+    A followed link's probe has that feed's URL as ``url`` (so it differs from the one asked
+    about); when no linked feed works, the page's own refusal stands.
+    """
+    probe = await poller.probe(url)
+    if fetcher is None or probe.error is None or probe.error.kind is not FeedErrorKind.NOT_A_FEED:
+        return probe
+    try:
+        page = await fetcher.fetch(url)
+    except FeedError:
+        return probe
+    if not isinstance(page, FetchedFeed):
+        return probe
+    for link in feed_links(page.body, page.final_url):
+        linked = await poller.probe(link)
+        if linked.ok:
+            log.info("feed discovered page=%s feed=%s", url, link)
+            return linked
+    return probe
 
 
 @dataclass(frozen=True, slots=True)

@@ -78,6 +78,11 @@ class GuildFeeds:
             if not checked.ok:
                 return FollowResult(FollowOutcome.CHECK_FAILED, url, detail=checked.problem)
             title = checked.title or ""
+            if checked.feed_url is not None and checked.feed_url != url:
+                url = checked.feed_url  # a site's page: follow the feed it links
+                refusal = await self._follow_refusal(guild_id, url, cap)
+                if refusal is not None:
+                    return refusal
         async with self._sessions.begin() as session:
             return await self._follow_checked(
                 session,

@@ -14,11 +14,12 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.app.feed_checks import probe_discovering
 from bot.domain.following import FeedCheckResult
 from bot.domain.model import FeedSource
 from bot.ingest.opml import OpmlFeed, read_opml, write_opml
 from bot.ingest.sources import append_to_feeds_file, load_feed_sources
-from bot.polling import FeedPoller, FeedProbe
+from bot.polling import FeedPoller, FeedProbe, Fetcher
 from bot.storage.feeds import FeedOverview, FeedStore, FeedSyncResult
 
 log = logging.getLogger(__name__)
@@ -43,10 +44,16 @@ class OpmlAppended:
 
 class InstanceFeeds:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], poller: FeedPoller | None = None
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        poller: FeedPoller | None = None,
+        *,
+        page_fetcher: Fetcher | None = None,
     ) -> None:
+        """``page_fetcher`` reads a page that is not a feed, to follow the feeds it links."""
         self._sessions = sessions
         self._poller = poller
+        self._page_fetcher = page_fetcher
 
     async def sync(self, sources: tuple[FeedSource, ...], *, now: datetime) -> FeedSyncResult:
         """Make the instance list exactly ``sources``; feeds dropped from it keep their items."""
@@ -91,14 +98,16 @@ class InstanceFeeds:
             return await FeedStore(session).resume(reference, now=now)
 
     async def probe(self, url: str) -> FeedProbe:
-        """Fetch and parse ``url`` once, storing nothing (``policybot feeds check``)."""
-        return await self._require_poller().probe(url)
+        """Fetch and parse ``url`` once, storing nothing (``policybot feeds check``); a page
+        that links a feed is followed to it."""
+        return await probe_discovering(self._require_poller(), self._page_fetcher, url)
 
     async def check(self, url: str) -> FeedCheckResult:
         """Fetch ``url`` once to see whether it is a feed (``/feeds add``); stores nothing."""
         probe = await self.probe(url)
         error = probe.error.info if probe.error is not None else None
-        return FeedCheckResult(ok=probe.ok, title=probe.title or None, error=error)
+        found = probe.url if probe.ok and probe.url != url else None
+        return FeedCheckResult(ok=probe.ok, title=probe.title or None, error=error, feed_url=found)
 
     def _require_poller(self) -> FeedPoller:
         if self._poller is None:

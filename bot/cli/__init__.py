@@ -46,8 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="policybot",
         description="A self-hosted Discord bot that follows AI-regulation news.",
-        epilog="Configuration comes from the environment (POLICYBOT_*, DISCORD_TOKEN) "
-        "and an optional .env file; see the README.",
+        epilog="Configuration comes from the environment (POLICYBOT_*, DISCORD_TOKEN) and an "
+        "optional .env file; 'policybot config' lists every setting with its variable, value "
+        "and default.",
     )
     parser.add_argument("--version", action="version", version=f"policybot {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -59,17 +60,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _command(
+    group: Any,
+    name: str,
+    *,
+    help: str,
+    description: str,
+    examples: tuple[str, ...],
+    aliases: tuple[str, ...] = (),
+) -> argparse.ArgumentParser:
+    """A subcommand whose ``--help`` says what it does and shows how it is typed."""
+    lines = "\n".join(f"  {example}" for example in examples)
+    command: argparse.ArgumentParser = group.add_parser(
+        name,
+        aliases=list(aliases),
+        help=help,
+        description=description,
+        epilog=f"examples:\n{lines}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    return command
+
+
 def _add_service_commands(commands: Any) -> None:
-    run = commands.add_parser(
-        "run", help="migrate the database, load feeds.yaml and run until Ctrl-C/SIGTERM"
+    run = _command(
+        commands,
+        "run",
+        help="migrate the database, load feeds.yaml and run until Ctrl-C/SIGTERM",
+        description="The long-running bot: polls feeds on a tick, keeps the archive and the "
+        "analyses current and, with DISCORD_TOKEN set, answers slash commands (console mode "
+        "without it).",
+        examples=("policybot run", "DISCORD_TOKEN=... POLICYBOT_LOG_LEVEL=DEBUG policybot run"),
     )
     run.set_defaults(handler=HandlerRef("run", "run_command"))
 
-    sync = commands.add_parser(
+    sync = _command(
+        commands,
         "sync-commands",
         help="register the slash commands with Discord (after installing or upgrading)",
         description="Global commands reach every server but may take a while to appear; a "
         "server sync (--guild, or POLICYBOT_DEV_GUILD_ID) shows changes at once.",
+        examples=("policybot sync-commands", "policybot sync-commands --guild 123456789012345678"),
     )
     scope = sync.add_mutually_exclusive_group()
     scope.add_argument("--guild", type=int, metavar="ID", help="sync to this server only")
@@ -81,9 +112,43 @@ def _add_service_commands(commands: Any) -> None:
     )
     sync.set_defaults(handler=HandlerRef("run", "sync_commands_command"))
 
+    config = _command(
+        commands,
+        "config",
+        help="print the effective settings (secrets hidden)",
+        description="Every setting with its environment variable, the value in effect and "
+        "its default; the bot token and database passwords are never printed.",
+        examples=("policybot config", "POLICYBOT_TIMEZONE=Europe/Brussels policybot config"),
+    )
+    config.set_defaults(handler=HandlerRef("config", "config_command"))
+
+    health = _command(
+        commands,
+        "health",
+        help="exit 0 when the database answers and polling ticked recently",
+        description="For container health checks: checks the database and the time of the "
+        "last poll tick that 'policybot run' records, and prints one line.",
+        examples=("policybot health", "policybot health --max-age 900"),
+    )
+    health.add_argument(
+        "--max-age",
+        type=float,
+        metavar="SECONDS",
+        default=None,
+        help="the oldest acceptable tick (default: 3 poll ticks, at least 5 minutes)",
+    )
+    health.set_defaults(handler=HandlerRef("health", "health_command"))
+
 
 def _add_feed_commands(commands: Any) -> None:
-    poll = commands.add_parser("poll", help="poll feeds: one cycle (--once) or until Ctrl-C")
+    poll = _command(
+        commands,
+        "poll",
+        help="poll feeds: one cycle (--once) or until Ctrl-C",
+        description="The ingestion cycle 'policybot run' runs (poll, index for search, "
+        "analyse), without Discord; --once prints a summary table and exits (for cron).",
+        examples=("policybot poll --once", "policybot poll --once --all"),
+    )
     poll.add_argument("--once", action="store_true", help="run one cycle, print a summary, exit")
     poll.add_argument(
         "--all", action="store_true", help="poll every active feed, not only those due"
@@ -102,111 +167,222 @@ def _add_feed_commands(commands: Any) -> None:
         )
     )
 
-    feeds = commands.add_parser("feeds", help="list, check, import and export feeds")
-    actions = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
-    listing = actions.add_parser("list", help="every feed with its health and next check")
-    listing.set_defaults(handler=HandlerRef("feeds", "feeds_list_command"))
-    check = actions.add_parser("check", help="fetch a URL once and report what it holds")
-    check.add_argument("url")
-    check.set_defaults(handler=HandlerRef("feeds", "feeds_check_command"))
-    resume = actions.add_parser("resume", help="un-pause a feed (e.g. after a 410) by id or URL")
-    resume.add_argument("feed", help="the id shown by 'feeds list', or the URL")
-    resume.set_defaults(handler=HandlerRef("feeds", "feeds_resume_command"))
-    importing = actions.add_parser(
-        "import-opml", help="append an OPML file's feeds to feeds.yaml and load them"
+    feeds = _command(
+        commands,
+        "feeds",
+        help="list, check, import and export feeds",
+        description="The instance's feeds: their health, one-off checks, OPML in and out.",
+        examples=("policybot feeds list", "policybot feeds check https://example.org/"),
     )
-    importing.add_argument("file", type=Path)
+    actions = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    listing = _command(
+        actions,
+        "list",
+        help="every feed with its health and next check",
+        description="Reads the current feeds.yaml first. Health: new (never fetched), ok, "
+        "failing (recent errors, with the last one in words) or paused; feeds nobody follows "
+        "any more are listed apart.",
+        examples=("policybot feeds list",),
+    )
+    listing.set_defaults(handler=HandlerRef("feeds", "feeds_list_command"))
+    check = _command(
+        actions,
+        "check",
+        help="fetch a URL once and report what it holds",
+        description="Fetches and parses once, storing nothing. A site's page that links its "
+        "feed is followed to that feed.",
+        examples=("policybot feeds check https://example.org/feed.xml",),
+    )
+    check.add_argument("url", metavar="URL")
+    check.set_defaults(handler=HandlerRef("feeds", "feeds_check_command"))
+    resume = _command(
+        actions,
+        "resume",
+        help="un-pause a feed (e.g. after a 410) by id or URL",
+        description="The feed is polled again on the next cycle.",
+        examples=("policybot feeds resume 12", "policybot feeds resume https://example.org/rss"),
+    )
+    resume.add_argument("feed", metavar="ID|URL", help="the id shown by 'feeds list', or the URL")
+    resume.set_defaults(handler=HandlerRef("feeds", "feeds_resume_command"))
+    importing = _command(
+        actions,
+        "import-opml",
+        help="append an OPML file's feeds to feeds.yaml and load them",
+        description="Feeds already listed are skipped; the file is validated before it "
+        "replaces feeds.yaml, and its comments are kept.",
+        examples=("policybot feeds import-opml reader.opml --kind analysis",),
+    )
+    importing.add_argument("file", type=Path, metavar="FILE")
     importing.add_argument(
-        "--kind", default="news", choices=["official", "news", "analysis"], help="for new feeds"
+        "--kind",
+        default="news",
+        choices=["official", "news", "analysis"],
+        help="for new feeds (default: news)",
     )
     importing.set_defaults(handler=HandlerRef("feeds", "feeds_import_opml_command"))
-    exporting = actions.add_parser("export-opml", help="write followed feeds as OPML")
-    exporting.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    exporting = _command(
+        actions,
+        "export-opml",
+        help="write followed feeds as OPML",
+        description="Every feed the instance list or a server follows, for any feed reader.",
+        examples=("policybot feeds export-opml -o feeds.opml",),
+    )
+    exporting.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="file to write (default: stdout)"
+    )
     exporting.set_defaults(handler=HandlerRef("feeds", "feeds_export_opml_command"))
 
 
 def _add_archive_commands(commands: Any) -> None:
-    search = commands.add_parser(
+    search = _command(
+        commands,
         "search",
         help="full-text search of the archive (like /search)",
-        description=f"Search syntax: {SEARCH_SYNTAX}.",
+        description=f"Best match first, ten a page. Search syntax: {SEARCH_SYNTAX}.",
+        examples=("policybot search AI Act fines", "policybot search '\"AI Act\" -UK' --page 2"),
     )
     search.add_argument("query", nargs="+", metavar="WORDS", help="what to look for")
-    search.add_argument("--page", type=_page, default=1, help="page number (default 1)")
+    search.add_argument("--page", type=_page, default=1, metavar="N", help="page (default 1)")
     search.set_defaults(handler=HandlerRef("archive", "search_command"))
 
-    latest = commands.add_parser(
+    latest = _command(
+        commands,
         "latest",
         help="the newest archived items (like /latest)",
         description=f"Optionally only those matching WORDS; search syntax: {SEARCH_SYNTAX}.",
+        examples=("policybot latest", "policybot latest deepfakes --page 2"),
     )
     latest.add_argument("topic", nargs="*", metavar="WORDS", help="only items matching these")
-    latest.add_argument("--page", type=_page, default=1, help="page number (default 1)")
+    latest.add_argument("--page", type=_page, default=1, metavar="N", help="page (default 1)")
     latest.set_defaults(handler=HandlerRef("archive", "latest_command"))
 
 
 def _add_analysis_commands(commands: Any) -> None:
-    analyze = commands.add_parser(
-        "analyze",
+    analyse = _command(
+        commands,
+        "analyse",
+        aliases=("analyze",),
         help="analyse articles from a JSON-lines file and print one JSON line each (no database)",
         description="Each input line has id, title and text (url and published optional); each "
         'output line is {"id", "relevant", "relevance", "labels": [{"entity", "target", '
         '"stance", "evidence"}]}. Use - to read standard input.',
+        examples=("policybot analyse articles.jsonl > predictions.jsonl",),
     )
-    analyze.add_argument("articles", metavar="ARTICLES.jsonl")
-    analyze.set_defaults(handler=HandlerRef("analysis", "analyze_command"))
+    analyse.add_argument("articles", metavar="ARTICLES.jsonl")
+    analyse.set_defaults(handler=HandlerRef("analysis", "analyze_command"))
 
-    stance = commands.add_parser(
-        "stance", help="a company's positions law by law, or who supports or opposes a law"
+    stance = _command(
+        commands,
+        "stance",
+        help="a company's positions law by law, or who supports or opposes a law",
+        description="The same answer as /stance, with evidence and links; an unknown name "
+        "prints close matches and exits 1.",
+        examples=(
+            "policybot stance meta",
+            "policybot stance meta --target 'AI Act' --since 2025-01-01",
+            "policybot stance 'AI Act' --json",
+        ),
     )
-    stance.add_argument("name", help="a company or a law: id, name or alias (e.g. meta, AI Act)")
-    stance.add_argument("--target", help="only this law (for a company)")
+    stance.add_argument(
+        "name", metavar="NAME", help="a company or a law: id, name or alias (e.g. meta, AI Act)"
+    )
+    stance.add_argument("--target", metavar="LAW", help="only this law (for a company)")
     stance.add_argument("--since", type=_date, metavar="YYYY-MM-DD", help="ignore older reports")
     stance.add_argument("--json", action="store_true", help="print JSON instead of text")
     stance.set_defaults(handler=HandlerRef("analysis", "stance_command"))
 
-    reanalyse = commands.add_parser(
-        "reanalyse", help="analyse every stored item again (after the catalog or rules changed)"
+    reanalyse = _command(
+        commands,
+        "reanalyse",
+        aliases=("reanalyze",),
+        help="analyse every stored item again (after the catalog or rules changed)",
+        description="Needed after editing the catalog; a rules upgrade is picked up by itself.",
+        examples=("POLICYBOT_CATALOG_FILE=mine.yaml policybot reanalyse",),
     )
     reanalyse.set_defaults(handler=HandlerRef("analysis", "reanalyse_command"))
-    catalog = commands.add_parser("catalog", help="review the catalog against the archive")
-    catalog_commands = catalog.add_subparsers(dest="action", required=True)
-    unknown = catalog_commands.add_parser(
-        "unknown", help="the most mentioned laws in relevant items that the catalog lacks"
+    catalog = _command(
+        commands,
+        "catalog",
+        help="review the catalog against the archive",
+        description="What the news names that the catalog does not know yet.",
+        examples=("policybot catalog unknown",),
     )
-    unknown.add_argument("--limit", type=int, default=20, help="how many names (default 20)")
+    catalog_commands = catalog.add_subparsers(dest="action", required=True, metavar="ACTION")
+    unknown = _command(
+        catalog_commands,
+        "unknown",
+        help="the most mentioned laws in relevant items that the catalog lacks",
+        description="Each with a sample sentence and a link: add them to the catalog file "
+        "(POLICYBOT_CATALOG_FILE), then run policybot reanalyse.",
+        examples=("policybot catalog unknown --limit 50",),
+    )
+    unknown.add_argument(
+        "--limit", type=int, default=20, metavar="N", help="how many names (default 20)"
+    )
     unknown.set_defaults(handler=HandlerRef("catalog", "catalog_unknown_command"))
 
 
 def _add_db_commands(commands: Any) -> None:
-    db = commands.add_parser("db", help="database migrations")
+    db = _command(
+        commands,
+        "db",
+        help="database migrations",
+        description="policybot migrates by itself at start; these are for doing it by hand.",
+        examples=("policybot db upgrade", "policybot db downgrade -1", "policybot db current"),
+    )
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    upgrade = db_commands.add_parser("upgrade", help="migrate to the newest (or a given) revision")
-    upgrade.add_argument("revision", nargs="?", default="head")
+    upgrade = _command(
+        db_commands,
+        "upgrade",
+        help="migrate to the newest (or a given) revision",
+        description="Creates the database if needed.",
+        examples=("policybot db upgrade", "policybot db upgrade 0004"),
+    )
+    upgrade.add_argument("revision", nargs="?", default="head", metavar="REV")
     upgrade.set_defaults(handler=HandlerRef("db", "db_upgrade_command"))
-    downgrade = db_commands.add_parser("downgrade", help="migrate back to a revision")
-    downgrade.add_argument("revision", help="e.g. -1, base, or a revision id")
+    downgrade = _command(
+        db_commands,
+        "downgrade",
+        help="migrate back to a revision",
+        description="Data in dropped tables or columns is lost.",
+        examples=("policybot db downgrade -1", "policybot db downgrade base"),
+    )
+    downgrade.add_argument("revision", metavar="REV", help="e.g. -1, base, or a revision id")
     downgrade.set_defaults(handler=HandlerRef("db", "db_downgrade_command"))
-    current = db_commands.add_parser("current", help="print the database's revision")
+    current = _command(
+        db_commands,
+        "current",
+        help="print the database's revision",
+        description="Prints '(empty database)' before the first upgrade.",
+        examples=("policybot db current",),
+    )
     current.set_defaults(handler=HandlerRef("db", "db_current_command"))
-    copy = db_commands.add_parser(
+    copy = _command(
+        db_commands,
         "copy",
         help="copy the whole archive into a new, empty database (e.g. SQLite to PostgreSQL)",
+        description="Ids are kept, PostgreSQL's sequences set after them and the row counts "
+        "checked; a target that holds rows is refused.",
+        examples=("policybot db copy --to postgresql://user@dbhost/policybot",),
     )
     copy.add_argument(
         "--from",
         dest="source",
         metavar="URL",
-        help="the database to read (default: the configured one)",
+        help="the database to read (default: POLICYBOT_DATABASE_URL)",
     )
     copy.add_argument(
         "--to", dest="target", metavar="URL", required=True, help="the empty database to fill"
     )
     copy.set_defaults(handler=HandlerRef("db", "db_copy_command"))
-    revision = db_commands.add_parser(
-        "revision", help="(developers) write a migration from the difference to the models"
+    revision = _command(
+        db_commands,
+        "revision",
+        help="(developers) write a migration from the difference to the models",
+        description="Upgrades first, then autogenerates a migration into migrations/versions.",
+        examples=("policybot db revision -m 'feeds: add a column'",),
     )
-    revision.add_argument("-m", "--message", required=True)
+    revision.add_argument("-m", "--message", required=True, metavar="MSG")
     revision.set_defaults(handler=HandlerRef("db", "db_revision_command"))
 
 

@@ -168,6 +168,8 @@ async def feeds_check_command(args: argparse.Namespace, settings: Settings) -> i
     if probe.error is not None:
         print(f"not usable: {plain_error(probe.error.info)} ({probe.error.reason})")
         return 1
+    if probe.url != args.url:
+        print(f"found:       {probe.url} (linked from the page {args.url})")
     print(f"feed:        {probe.title or '(untitled)'} ({probe.version})")
     if probe.final_url and probe.final_url != probe.url:
         print(f"redirected:  {probe.final_url}")

@@ -33,6 +33,8 @@ class FeedCheckResult:
     ok: bool
     title: str | None = None
     error: FeedErrorInfo | None = None
+    # Where the feed really is, when the URL given was a page linking it (or a redirect).
+    feed_url: str | None = None
 
     @property
     def problem(self) -> str | None:

@@ -40,7 +40,11 @@ def load_feed_sources(path: Path) -> tuple[FeedSource, ...]:
     try:
         raw = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise FeedsFileError(str(path), "file not found") from None
+        raise FeedsFileError(
+            str(path),
+            f"file not found (looked for {path.resolve()}; set POLICYBOT_FEEDS_FILE to your "
+            "feed list, or create it: 'feeds: []' lets only servers add feeds)",
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise FeedsFileError(str(path), f"cannot be read: {exc}") from exc
     try:
@@ -54,12 +58,16 @@ def load_feed_sources(path: Path) -> tuple[FeedSource, ...]:
 
 
 def parse_feed_sources(document: Any, *, label: str = "feeds.yaml") -> tuple[FeedSource, ...]:
-    """Validate an already-parsed document (a mapping with a ``feeds`` list)."""
+    """Validate an already-parsed document (a mapping with a ``feeds`` list).
+
+    The list may be empty (``feeds: []`` or ``feeds:``): an instance where only the servers'
+    admins add feeds.
+    """
     if not isinstance(document, dict) or set(document) != {"feeds"}:
         raise FeedsFileError(label, "expected a mapping with the single key 'feeds'")
-    entries = document["feeds"]
-    if not isinstance(entries, list) or not entries:
-        raise FeedsFileError(label, "'feeds' must be a non-empty list")
+    entries = document["feeds"] if document["feeds"] is not None else []
+    if not isinstance(entries, list):
+        raise FeedsFileError(label, "'feeds' must be a list")
     sources: list[FeedSource] = []
     seen: dict[str, int] = {}
     for number, entry in enumerate(entries, start=1):

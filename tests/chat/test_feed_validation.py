@@ -38,8 +38,9 @@ def database_url(sqlite_url: URL) -> URL:
 async def checking_app(
     sessions: async_sessionmaker[AsyncSession],
     poller: FeedPoller,  # noqa: F811
+    fetcher: FeedFetcher,  # noqa: F811
 ) -> Application:
-    return Application(sessions, poller=poller)
+    return Application(sessions, poller=poller, page_fetcher=fetcher)
 
 
 async def _rss(request: web.Request) -> web.Response:
@@ -67,6 +68,33 @@ async def test_add_follows_a_real_feed_under_its_own_title(
     listing = await checking_app.guild_feeds.listing(fake_discord.guilds[0].id, cap=3)
     assert [(f.url, f.title) for f in listing.followed] == [(url, "AI Policy Daily")]
     assert len(feed_server.hits("/feed.xml")) == 1
+
+
+async def test_add_of_a_sites_page_follows_the_feed_it_links(
+    fake_discord: FakeDiscord,
+    checking_app: Application,
+    chat_settings: Settings,
+    feed_server: FeedServer,  # noqa: F811
+) -> None:
+    async def home(request: web.Request) -> web.Response:
+        page = (
+            "<html><head><title>AI Policy Daily</title>"
+            '<link rel="stylesheet" href="/style.css">'
+            '<link rel="alternate" type="application/rss+xml" title="RSS" href="/feed.xml">'
+            "</head><body>Welcome</body></html>"
+        )
+        return web.Response(text=page, content_type="text/html")
+
+    feed_server.routes.update({"/": home, "/feed.xml": _rss})
+
+    async with running_bot(fake_discord, checking_app, chat_settings):
+        reply = await fake_discord.invoke(fake_discord.slash("feeds add", url=feed_server.url("/")))
+
+    assert reply.embeds[0]["title"] == "Feed added"
+    listing = await checking_app.guild_feeds.listing(fake_discord.guilds[0].id, cap=3)
+    assert [(f.url, f.title) for f in listing.followed] == [
+        (feed_server.url("/feed.xml"), "AI Policy Daily")
+    ]
 
 
 @pytest.mark.parametrize(

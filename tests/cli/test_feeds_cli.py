@@ -282,3 +282,41 @@ async def test_feeds_list_tells_new_failing_and_removed_feeds_apart(
     assert "the site has a server error (HTTP 500)" in followed
     assert "3 feeds: 1 failing, 1 new, 1 ok" in followed
     assert "/gone>" in removed
+
+
+async def test_feeds_check_follows_a_page_to_the_feed_it_links(
+    settings: Settings, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def home(request: web.Request) -> web.Response:
+        link = '<link rel="alternate" type="application/atom+xml" href="feeds/all.xml">'
+        return web.Response(text=f"<html><head>{link}</head></html>", content_type="text/html")
+
+    async def feed(request: web.Request) -> web.Response:
+        return web.Response(body=rss([("a", "AI Act")], title="Desk"), content_type="text/xml")
+
+    feed_server.routes.update({"/site/": home, "/site/feeds/all.xml": feed})
+
+    assert (
+        await feeds_check_command(argparse.Namespace(url=feed_server.url("/site/")), settings) == 0
+    )
+
+    out = capsys.readouterr().out
+    assert f"found:       {feed_server.url('/site/feeds/all.xml')}" in out
+    assert "Desk" in out
+
+
+async def test_feeds_check_of_a_page_without_feed_links_says_so_in_words(
+    settings: Settings, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async def home(request: web.Request) -> web.Response:
+        return web.Response(text="<html><body>hello</body></html>", content_type="text/html")
+
+    feed_server.routes["/plain"] = home
+
+    assert (
+        await feeds_check_command(argparse.Namespace(url=feed_server.url("/plain")), settings) == 1
+    )
+
+    out = capsys.readouterr().out
+    assert out.startswith("not usable: the site's answer is not an RSS, Atom or JSON feed")
+    assert "not_a_feed" not in out

@@ -67,6 +67,16 @@ def test_a_file_that_is_not_a_database(tmp_path: Path) -> None:
     assert "not a database" in line
 
 
+def test_a_database_folder_this_user_may_not_write_names_cause_and_fix(tmp_path: Path) -> None:
+    # /sys refuses new files even to root, as a bind mount owned by another uid does.
+    line = _one_line(
+        run_policybot(tmp_path, "feeds", "list", POLICYBOT_DATABASE_URL="sqlite:////sys/bot.db")
+    )
+    assert "cannot write the database /sys/bot.db (permission denied, running as uid" in line
+    assert "chown -R" in line
+    assert "POLICYBOT_DATABASE_URL" in line
+
+
 class _Feeds(BaseHTTPRequestHandler):
     """``/quick`` answers at once; ``/stuck`` keeps the cycle busy until the test ends."""
 

@@ -73,7 +73,7 @@ def test_valid_entry_is_normalised(tmp_path: Path) -> None:
         ),
         ("feeds:\n" + GOOD + GOOD, "feeds.yaml: entry 2 (url): duplicate of entry 1"),
         ("feeds:\n  - just a string\n", "feeds.yaml: entry 1: expected a mapping"),
-        ("feeds: []\n", "feeds.yaml: 'feeds' must be a non-empty list"),
+        ("feeds: {a: 1}\n", "feeds.yaml: 'feeds' must be a list"),
         ("- {name: A}\n", "feeds.yaml: expected a mapping with the single key 'feeds'"),
         ("feeds:\n  - {name: A, url: [unclosed\n", "feeds.yaml: not valid YAML at line"),
         ("", "feeds.yaml: expected a mapping"),
@@ -88,9 +88,17 @@ def test_bad_file_is_rejected_with_entry_and_reason(
     assert "\n" not in str(caught.value)
 
 
-def test_missing_file(tmp_path: Path) -> None:
-    with pytest.raises(FeedsFileError, match="file not found"):
+def test_missing_file_names_where_it_looked_and_the_setting(tmp_path: Path) -> None:
+    with pytest.raises(FeedsFileError, match="file not found") as caught:
         load_feed_sources(tmp_path / "nope.yaml")
+    assert f"looked for {tmp_path / 'nope.yaml'}" in str(caught.value)
+    assert "POLICYBOT_FEEDS_FILE" in str(caught.value)
+
+
+@pytest.mark.parametrize("text", ["feeds: []\n", "feeds:\n"])
+def test_an_empty_instance_list_is_allowed(tmp_path: Path, text: str) -> None:
+    """An instance where only the servers' admins add feeds."""
+    assert load_feed_sources(_write(tmp_path, text)) == ()
 
 
 @pytest.mark.parametrize(

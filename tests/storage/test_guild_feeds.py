@@ -22,13 +22,16 @@ async def follow(app: Application, guild_id: int, url: str, *, cap: int = 10) ->
     return result.outcome
 
 
-async def test_following_an_instance_feed_reuses_its_row(
+async def test_a_followed_feed_joining_the_instance_list_shares_its_row(
     app: Application, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
+    assert await follow(app, GUILD_A, "https://eu.example/feed") is FollowOutcome.ADDED
     await app.feeds.sync((FeedSource("https://eu.example/feed", "EU"),), now=NOW)
 
-    assert await follow(app, GUILD_A, "https://eu.example/feed") is FollowOutcome.ADDED
-    assert await follow(app, GUILD_B, " https://eu.example/feed ") is FollowOutcome.ADDED
+    # Every server gets it now: adding it again is refused as already there, before the cap.
+    assert await follow(app, GUILD_B, " https://eu.example/feed ", cap=0) is (
+        FollowOutcome.IN_INSTANCE_LIST
+    )
 
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Feed)) == 1
