@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.app import Application
 from bot.app.cycle import CycleReport
-from bot.errors import FeedsFileError, PolicybotError, raise_if_cancelled
+from bot.errors import FeedsFileError, PolicybotError, StorageError, raise_if_cancelled
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -133,7 +133,8 @@ class IngestionLoops:
             except Exception as exc:
                 raise_if_cancelled()
                 problem = _one_line(exc)
-                exc_info = exc
+                # Policybot's own errors say what is wrong; a bug needs its traceback.
+                exc_info = None if isinstance(exc, PolicybotError) else exc
             if time.monotonic() - started >= RESTART_RESET_SECONDS:
                 delay = self._restart_delay
             log.error(
@@ -148,18 +149,24 @@ class IngestionLoops:
 
     async def _poll_forever(self) -> None:
         cycle = self._app.cycle
-        spread = await cycle.start(now=datetime.now(UTC))
-        # Everything built so far lives as long as the process: keep it out of the cyclic
-        # collector, so a full collection during a cycle does not stall the event loop.
-        gc.freeze()
         tick = self._settings.poll_tick_seconds
-        log.info("polling started spread=%d tick_seconds=%s", spread, tick)
+        started = False
         while True:  # the first cycle at once: feeds never fetched are due right away
             try:
+                if not started:
+                    spread = await cycle.start(now=datetime.now(UTC))
+                    started = True
+                    # Everything built so far lives as long as the process: keep it out of
+                    # the cyclic collector, so a full collection during a cycle does not
+                    # stall the event loop.
+                    gc.freeze()
+                    log.info("polling started spread=%d tick_seconds=%s", spread, tick)
                 report = await cycle.run(now=datetime.now(UTC))
-            except PolicybotError:  # the storage edge translates database failures
+            except PolicybotError as exc:  # the storage edge translates database failures
                 raise_if_cancelled()
-                log.exception("poll cycle failed; retrying next tick")
+                # One line: the error says what is wrong (and, for the database, that nothing
+                # stored was lost); a traceback would only repeat where it was noticed.
+                log.error("poll cycle failed; retrying next tick error=%s", exc)
             else:
                 if self._on_report is not None:
                     await self._on_report(report)
@@ -175,12 +182,17 @@ class IngestionLoops:
             current = _file_signature(path)
             if current == seen:
                 continue
-            seen = current
             try:
                 loaded = await self._app.feeds.sync_file(path, now=datetime.now(UTC))
             except FeedsFileError as exc:
+                seen = current
                 log.error("feeds file rejected; keeping the current list error=%s", exc)
                 continue
+            except StorageError as exc:  # not seen yet: the next check tries again
+                raise_if_cancelled()
+                log.error("feeds file not synced; retrying at the next check error=%s", exc)
+                continue
+            seen = current
             log.info(
                 "feeds file changed file=%s added=%d updated=%d removed=%d",
                 path,

@@ -93,9 +93,9 @@ class IngestionCycle:
         """New items become searchable here, after the cycle that stored them."""
         try:
             indexed = await self._archive.index_search()
-        except PolicybotError:
+        except PolicybotError as exc:
             raise_if_cancelled()
-            log.exception("search indexing failed; the queue is kept for the next cycle")
+            log.error("search indexing failed; the queue is kept for the next cycle error=%s", exc)
             return 0
         if indexed:
             log.info("search indexed items=%d", indexed)
@@ -105,7 +105,7 @@ class IngestionCycle:
         """Drain the analysis queue; what a failure leaves queued waits for the next drain."""
         try:
             return await self._analysis.drain(now=now)
-        except PolicybotError:
+        except PolicybotError as exc:
             raise_if_cancelled()
-            log.exception("analysis failed; the queue is kept for the next cycle")
+            log.error("analysis failed; the queue is kept for the next cycle error=%s", exc)
             return AnalysisRun()
