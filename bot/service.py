@@ -103,6 +103,7 @@ class IngestionLoops:
         self._on_report = on_report
         self._restart_delay = restart_delay
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
 
     def start(self) -> None:
         self._tasks = [
@@ -112,14 +113,29 @@ class IngestionLoops:
                 name="feeds-file-watch",
             ),
         ]
+        self._stopping = False
         for task in self._tasks:
-            task.add_done_callback(_log_crash)
+            task.add_done_callback(self._ended)
 
     async def stop(self) -> None:
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """A supervisor ends only when ``stop`` cancels it; should it ever end otherwise (a
+        stray cancel, or a bug in the supervisor itself), it says so loudly."""
+        if self._stopping:
+            return
+        error = None if task.cancelled() else task.exception()
+        log.critical(
+            "background loop ended and is not restarted loop=%s error=%s",
+            task.get_name(),
+            _one_line(error) if error is not None else "cancelled",
+            exc_info=error,
+        )
 
     async def _supervise(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
         """Run ``loop`` for good: whenever it dies, say so and start it again after a backoff."""
@@ -206,12 +222,6 @@ def _one_line(exc: BaseException) -> str:
     """``RuntimeError: the first line of its message``."""
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
-
-
-def _log_crash(task: asyncio.Task[None]) -> None:
-    """A supervisor never ends but by a cancel; should it ever, it says so loudly."""
-    if not task.cancelled() and task.exception() is not None:
-        log.critical("background task crashed task=%s", task.get_name(), exc_info=task.exception())
 
 
 def _file_signature(path: Path) -> tuple[float, int] | None:
