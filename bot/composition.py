@@ -41,10 +41,10 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
     """The engine (migrated to head if behind) and the facade; the engine is disposed of after."""
     catalog = await asyncio.to_thread(load_catalog, settings.catalog_file)  # fail fast if invalid
     await asyncio.to_thread(check_sqlite_writable, settings.database)
-    engine = make_engine(settings.database)
+    engine = make_engine(settings.database, busy_seconds=settings.database_busy_seconds)
     try:
         await migrate.upgrade_to_head(engine)
-        sessions = make_session_factory(engine)
+        sessions = make_session_factory(engine, busy_seconds=settings.database_busy_seconds)
         async with (
             open_fetcher(settings) as fetcher,
             open_poller(settings, sessions, fetcher) as poller,

@@ -16,7 +16,10 @@ crashes loudly instead of being retried as if the database were down.
     ├── ConfigError          settings that cannot run (bad URL, bad timezone, ...)
     ├── FeedsFileError       feeds.yaml unreadable or invalid; carries the entry and the field
     ├── StorageError         the database cannot be opened, migrated or reached, or failed
-    │                        for a reason outside the code (locked, disk full, connection lost)
+    │   │                    for a reason outside the code (locked, disk full, connection lost)
+    │   └── DatabaseUnavailableError   a statement failed and nothing stored was lost:
+    │       ├── DatabaseBusyError      another program holds the lock (bot.storage.retry waits)
+    │       └── DatabaseFullError      the disk is full
     ├── FeedError            a feed failed; carries the URL, a FeedErrorKind, the reason, the status
     │   ├── FetchError       it could not be fetched (adds a 429/503's Retry-After)
     │   └── ParseError       the fetched body is not a feed we accept
@@ -66,6 +69,42 @@ class FeedsFileError(PolicybotError):
 class StorageError(PolicybotError):
     """The database could not be reached, created or migrated, or an operation failed for a
     reason outside the code; the driver's exception is the ``__cause__``."""
+
+
+class DatabaseUnavailableError(StorageError):
+    """A statement failed because of the database's surroundings, not the data: the
+    transaction it was part of is rolled back, so nothing already stored is lost.
+
+    ``problem`` says what is wrong in words, ``detail`` is the driver's own first line;
+    ``str()`` is one line for the operator, ending in what to do.
+    """
+
+    advice = "try again later"
+
+    def __init__(self, problem: str, detail: str, waited: float | None = None) -> None:
+        self.problem = problem
+        self.detail = detail
+        self.waited = waited
+        for_how_long = f" for {waited:g} s" if waited is not None else ""
+        super().__init__(
+            f"{problem}{for_how_long} ({detail}); nothing stored was lost: {self.advice}"
+        )
+
+    def __reduce__(self) -> tuple[type[DatabaseUnavailableError], tuple[str, str, float | None]]:
+        return (type(self), (self.problem, self.detail, self.waited))
+
+
+class DatabaseBusyError(DatabaseUnavailableError):
+    """Another connection holds the lock a write needs (SQLite ``database is locked``), or
+    PostgreSQL refused a lock or a serialization; retrying the transaction can succeed."""
+
+    advice = "try again once the other program is done with the database"
+
+
+class DatabaseFullError(DatabaseUnavailableError):
+    """The disk holding the database (or the database server's) has no room left."""
+
+    advice = "free some space and run again"
 
 
 class FeedError(PolicybotError):

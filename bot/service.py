@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from bot.app import Application
 from bot.app.cycle import CycleReport
-from bot.errors import FeedsFileError, PolicybotError, raise_if_cancelled
+from bot.errors import FeedsFileError, PolicybotError, StorageError, raise_if_cancelled
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -114,6 +114,7 @@ class IngestionLoops:
         self._on_report = on_report
         self._restart_delay = restart_delay
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
 
     def start(self) -> None:
         self._tasks = [
@@ -123,14 +124,29 @@ class IngestionLoops:
                 name="feeds-file-watch",
             ),
         ]
+        self._stopping = False
         for task in self._tasks:
-            task.add_done_callback(_log_crash)
+            task.add_done_callback(self._ended)
 
     async def stop(self) -> None:
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """A supervisor ends only when ``stop`` cancels it; should it ever end otherwise (a
+        stray cancel, or a bug in the supervisor itself), it says so loudly."""
+        if self._stopping:
+            return
+        error = None if task.cancelled() else task.exception()
+        log.critical(
+            "background loop ended and is not restarted loop=%s error=%s",
+            task.get_name(),
+            _one_line(error) if error is not None else "cancelled",
+            exc_info=error,
+        )
 
     async def _supervise(self, name: str, loop: Callable[[], Awaitable[None]]) -> None:
         """Run ``loop`` for good: whenever it dies, say so and start it again after a backoff."""
@@ -144,7 +160,8 @@ class IngestionLoops:
             except Exception as exc:
                 raise_if_cancelled()
                 problem = _one_line(exc)
-                exc_info = exc
+                # Policybot's own errors say what is wrong; a bug needs its traceback.
+                exc_info = None if isinstance(exc, PolicybotError) else exc
             if time.monotonic() - started >= RESTART_RESET_SECONDS:
                 delay = self._restart_delay
             log.error(
@@ -159,21 +176,27 @@ class IngestionLoops:
 
     async def _poll_forever(self) -> None:
         cycle = self._app.cycle
-        spread = await cycle.start(now=datetime.now(UTC))
-        # Everything built so far lives as long as the process: keep it out of the cyclic
-        # collector, so a full collection during a cycle does not stall the event loop.
-        gc.freeze()
         tick = self._settings.poll_tick_seconds
-        log.info("polling started spread=%d tick_seconds=%s", spread, tick)
+        started = False
         while True:  # the first cycle at once: feeds never fetched are due right away
             backlog = False
             try:
+                if not started:
+                    spread = await cycle.start(now=datetime.now(UTC))
+                    started = True
+                    # Everything built so far lives as long as the process: keep it out of
+                    # the cyclic collector, so a full collection during a cycle does not
+                    # stall the event loop.
+                    gc.freeze()
+                    log.info("polling started spread=%d tick_seconds=%s", spread, tick)
                 report = await cycle.run(
                     now=datetime.now(UTC), analysis_budget=CYCLE_ANALYSIS_SECONDS
                 )
-            except PolicybotError:  # the storage edge translates database failures
+            except PolicybotError as exc:  # the storage edge translates database failures
                 raise_if_cancelled()
-                log.exception("poll cycle failed; retrying next tick")
+                # One line: the error says what is wrong (and, for the database, that nothing
+                # stored was lost); a traceback would only repeat where it was noticed.
+                log.error("poll cycle failed; retrying next tick error=%s", exc)
             else:
                 backlog = report.analysis_queued > 0
                 if self._on_report is not None:
@@ -192,12 +215,17 @@ class IngestionLoops:
             current = _file_signature(path)
             if current == seen:
                 continue
-            seen = current
             try:
                 loaded = await self._app.feeds.sync_file(path, now=datetime.now(UTC))
             except FeedsFileError as exc:
+                seen = current
                 log.error("feeds file rejected; keeping the current list error=%s", exc)
                 continue
+            except StorageError as exc:  # not seen yet: the next check tries again
+                raise_if_cancelled()
+                log.error("feeds file not synced; retrying at the next check error=%s", exc)
+                continue
+            seen = current
             log.info(
                 "feeds file changed file=%s added=%d updated=%d removed=%d",
                 path,
@@ -211,12 +239,6 @@ def _one_line(exc: BaseException) -> str:
     """``RuntimeError: the first line of its message``."""
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
-
-
-def _log_crash(task: asyncio.Task[None]) -> None:
-    """A supervisor never ends but by a cancel; should it ever, it says so loudly."""
-    if not task.cancelled() and task.exception() is not None:
-        log.critical("background task crashed task=%s", task.get_name(), exc_info=task.exception())
 
 
 def _file_signature(path: Path) -> tuple[float, int] | None:

@@ -54,6 +54,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("DISCORD_TOKEN", "discord_token")
     )
     database_url: str = DEFAULT_DATABASE_URL
+    # How long a write retries a database another program keeps locked, before giving up.
+    database_busy_seconds: float = Field(default=30.0, gt=0, le=3600)
     feeds_file: Path = Path("feeds.yaml")
     # An operator's catalog additions (companies, laws, vocabulary); see the README.
     catalog_file: Path | None = None

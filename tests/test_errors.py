@@ -5,7 +5,15 @@ from __future__ import annotations
 import pickle
 
 from bot.domain.feed_errors import FeedErrorInfo, FeedErrorKind
-from bot.errors import FeedError, FetchError, ParseError, PolicybotError
+from bot.errors import (
+    DatabaseBusyError,
+    DatabaseFullError,
+    FeedError,
+    FetchError,
+    ParseError,
+    PolicybotError,
+    StorageError,
+)
 
 URL = "https://feed.example/rss"
 
@@ -46,3 +54,19 @@ def test_both_survive_pickling_with_every_attribute() -> None:
 def test_parse_and_fetch_timeouts_are_distinct_kinds() -> None:
     assert FeedErrorKind.PARSE_TIMEOUT is not FeedErrorKind.FETCH_TIMEOUT
     assert len({kind.value for kind in FeedErrorKind}) == len(FeedErrorKind)
+
+
+def test_database_errors_say_what_is_wrong_and_that_nothing_was_lost_in_one_line() -> None:
+    busy = DatabaseBusyError("the database is locked by another program", "database is locked", 30)
+    full = DatabaseFullError("the disk holding the database is full", "database or disk is full")
+
+    assert isinstance(busy, StorageError)
+    assert str(busy) == (
+        "the database is locked by another program for 30 s (database is locked); nothing "
+        "stored was lost: try again once the other program is done with the database"
+    )
+    assert str(full) == (
+        "the disk holding the database is full (database or disk is full); nothing stored was "
+        "lost: free some space and run again"
+    )
+    assert str(pickle.loads(pickle.dumps(busy))) == str(busy)

@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.domain.archive import ArchivePage
 from bot.storage.archive import archive_entries, latest_items
+from bot.storage.retry import in_transaction
 from bot.storage.schema import Item
 from bot.storage.search import index_pending, search_items
 
@@ -17,12 +18,12 @@ class Archive:
     async def index_search(self) -> int:
         """Bring the full-text index up to date (after a poll cycle); items indexed.
 
-        Batch by batch, each its own transaction, so other writers never wait long.
+        Batch by batch, each its own transaction, so other writers never wait long; a batch
+        is retried while another program holds the database's lock.
         """
         indexed = 0
         while True:
-            async with self._sessions.begin() as session:
-                batch = await index_pending(session)
+            batch = await in_transaction(self._sessions, index_pending)
             indexed += batch
             if batch == 0:
                 return indexed

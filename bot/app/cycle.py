@@ -125,9 +125,9 @@ class IngestionCycle:
         """New items become searchable here, after the cycle that stored them."""
         try:
             indexed = await self._archive.index_search()
-        except PolicybotError:
+        except PolicybotError as exc:
             raise_if_cancelled()
-            log.exception("search indexing failed; the queue is kept for the next cycle")
+            log.error("search indexing failed; the queue is kept for the next cycle error=%s", exc)
             return 0
         if indexed:
             log.info("search indexed items=%d", indexed)
@@ -139,9 +139,9 @@ class IngestionCycle:
         try:
             run = await self._analysis.drain(now=now, budget_seconds=budget)
             return run, await self._analysis.queued()
-        except PolicybotError:
+        except PolicybotError as exc:
             raise_if_cancelled()
-            log.exception("analysis failed; the queue is kept for the next cycle")
+            log.error("analysis failed; the queue is kept for the next cycle error=%s", exc)
             return AnalysisRun(), 0
 
 

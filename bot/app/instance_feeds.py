@@ -21,6 +21,7 @@ from bot.ingest.opml import OpmlFeed, read_opml, write_opml
 from bot.ingest.sources import append_to_feeds_file, load_feed_sources
 from bot.polling import FeedPoller, FeedProbe, Fetcher
 from bot.storage.feeds import FeedOverview, FeedStore, FeedSyncResult
+from bot.storage.retry import in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,11 @@ class InstanceFeeds:
 
     async def sync(self, sources: tuple[FeedSource, ...], *, now: datetime) -> FeedSyncResult:
         """Make the instance list exactly ``sources``; feeds dropped from it keep their items."""
-        async with self._sessions.begin() as session:
+
+        async def sync(session: AsyncSession) -> FeedSyncResult:
             return await FeedStore(session).sync_instance_list(sources, now=now)
+
+        return await in_transaction(self._sessions, sync)
 
     async def sync_file(self, path: Path, *, now: datetime) -> FeedsFileSync:
         """Load ``feeds.yaml`` (validated whole: ``FeedsFileError`` changes nothing) and sync."""

@@ -44,6 +44,7 @@ from bot.errors import FetchError, ParseError
 from bot.polling.probe import FeedProbe, probe_url
 from bot.polling.writer import FeedWriter, PendingWrite, Written
 from bot.storage.feeds import DueFeed, FeedStore
+from bot.storage.retry import in_transaction
 
 __all__ = [
     "FeedPollResult",
@@ -148,39 +149,55 @@ class FeedPoller:
         results: list[tuple[FeedPollResult, Written]] = []
         queue: asyncio.Queue[PendingWrite] = asyncio.Queue()
 
+        failures: list[Exception] = []
+        running: set[asyncio.Task[None]] = set()
+
         async def one(feed: DueFeed) -> None:
             try:
-                outcome = await self._fetch_and_parse(feed)
-            finally:
-                limit.release()
-            pending = PendingWrite(feed.id, outcome, asyncio.get_running_loop().create_future())
-            queue.put_nowait(pending)
-            written = await pending.done
-            result = _poll_result(written)
-            results.append((result, written))
-            if on_feed is not None:
-                on_feed(result)
+                try:
+                    outcome = await self._fetch_and_parse(feed)
+                finally:
+                    limit.release()
+                pending = PendingWrite(feed.id, outcome, asyncio.get_running_loop().create_future())
+                queue.put_nowait(pending)
+                written = await pending.done
+                result = _poll_result(written)
+                results.append((result, written))
+                if on_feed is not None:
+                    on_feed(result)
+            except Exception as exc:  # the database failed (one feed's own errors are its state)
+                if not failures:
+                    failures.append(exc)
+                    for task in running - {asyncio.current_task()}:
+                        task.cancel()
 
         writer = asyncio.create_task(
             self._writer.write_batches(queue, now=now, expected=len(feeds))
         )
         try:
-            async with asyncio.TaskGroup() as group:  # a failure in one task cancels the rest
+            # The tasks never raise: a failure cancels the others by hand. A task group that
+            # sees a task fail cancels this task too, and when that lands while it is already
+            # waiting for the group to finish, Python 3.11 never takes the cancel back, so
+            # the caller's next ``raise_if_cancelled`` would end the service's poll loop.
+            async with asyncio.TaskGroup() as group:
                 for feed in feeds:
                     # A task per feed only once a fetch slot is free, and one task per turn
                     # of the event loop: starting many fetches at once is one long turn, and
                     # the Discord gateway waits for it.
                     await limit.acquire()
-                    group.create_task(one(feed))
+                    if failures:
+                        break
+                    task = group.create_task(one(feed))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
                     await asyncio.sleep(0)
-        except* Exception as failures:
-            # Callers handle plain errors (e.g. the database went away), not groups of them.
-            raise failures.exceptions[0] from failures
         finally:
             writer.cancel()
             # Waited for, not awaited: awaiting would raise the writer's CancelledError, and
             # suppressing that would also swallow a cancel of this poll landing here.
             await asyncio.wait({writer})
+        if failures:
+            raise failures[0]
         results.sort(key=lambda r: r[0].feed_id)
         per_feed = tuple(result for result, _ in results)
         return PollReport(
@@ -205,10 +222,13 @@ class FeedPoller:
 
     async def spread_due(self, *, now: datetime) -> int:
         """After a restart, scatter overdue and never-checked feeds over one interval."""
-        async with self._sessions.begin() as session:
+
+        async def spread(session: AsyncSession) -> int:
             return await FeedStore(session).spread_due(
                 now=now, policy=self._settings.policy, jitter=self._rng.random
             )
+
+        return await in_transaction(self._sessions, spread)
 
     async def _fetch_and_parse(self, feed: DueFeed) -> PollOutcome:
         """The network and CPU half of a feed's poll; nothing is written here."""

@@ -29,6 +29,7 @@ from bot.domain.health import HealthEvent
 from bot.errors import StorageError, raise_if_cancelled
 from bot.storage.feeds import FeedStore
 from bot.storage.items import ItemStore
+from bot.storage.retry import in_transaction
 
 log = logging.getLogger(__name__)
 
@@ -146,13 +147,16 @@ class FeedWriter:
             pending.done.set_result(written[0])
 
     async def _transaction(self, batch: Sequence[PendingWrite], *, now: datetime) -> list[Written]:
-        async with self._lock, self._sessions.begin() as session:
+        async def write(session: AsyncSession) -> list[Written]:
             store = FeedStore(session)
             states = await store.states_for_update([pending.feed_id for pending in batch])
             return [
                 await self._record(session, store, states[pending.feed_id], pending, now=now)
                 for pending in batch
             ]
+
+        async with self._lock:  # retried as a whole while another program holds the lock
+            return await in_transaction(self._sessions, write)
 
     async def _record(
         self,

@@ -1,7 +1,10 @@
 """Engine and session factory, tuned for a long-running service on SQLite or PostgreSQL.
 
 The engine is also where database failures become ``StorageError`` (see ``bot.errors``):
-every statement, transaction and connection of the process goes through it.
+every statement, transaction and connection of the process goes through it. A database
+another program keeps locked becomes ``DatabaseBusyError`` (``bot.storage.retry`` retries the
+transaction for up to ``busy_seconds``, which the session factory carries), a full disk
+``DatabaseFullError``.
 """
 
 from __future__ import annotations
@@ -20,25 +23,43 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import ConnectionPoolEntry
 
-from bot.errors import StorageError
+from bot.errors import DatabaseBusyError, DatabaseFullError, StorageError
 
+# How long SQLite itself waits for a lock, within one statement, before it says "busy".
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+# How long a transaction is retried while the database stays busy (POLICYBOT_DATABASE_BUSY_SECONDS).
+BUSY_SECONDS = 30.0
+BUSY_SECONDS_KEY = "policybot.busy_seconds"
 
 
-def make_engine(url: URL | str) -> AsyncEngine:
-    """Create the engine; a SQLite file's folder is created on first use."""
+def make_engine(url: URL | str, *, busy_seconds: float = BUSY_SECONDS) -> AsyncEngine:
+    """Create the engine; a SQLite file's folder is created on first use.
+
+    SQLite waits for a lock up to 5 s per statement, never longer than ``busy_seconds``.
+    """
     engine = create_async_engine(url, pool_pre_ping=True)
     event.listen(engine.sync_engine, "handle_error", _translate_failure)
     event.listen(engine.sync_engine, "do_connect", _connect)
     if engine.dialect.name == "sqlite":
         ensure_sqlite_directory(engine.url)
-        event.listen(engine.sync_engine, "connect", _tune_sqlite_connection)
+        busy_ms = max(1, min(SQLITE_BUSY_TIMEOUT_MS, round(busy_seconds * 1000)))
+
+        def tune(dbapi_connection: Any, _record: Any) -> None:
+            _tune_sqlite_connection(dbapi_connection, busy_ms)
+
+        event.listen(engine.sync_engine, "connect", tune)
     return engine
 
 
-def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions whose objects stay readable after commit; the caller owns each transaction."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+def make_session_factory(
+    engine: AsyncEngine, *, busy_seconds: float = BUSY_SECONDS
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions whose objects stay readable after commit; the caller owns each transaction.
+
+    The factory carries ``busy_seconds``, how long ``bot.storage.retry`` retries a
+    transaction the database is too busy for.
+    """
+    return async_sessionmaker(engine, expire_on_commit=False, info={BUSY_SECONDS_KEY: busy_seconds})
 
 
 def ensure_sqlite_directory(url: URL) -> None:
@@ -75,6 +96,10 @@ _SQLITE_OUTSIDE = frozenset(
 # Syntax (42), data (22) and integrity (23) errors are bugs.
 _POSTGRESQL_OUTSIDE = frozenset({"08", "28", "3D", "40", "53", "57", "58", "XX"})
 _LOCK_NOT_AVAILABLE = "55P03"
+# Failures a retry of the transaction can get past, and a full disk, by name.
+_SQLITE_BUSY = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+_POSTGRESQL_BUSY = frozenset({_LOCK_NOT_AVAILABLE, "40001", "40P01"})  # lock, serialization
+_POSTGRESQL_DISK_FULL = "53100"
 
 
 def _translate_failure(context: ExceptionContext) -> None:
@@ -85,7 +110,19 @@ def _translate_failure(context: ExceptionContext) -> None:
     """
     if context.is_pre_ping or not _outside_failure(context):
         return
-    raise StorageError(f"database failure: {_first_line(context.original_exception)}")
+    original = context.original_exception
+    detail = _first_line(original)
+    code = getattr(original, "sqlite_errorcode", None)
+    state = getattr(original, "sqlstate", None)
+    if isinstance(code, int) and code & 0xFF in _SQLITE_BUSY:
+        raise DatabaseBusyError("the database is locked by another program", detail)
+    if state in _POSTGRESQL_BUSY:
+        raise DatabaseBusyError("the database is busy with a conflicting transaction", detail)
+    if (isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_FULL) or (
+        state == _POSTGRESQL_DISK_FULL
+    ):
+        raise DatabaseFullError("the disk holding the database is full", detail)
+    raise StorageError(f"database failure: {detail}")
 
 
 def _outside_failure(context: ExceptionContext) -> bool:
@@ -115,12 +152,12 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _tune_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
+def _tune_sqlite_connection(dbapi_connection: Any, busy_ms: int) -> None:
     # WAL lets readers (slash commands) proceed while the poller writes; foreign keys are off by
     # default in SQLite; the busy timeout turns brief lock contention into a wait, not an error.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

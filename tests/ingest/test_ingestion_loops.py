@@ -303,3 +303,24 @@ async def test_a_loop_that_dies_is_restarted_with_backoff_and_says_so(
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def test_a_loop_that_ends_other_than_by_stop_says_so(
+    sessions: async_sessionmaker[AsyncSession],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    feeds_file = tmp_path / "feeds.yaml"
+    _feeds_yaml(feeds_file)
+    loops = IngestionLoops(
+        Application(sessions), Settings(feeds_file=feeds_file, poll_tick_seconds=3600)
+    )
+    loops.start()
+    watcher = next(task for task in loops._tasks if task.get_name() == "feeds-file-watch")
+    watcher.cancel()  # a stray cancel, as a leaked one from a task group would be
+    await asyncio.gather(watcher, return_exceptions=True)
+    await loops.stop()
+    gc.unfreeze()
+    ended = [r for r in caplog.records if "not restarted" in r.getMessage()]
+    assert [r.levelno for r in ended] == [logging.CRITICAL]
+    assert "loop=feeds-file-watch" in ended[0].getMessage()
