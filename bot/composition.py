@@ -44,7 +44,9 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
         await migrate.upgrade_to_head(engine)
         sessions = make_session_factory(engine)
         async with open_poller(settings, sessions) as poller:
-            yield Application(sessions, poller=poller, catalog=catalog)
+            yield Application(
+                sessions, poller=poller, catalog=catalog, default_timezone=settings.timezone
+            )
     finally:
         await engine.dispose()
 

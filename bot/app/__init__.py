@@ -7,7 +7,9 @@
 - ``feeds``: the instance's ``feeds.yaml`` list, its health, single-URL checks;
 - ``guild_feeds``: a server's own feeds (``/feeds ...``);
 - ``archive``: search and the newest items;
-- ``analysis``: analysing items, ``/stance`` and ``/why``.
+- ``analysis``: analysing items, ``/stance`` and ``/why``;
+- ``digests``: digest subscriptions and server settings, composing, delivering and scheduling
+  digests, and telling admins about feed health.
 
 The parts own their sessions (one transaction per use case) and never talk to Discord.
 """
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.app.analysis import Analysis
 from bot.app.archive import Archive
 from bot.app.cycle import IngestionCycle
+from bot.app.digests import Digests
 from bot.app.guild_feeds import GuildFeeds
 from bot.app.instance_feeds import InstanceFeeds
 from bot.catalog import load_catalog
@@ -35,10 +38,12 @@ class Application:
         poller: FeedPoller | None = None,
         catalog: Catalog | None = None,
         check_feed: FeedCheck | None = None,
+        default_timezone: str = "UTC",
     ) -> None:
         """``poller`` is the ingestion engine (the composition root gives one; without it
         there is no cycle and no fetch check). ``catalog`` defaults to the shipped one;
-        ``check_feed`` to fetching through the poller."""
+        ``check_feed`` to fetching through the poller; ``default_timezone`` is the digests'
+        (POLICYBOT_TIMEZONE)."""
         self.analysis = Analysis(sessions, catalog if catalog is not None else load_catalog())
         self.archive = Archive(sessions)
         self.feeds = InstanceFeeds(sessions, poller)
@@ -47,6 +52,9 @@ class Application:
         self.guild_feeds = GuildFeeds(sessions, check_feed=check_feed)
         self._cycle = (
             IngestionCycle(poller, self.archive, self.analysis) if poller is not None else None
+        )
+        self.digests = Digests(
+            sessions, self.catalog, default_timezone=default_timezone, cycle=self._cycle
         )
 
     @property

@@ -48,6 +48,7 @@ def digest_to_plan(digest: Digest) -> dict[str, Any]:
         "jurisdiction_count": digest.jurisdiction_count,
         "failing_feeds": digest.failing_feeds,
         "first_run": digest.first_run,
+        "timezone": digest.timezone,
     }
 
 
@@ -73,6 +74,7 @@ def digest_from_plan(plan: dict[str, Any]) -> Digest:
             jurisdiction_count=plan["jurisdiction_count"],
             failing_feeds=plan["failing_feeds"],
             first_run=plan["first_run"],
+            timezone=plan["timezone"],
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise PlanError(f"unreadable digest plan: {exc!r}") from exc

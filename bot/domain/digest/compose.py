@@ -153,6 +153,7 @@ class Digest:
     jurisdiction_count: int = 0
     failing_feeds: int = 0
     first_run: bool = False
+    timezone: str = "UTC"  # where its readers are: the header's date is theirs
 
     @property
     def is_empty(self) -> bool:
@@ -198,6 +199,7 @@ def compose_digest(
     already_posted: Iterable[str] = (),
     failing_feeds: int = 0,
     first_run: bool = False,
+    timezone: str = "UTC",
 ) -> Digest:
     """The digest of ``candidates`` at ``now``.
 
@@ -236,6 +238,7 @@ def compose_digest(
         jurisdiction_count=len({code for c in carried for code in _jurisdictions(c, catalog)}),
         failing_feeds=failing_feeds,
         first_run=first_run,
+        timezone=timezone,
     )
 
 
