@@ -50,7 +50,8 @@ async def run_service(
         len(loaded.synced.removed),
     )
     log.info("policybot running; press Ctrl-C to stop")
-    ingestion = IngestionLoops(app, settings)
+    # With Discord, each cycle's report goes to the bot: feed-health notices for admins.
+    ingestion = IngestionLoops(app, settings, on_report=chat.on_cycle_report if chat else None)
     ingestion.start()
     try:
         if chat is None or settings.discord_token is None:

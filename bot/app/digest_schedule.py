@@ -111,13 +111,17 @@ class DigestJobs:
         log.info("digest jobs rebuilt jobs=%d", count)
         return count
 
-    def retry(self, subscription_id: int, *, at: datetime) -> None:
-        """One extra run at ``at`` (a backoff retry, or a catch-up now)."""
+    def retry(self, subscription_id: int, *, after: timedelta = timedelta(0)) -> None:
+        """One extra run ``after`` from now (a backoff retry; a catch-up at once).
+
+        APScheduler fires on the real clock, so the delay is placed on that clock.
+        """
         from apscheduler.triggers.date import DateTrigger
 
+        run_date = datetime.now(self._scheduler.timezone) + after
         self._scheduler.add_job(
             self._run,
-            trigger=DateTrigger(run_date=at),
+            trigger=DateTrigger(run_date=run_date),
             args=[subscription_id],
             id=f"{RETRY_PREFIX}{subscription_id}",
             name=f"digest {subscription_id} retry",

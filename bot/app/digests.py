@@ -534,7 +534,7 @@ class Digests:
                 retry_at.isoformat(),
             )
             if self._jobs is not None:
-                self._jobs.retry(subscription.id, at=retry_at)
+                self._jobs.retry(subscription.id, after=retry_at - now)
             return RunOutcome.RETRYING, retry_at
         # Discord refused the message as built (a 400): a bug to fix, not to retry forever.
         # The unsent items stay out of the ledger, so the next run offers them again.
@@ -593,9 +593,8 @@ class Digests:
         self._jobs = DigestJobs(scheduler, fire)
         scheduled = await self._every_scheduled()
         self._jobs.rebuild(scheduled)
-        now = clock()
-        for subscription_id in await self.due_at_start(now=now, scheduled=scheduled):
-            self._jobs.retry(subscription_id, at=now)
+        for subscription_id in await self.due_at_start(now=clock(), scheduled=scheduled):
+            self._jobs.retry(subscription_id)
 
     async def due_at_start(
         self, *, now: datetime, scheduled: Sequence[ScheduledSubscription] | None = None
