@@ -23,6 +23,7 @@ from discord.ext import commands
 from bot.app import Application
 from bot.app.cycle import CycleReport
 from bot.chat.cogs.archive import ArchiveCog
+from bot.chat.cogs.digests import DigestCog, SettingsCog
 from bot.chat.cogs.feeds import FeedsCog
 from bot.chat.cogs.help import HelpCog
 from bot.chat.cogs.stance import StanceCog
@@ -105,6 +106,8 @@ class PolicyBot(commands.Bot):
         await self.add_cog(StanceCog(self.app.analysis))
         await self.add_cog(WhyCog(self.app.analysis))
         await self.add_cog(FeedsCog(self.app.guild_feeds, cap=self.settings.max_feeds_per_guild))
+        await self.add_cog(DigestCog(self.app.digests, self.digest_channel, clock=self.clock))
+        await self.add_cog(SettingsCog(self.app.digests, clock=self.clock))
         if not self.scheduler.running:
             self.scheduler.start()
             if self._run_digests:
