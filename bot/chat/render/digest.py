@@ -43,7 +43,6 @@ from bot.chat.render.text import (
     plural,
 )
 from bot.domain.digest.compose import Digest, ListedStory, StanceChange, Story
-from bot.domain.model import StanceLabel
 
 OFFICIAL_COLOUR = discord.Colour.dark_green()
 STANCE_COLOUR = discord.Colour.gold()
@@ -56,18 +55,6 @@ BADGE_CHARS = 60
 MORE_SOURCES_CHARS = 1200
 # Below Discord's 6,000 per message, so the header or a closing note always fits beside.
 EMBED_BUDGET = EMBED_TOTAL_LIMIT - 500
-_VERB = {
-    StanceLabel.SUPPORT: "supports",
-    StanceLabel.OPPOSE: "opposes",
-    StanceLabel.MIXED: "is mixed on",
-    StanceLabel.NEUTRAL: "is neutral on",
-}
-_PAST = {
-    StanceLabel.SUPPORT: "supported",
-    StanceLabel.OPPOSE: "opposed",
-    StanceLabel.MIXED: "was mixed on",
-    StanceLabel.NEUTRAL: "was neutral on",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,18 +146,14 @@ def _stance_embeds(changes: Sequence[StanceChange]) -> list[discord.Embed]:
 
 
 def _change_name(change: StanceChange) -> str:
-    if change.before is None:
-        moved = f"first position: {_VERB[change.after]}"
-    else:
-        moved = f"{_PAST[change.before]} → now {_VERB[change.after]}"
     company = inert(change.company, 60)
     law = inert(change.law, 80)
-    return capped(f"{company}: {moved} · {law}", FIELD_NAME_LIMIT)
+    return capped(f"{company}: {change.movement()} · {law}", FIELD_NAME_LIMIT)
 
 
 def _change_value(change: StanceChange) -> str:
     when = f" · {day(change.published_at)}" if change.published_at is not None else ""
-    quote = f"“{inert(change.evidence, QUOTE_CHARS)}”"
+    quote = inert(change.quote, QUOTE_CHARS)
     room = FIELD_VALUE_LIMIT - len(quote) - len(when) - 3
     source = _linked(inert(change.source.name, SOURCE_NAME_CHARS), change.source.url, room)
     return f"{quote}\n— {source}{when}"
@@ -211,10 +194,7 @@ def _story_embed(story: Story, heading: str) -> discord.Embed:
 def _badges(story: Story) -> str:
     badges = [f"`{code_text(law, BADGE_CHARS)}`" for law in story.laws]
     badges += [f"`{code_text(company, BADGE_CHARS)}`" for company in story.companies]
-    badges += [
-        f"`{code_text(f'{badge.company} {_VERB[badge.stance]} {badge.law}', BADGE_CHARS * 2)}`"
-        for badge in story.stances
-    ]
+    badges += [f"`{code_text(badge.describe(), BADGE_CHARS * 2)}`" for badge in story.stances]
     return " ".join(badges)
 
 

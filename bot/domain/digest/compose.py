@@ -40,6 +40,18 @@ from bot.domain.model import (
 from bot.domain.positions import ATTRIBUTION_WEIGHT
 from bot.domain.urls import story_url
 
+STANCE_VERBS = {
+    StanceLabel.SUPPORT: "supports",
+    StanceLabel.OPPOSE: "opposes",
+    StanceLabel.MIXED: "is mixed on",
+    StanceLabel.NEUTRAL: "is neutral on",
+}
+_STANCE_PAST = {
+    StanceLabel.SUPPORT: "supported",
+    StanceLabel.OPPOSE: "opposed",
+    StanceLabel.MIXED: "was mixed on",
+    StanceLabel.NEUTRAL: "was neutral on",
+}
 OVERFLOW_LIMIT = 40  # linked titles after the full entries; beyond them, only a count
 STANCE_CHANGES_LIMIT = 10
 BADGES_PER_KIND = 3
@@ -92,6 +104,10 @@ class StanceBadge:
     law: str
     stance: StanceLabel
 
+    def describe(self) -> str:
+        """ "Meta opposes EU AI Act"."""
+        return f"{self.company} {STANCE_VERBS[self.stance]} {self.law}"
+
 
 @dataclass(frozen=True, slots=True)
 class Story:
@@ -138,6 +154,18 @@ class StanceChange:
     source: Source
     published_at: datetime | None
     item_id: int
+
+    @property
+    def quote(self) -> str:
+        """The evidence in quotation marks (once, if it opens with its own)."""
+        text = " ".join(self.evidence.split())
+        return text if text[:1] in {"“", '"'} else f"“{text}”"
+
+    def movement(self) -> str:
+        """ "supported → now opposes", or "first position: supports"."""
+        if self.before is None:
+            return f"first position: {STANCE_VERBS[self.after]}"
+        return f"{_STANCE_PAST[self.before]} → now {STANCE_VERBS[self.after]}"
 
 
 @dataclass(frozen=True, slots=True)
