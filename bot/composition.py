@@ -55,6 +55,7 @@ async def open_application(settings: Settings) -> AsyncIterator[Application]:
                 catalog=catalog,
                 page_fetcher=fetcher,
                 heartbeat=settings.heartbeat,
+                default_timezone=settings.timezone,
             )
     finally:
         await engine.dispose()
@@ -120,7 +121,7 @@ def make_scheduler() -> AsyncIOScheduler:
 
 @asynccontextmanager
 async def open_chat_bot(
-    app: Application, settings: Settings, scheduler: AsyncIOScheduler
+    app: Application, settings: Settings, scheduler: AsyncIOScheduler, *, run_digests: bool = True
 ) -> AsyncIterator[PolicyBot | None]:
     """The Discord client when DISCORD_TOKEN is set, else None (console mode); closed after."""
     if settings.discord_token is None:
@@ -128,7 +129,7 @@ async def open_chat_bot(
         return
     from bot.chat.client import PolicyBot
 
-    bot = PolicyBot(app, settings, scheduler=scheduler)
+    bot = PolicyBot(app, settings, scheduler=scheduler, run_digests=run_digests)
     try:
         yield bot
     finally:
@@ -140,7 +141,7 @@ async def open_command_tree(settings: Settings) -> AsyncIterator[PolicyBot]:
     """A Discord client only for registering its commands: no migration, no poller, and a
     session factory bound to no database, since registering never runs a command."""
     app = Application(async_sessionmaker(), catalog=load_catalog(settings.catalog_file))
-    async with open_chat_bot(app, settings, make_scheduler()) as chat:
+    async with open_chat_bot(app, settings, make_scheduler(), run_digests=False) as chat:
         if chat is None:
             raise ConfigError("sync-commands needs DISCORD_TOKEN (the bot token from Discord)")
         yield chat

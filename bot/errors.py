@@ -24,7 +24,11 @@ crashes loudly instead of being retried as if the database were down.
     │   ├── FetchError       it could not be fetched (adds a 429/503's Retry-After)
     │   └── ParseError       the fetched body is not a feed we accept
     ├── OpmlError            an OPML file cannot be read
-    └── ChatError            Discord refused us for good (bad token, command list rejected)
+    ├── ChatError            Discord refused us for good (bad token, command list rejected)
+    └── DeliveryError        Discord did not take a digest's message; carries the channel,
+        │                    the status and Discord's code (a 400: the message as built)
+        ├── ChannelRefused   403 or 404: the channel is gone or closed to the bot
+        └── DeliveryFailed   it may pass: a 5xx, a 429 beyond the client's retries, a timeout
 """
 
 from __future__ import annotations
@@ -171,6 +175,33 @@ class OpmlError(PolicybotError):
 
 class ChatError(PolicybotError):
     """Discord refused the bot in a way retrying cannot fix; the message tells the operator why."""
+
+
+class DeliveryError(PolicybotError):
+    """Discord did not accept a message for ``channel_id``; ``status`` and ``code`` are
+    Discord's HTTP status and JSON error code where there was an answer."""
+
+    def __init__(
+        self,
+        channel_id: int,
+        reason: str,
+        *,
+        status: int | None = None,
+        code: int | None = None,
+    ) -> None:
+        super().__init__(f"channel {channel_id}: {reason}")
+        self.channel_id = channel_id
+        self.reason = reason
+        self.status = status
+        self.code = code
+
+
+class ChannelRefused(DeliveryError):
+    """The channel is gone (404) or the bot may no longer post there (403)."""
+
+
+class DeliveryFailed(DeliveryError):
+    """A failure that may pass (5xx, rate limit, timeout, connection): retry later."""
 
 
 def raise_if_cancelled() -> None:

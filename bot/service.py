@@ -68,7 +68,8 @@ async def run_service(
     if chat is None or settings.discord_token is None:
         log.info("policybot running mode=console; press Ctrl-C to stop")
     # With Discord, PolicyBot says "running" once it is connected, not before.
-    ingestion = IngestionLoops(app, settings)
+    # With Discord, each cycle's report goes to the bot: feed-health notices for admins.
+    ingestion = IngestionLoops(app, settings, on_report=chat.on_cycle_report if chat else None)
     ingestion.start()
     try:
         if chat is None or settings.discord_token is None:

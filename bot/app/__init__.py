@@ -9,6 +9,8 @@
 - ``archive``: search and the newest items;
 - ``analysis``: analysing items, ``/stance`` and ``/why``;
 - ``catalog_review``: the laws the archive names that the catalog lacks.
+- ``digests``: digest subscriptions and server settings, composing, delivering and scheduling
+  digests, and telling admins about feed health.
 
 The parts own their sessions (one transaction per use case) and never talk to Discord.
 """
@@ -23,6 +25,7 @@ from bot.app.analysis import Analysis
 from bot.app.archive import Archive
 from bot.app.catalog_review import CatalogReview
 from bot.app.cycle import IngestionCycle
+from bot.app.digests import Digests
 from bot.app.guild_feeds import GuildFeeds
 from bot.app.instance_feeds import InstanceFeeds
 from bot.catalog import load_catalog
@@ -41,12 +44,13 @@ class Application:
         check_feed: FeedCheck | None = None,
         page_fetcher: Fetcher | None = None,
         heartbeat: Path | None = None,
+        default_timezone: str = "UTC",
     ) -> None:
         """``poller`` is the ingestion engine (the composition root gives one; without it
         there is no cycle and no fetch check). ``catalog`` defaults to the shipped one;
         ``check_feed`` to fetching through the poller; ``page_fetcher`` lets checks follow a
         site's page to the feed it links; ``heartbeat`` is the file each cycle stamps for
-        ``policybot health``."""
+        ``policybot health``; ``default_timezone`` is the digests' (POLICYBOT_TIMEZONE)."""
         self.analysis = Analysis(sessions, catalog if catalog is not None else load_catalog())
         self.archive = Archive(sessions)
         self.catalog_review = CatalogReview(sessions, self.analysis.catalog)
@@ -58,6 +62,9 @@ class Application:
             IngestionCycle(poller, self.archive, self.analysis, heartbeat=heartbeat)
             if poller is not None
             else None
+        )
+        self.digests = Digests(
+            sessions, self.catalog, default_timezone=default_timezone, cycle=self._cycle
         )
 
     @property

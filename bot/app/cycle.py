@@ -10,6 +10,7 @@ next cycle. The report it returns is what later stages
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -55,6 +56,15 @@ class IngestionCycle:
         self._archive = archive
         self._analysis = analysis
         self._heartbeat = heartbeat
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def wait_idle(self, *, within: float) -> bool:
+        """Wait (at most ``within`` seconds) for a cycle in progress to finish; True when no
+        cycle runs. A digest due mid-cycle waits, so it carries what the cycle brings."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._idle.wait(), within)
+        return self._idle.is_set()
 
     async def start(self, *, now: datetime) -> int:
         """Before the first cycle of a long run: warm the parser up, scatter the feeds fetched
@@ -93,6 +103,27 @@ class IngestionCycle:
         rest stays queued for the next cycle, so a cold archive of many thousand items does
         not hold up polling (or a cron job) for its whole length.
         """
+        self._idle.clear()
+        try:
+            return await self._run(
+                now=now,
+                only_due=only_due,
+                on_feed=on_feed,
+                on_start=on_start,
+                analysis_budget=analysis_budget,
+            )
+        finally:
+            self._idle.set()
+
+    async def _run(
+        self,
+        *,
+        now: datetime,
+        only_due: bool,
+        on_feed: Callable[[FeedPollResult], None] | None,
+        on_start: Callable[[int], None] | None,
+        analysis_budget: float | None,
+    ) -> CycleReport:
         report = await self._poller.poll(
             now=now, only_due=only_due, on_feed=on_feed, on_start=on_start
         )

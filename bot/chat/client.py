@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -20,15 +21,18 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Application
+from bot.app.cycle import CycleReport
 from bot.chat.cogs.archive import ArchiveCog
+from bot.chat.cogs.digests import DigestCog, SettingsCog
 from bot.chat.cogs.feeds import FeedsCog
 from bot.chat.cogs.help import HelpCog
 from bot.chat.cogs.stance import StanceCog
 from bot.chat.cogs.why import WhyCog
+from bot.chat.delivery import DiscordDigestChannel
 from bot.chat.failures import interaction_expired, reply_for_error
 from bot.chat.render.text import NO_MENTIONS
 from bot.chat.replies import send_reply
-from bot.errors import ChatError
+from bot.errors import ChatError, PolicybotError
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,8 +77,13 @@ class PolicyBot(commands.Bot):
         settings: Settings,
         *,
         scheduler: AsyncIOScheduler,
+        clock: Callable[[], datetime] | None = None,
+        run_digests: bool = True,
         **options: Any,
     ) -> None:
+        """``clock`` is the time digests are composed at (the real clock unless a test gives
+        one); APScheduler decides *when* on the real clock either way. ``run_digests`` false
+        (``policybot sync-commands``) schedules none."""
         # policybot never joins voice: discord.py's "PyNaCl/davey is not installed" warnings
         # would only worry an operator.
         discord.VoiceClient.warn_nacl = False
@@ -91,6 +100,9 @@ class PolicyBot(commands.Bot):
         self.settings = settings
         self.scheduler = scheduler
         self._announced = False
+        self.clock = clock or _utc_now
+        self.digest_channel = DiscordDigestChannel(self)
+        self._run_digests = run_digests
 
     async def setup_hook(self) -> None:
         """Runs once per login, before the gateway: add every cog, then start the scheduler."""
@@ -99,9 +111,29 @@ class PolicyBot(commands.Bot):
         await self.add_cog(StanceCog(self.app.analysis))
         await self.add_cog(WhyCog(self.app.analysis))
         await self.add_cog(FeedsCog(self.app.guild_feeds, cap=self.settings.max_feeds_per_guild))
+        await self.add_cog(DigestCog(self.app.digests, self.digest_channel, clock=self.clock))
+        await self.add_cog(SettingsCog(self.app.digests, clock=self.clock))
         if not self.scheduler.running:
             self.scheduler.start()
+            if self._run_digests:
+                await self._schedule_digests()
             log.info("scheduler started jobs=%d", len(self.scheduler.get_jobs()))
+
+    async def _schedule_digests(self) -> None:
+        """The digest jobs from the database; a database failure here is logged, and the
+        jobs are built again at the next change."""
+        try:
+            await self.app.digests.start_schedule(
+                self.scheduler, self.digest_channel, clock=self.clock
+            )
+        except PolicybotError:
+            log.exception("digest schedule not built; it is rebuilt at the next change")
+
+    async def on_cycle_report(self, report: CycleReport) -> None:
+        """After every ingestion cycle: its feed-health events, once each, to the admins."""
+        told = await self.app.digests.tell_admins(report.poll.events, self.digest_channel)
+        if told:
+            log.info("admins told events=%d notices=%d", len(report.poll.events), told)
 
     async def on_ready(self) -> None:
         # Fires again after an invalid session; only log here, never start things.
@@ -149,6 +181,10 @@ class PolicyBot(commands.Bot):
             await self.close()
         with discord_refusals():
             await connection
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @contextlib.contextmanager

@@ -1,18 +1,19 @@
 """The command line: the argument parser, and where each subcommand's handler lives.
 
 A handler is ``async def x(args, settings) -> int`` in one of this package's modules
-(``run``, ``feeds``, ``archive``, ``analysis``, ``catalog``, ``db``), named here by module and
-function and imported only when its command runs: ``policybot --help`` and ``poll --once``
-never pay for Discord, Alembic or the analyser.
+(``run``, ``feeds``, ``archive``, ``digest``, ``analysis``, ``catalog``, ``db``), named here
+by module and function and imported only when its command runs: ``policybot --help`` and
+``poll --once`` never pay for Discord, Alembic or the analyser.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import re
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -256,6 +257,32 @@ def _add_archive_commands(commands: Any) -> None:
     latest.add_argument("--page", type=_page, default=1, metavar="N", help="page (default 1)")
     latest.set_defaults(handler=HandlerRef("archive", "latest_command"))
 
+    digest = _command(
+        commands,
+        "digest",
+        help="the instance feeds' digest, printed (like a Discord digest; nothing recorded)",
+        description="Stance changes first, then the stories by law or jurisdiction, from the "
+        "instance's feeds.yaml feeds. Markdown is ready to paste into an e-mail newsletter.",
+        examples=("policybot digest", "policybot digest --since 7d --format markdown"),
+    )
+    digest.add_argument(
+        "--since",
+        type=_since,
+        default="24h",
+        metavar="SPAN",
+        help="items fetched within this span: 90m, 24h (default), 7d, 2w",
+    )
+    digest.add_argument(
+        "--format", choices=["text", "markdown"], default="text", help="default: text"
+    )
+    digest.add_argument(
+        "--at",
+        type=_moment,
+        metavar="YYYY-MM-DDTHH:MM",
+        help="compose it as of this moment (UTC unless an offset is given; default: now)",
+    )
+    digest.set_defaults(handler=HandlerRef("digest", "digest_command"))
+
 
 def _add_analysis_commands(commands: Any) -> None:
     analyse = _command(
@@ -401,6 +428,26 @@ def _seconds(value: str) -> float:
     if not seconds >= 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more seconds, not {value}")
     return seconds
+
+
+_SPAN = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
+_SPAN_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def _since(text: str) -> timedelta:
+    """``24h``, ``90m``, ``7d``, ``2w`` as a span of time."""
+    match = _SPAN.match(text)
+    if match is None or int(match.group(1)) == 0:
+        raise argparse.ArgumentTypeError(f"not a span such as 24h, 90m, 7d or 2w: {text!r}")
+    return timedelta(**{_SPAN_UNITS[match.group(2).lower()]: int(match.group(1))})
+
+
+def _moment(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a moment (YYYY-MM-DDTHH:MM): {value!r}") from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _date(value: str) -> datetime:

@@ -46,9 +46,28 @@ class Attribution(StrEnum):
 
 
 class DigestStatus(StrEnum):
+    """One digest run: composed and being sent (pending), sent whole (posted), or given up."""
+
     PENDING = "pending"
     POSTED = "posted"
     FAILED = "failed"
+
+
+class DigestCadence(StrEnum):
+    """How often a digest subscription posts, at its time of day in its timezone."""
+
+    DAILY = "daily"
+    WEEKDAYS = "weekdays"  # Monday to Friday
+    WEEKLY = "weekly"  # on its day of the week
+
+
+class DigestDisposition(StrEnum):
+    """What a digest did with an item, as its ledger row records it."""
+
+    POSTED = "posted"  # a full entry (or one of its "+N more sources")
+    LISTED = "listed"  # a linked title in the compact overflow list
+    SUMMARISED = "summarised"  # beyond the list: only counted ("and 12 more: /latest")
+    COVERED = "covered"  # another outlet's report of a story this subscription already posted
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,13 @@ Every query is scoped by ``guild_id``, so one server can never read or change an
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.domain.admin import ServerSettings
 from bot.domain.feed_status import MONTH, WEEK, FeedHealthView
 from bot.domain.following import FollowedFeed
 from bot.domain.model import FeedStatus
@@ -27,10 +29,48 @@ class GuildStore:
         if guild is None:
             guild = Guild(id=guild_id, name=name[:100], created_at=now, updated_at=now)
             self._session.add(guild)
+            await self._session.flush()  # rows that refer to it may be flushed first otherwise
         elif name and guild.name != name[:100]:
             guild.name = name[:100]
             guild.updated_at = now
         return guild
+
+    async def settings(self, guild_id: int) -> ServerSettings:
+        """The server's ``/settings``; defaults for a server never seen."""
+        guild = await self._session.get(Guild, guild_id)
+        if guild is None:
+            return ServerSettings(guild_id)
+        return ServerSettings(guild_id, guild.timezone, guild.admin_channel_id)
+
+    async def update_settings(
+        self,
+        guild_id: int,
+        *,
+        name: str,
+        now: datetime,
+        timezone: str | None = None,
+        admin_channel_id: int | None = None,
+    ) -> ServerSettings:
+        """Set what is given (None leaves a setting as it is)."""
+        guild = await self.ensure_guild(guild_id, name, now=now)
+        if timezone is not None:
+            guild.timezone = timezone
+        if admin_channel_id is not None:
+            guild.admin_channel_id = admin_channel_id
+        guild.updated_at = now
+        await self._session.flush()
+        return ServerSettings(guild_id, guild.timezone, guild.admin_channel_id)
+
+    async def admin_channels(self, guild_ids: Collection[int]) -> dict[int, int]:
+        """The admin channel of each of these servers that has set one."""
+        if not guild_ids:
+            return {}
+        rows = await self._session.execute(
+            select(Guild.id, Guild.admin_channel_id).where(
+                Guild.id.in_(list(guild_ids)), Guild.admin_channel_id.is_not(None)
+            )
+        )
+        return {guild_id: channel_id for guild_id, channel_id in rows if channel_id is not None}
 
     async def followed(self, guild_id: int) -> list[FollowedFeed]:
         rows = await self._session.execute(

@@ -1,8 +1,9 @@
 """The database schema for the whole product, as typed SQLAlchemy 2 models.
 
 Unique constraints do the de-duplication: one row per feed URL, per (feed, item key),
-per (item, company, target, sentence), and per (guild, item) in the digest ledger, so
-"never post an item twice" is a property of the schema rather than of the code.
+per (item, company, target, sentence), and per (digest subscription, item) in the digest
+ledger, so "a subscription never carries an item twice" is a property of the schema rather
+than of the code.
 
 Full-text search lives outside the models because it is dialect-specific: an FTS5 table
 kept in step by triggers on SQLite, an expression GIN index on PostgreSQL (see the
@@ -34,7 +35,15 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from bot.domain.feed_errors import FeedErrorKind
-from bot.domain.model import Attribution, DigestStatus, EntityKind, FeedStatus, StanceLabel
+from bot.domain.model import (
+    Attribution,
+    DigestCadence,
+    DigestDisposition,
+    DigestStatus,
+    EntityKind,
+    FeedStatus,
+    StanceLabel,
+)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -258,16 +267,15 @@ class StanceClaim(Base):
 
 
 class Guild(Base):
-    """A Discord server and its settings. Ids are Discord snowflakes."""
+    """A Discord server and its settings (``/settings``). Ids are Discord snowflakes."""
 
     __tablename__ = "guilds"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     name: Mapped[str] = mapped_column(String(100), default="")
-    digest_channel_id: Mapped[int | None] = mapped_column(BigInteger)
-    # A crontab expression in the guild's timezone, e.g. "0 9 * * mon-fri".
-    digest_schedule: Mapped[str | None] = mapped_column(String(64))
+    # The default IANA timezone of the server's digests (None: POLICYBOT_TIMEZONE).
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # Where policybot tells the server's admins about problems (feed health, a paused digest).
     admin_channel_id: Mapped[int | None] = mapped_column(BigInteger)
     min_relevance: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime]
@@ -289,29 +297,87 @@ class GuildFeed(Base):
     added_at: Mapped[datetime]
 
 
+class DigestSubscription(Base):
+    """A digest a server's admins set up: which channel, how often, when, about what.
+
+    The database is the truth; the scheduler's jobs are rebuilt from these rows. A paused
+    subscription (by an admin, or because Discord refused its channel with a 403 or 404) is
+    not scheduled; ``failures`` and ``retry_at`` track a run that hit a transient error.
+    """
+
+    __tablename__ = "digest_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guild_id: Mapped[int] = mapped_column(ForeignKey("guilds.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[int] = mapped_column(BigInteger)
+    cadence: Mapped[DigestCadence] = mapped_column(_enum(DigestCadence))
+    time_of_day: Mapped[str] = mapped_column(String(5))  # "HH:MM", 24-hour, local time
+    weekday: Mapped[int | None] = mapped_column(Integer)  # 0 = Monday; weekly digests only
+    # An IANA name; None follows the server's timezone, then POLICYBOT_TIMEZONE.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)  # catalog ids, jurisdictions
+    max_stories: Mapped[int] = mapped_column(Integer)
+    paused_at: Mapped[datetime | None]
+    paused_reason: Mapped[str | None] = mapped_column(Text)
+    # A run that failed for a reason that may pass (5xx, 429, timeout): retried with backoff.
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    failing_reason: Mapped[str | None] = mapped_column(Text)
+    retry_at: Mapped[datetime | None]
+    # The ``now`` of the last run that completed (what "new since the previous run" means).
+    last_run_at: Mapped[datetime | None]
+    last_result: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
 class Digest(Base):
-    """One digest for one guild: created pending, then posted (or failed) as messages."""
+    """One run of a subscription: composed, then sent part by part until posted.
+
+    ``plan`` is the composed digest (``bot.domain.digest.codec``), so a run interrupted
+    between parts renders the same messages again and resumes at part ``parts_sent``.
+    """
 
     __tablename__ = "digests"
-    __table_args__ = (Index("ix_digests_guild_created", "guild_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_digests_guild_created", "guild_id", "created_at"),
+        Index("ix_digests_subscription_status", "subscription_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     guild_id: Mapped[int] = mapped_column(ForeignKey("guilds.id", ondelete="CASCADE"))
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("digest_subscriptions.id", ondelete="CASCADE")
+    )
     channel_id: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[DigestStatus] = mapped_column(_enum(DigestStatus), default=DigestStatus.PENDING)
-    created_at: Mapped[datetime]
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    parts_total: Mapped[int] = mapped_column(Integer, default=0)
+    parts_sent: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]  # the composition's ``now``
     posted_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
 
 
 class DigestEntry(Base):
-    """The ledger: which item went out in which digest and message. One item per guild, ever."""
+    """The ledger: what each subscription did with each item, and in which message.
+
+    Written in the transaction that records Discord's acceptance of the part carrying the
+    item (its message id), never before. One row per (subscription, item), ever: two
+    subscriptions of a server may carry the same item, one never carries it twice.
+    """
 
     __tablename__ = "digest_entries"
-    __table_args__ = (UniqueConstraint("guild_id", "item_id"),)
+    __table_args__ = (UniqueConstraint("subscription_id", "item_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     digest_id: Mapped[int] = mapped_column(ForeignKey("digests.id", ondelete="CASCADE"), index=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("digest_subscriptions.id", ondelete="CASCADE")
+    )
     guild_id: Mapped[int] = mapped_column(ForeignKey("guilds.id", ondelete="CASCADE"))
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
-    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    disposition: Mapped[DigestDisposition] = mapped_column(_enum(DigestDisposition))
+    part: Mapped[int] = mapped_column(Integer)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)  # None: covered or counted

@@ -52,19 +52,31 @@ async def test_sync_registers_exactly_the_snapshotted_commands(
     if os.environ.get("POLICYBOT_UPDATE_SNAPSHOTS") or not SNAPSHOT.exists():
         SNAPSHOT.write_text(json.dumps(put.body, indent=2, sort_keys=True) + "\n")
     assert put.body == json.loads(SNAPSHOT.read_text())
-    assert "synced 6 commands to every server" in capsys.readouterr().out
+    assert "synced 8 commands to every server" in capsys.readouterr().out
 
 
 def test_admin_commands_are_gated_and_guild_only_and_public_ones_are_not() -> None:
     commands: dict[str, dict[str, Any]] = {c["name"]: c for c in json.loads(SNAPSHOT.read_text())}
 
-    assert set(commands) == {"help", "search", "latest", "stance", "why", "feeds"}
-    assert int(commands["feeds"]["default_member_permissions"]) == 1 << 5  # Manage Server
-    assert commands["feeds"]["contexts"] == [0]
+    assert set(commands) == {
+        "help",
+        "search",
+        "latest",
+        "stance",
+        "why",
+        "feeds",
+        "digest",
+        "settings",
+    }
+    for admin in ("feeds", "digest", "settings"):
+        assert int(commands[admin]["default_member_permissions"]) == 1 << 5  # Manage Server
+        assert commands[admin]["contexts"] == [0]
     for public in ("help", "search", "latest", "stance", "why"):
         assert commands[public]["default_member_permissions"] is None
     subcommands = {option["name"] for option in commands["feeds"]["options"]}
     assert subcommands == {"list", "add", "remove", "status", "export", "import"}
+    subcommands = {option["name"] for option in commands["digest"]["options"]}
+    assert subcommands == {"add", "list", "remove", "pause", "resume", "preview", "now"}
 
 
 async def test_sync_to_one_server_by_flag_or_by_the_dev_guild_setting(
@@ -88,6 +100,8 @@ async def test_sync_to_one_server_by_flag_or_by_the_dev_guild_setting(
         "stance",
         "why",
         "feeds",
+        "digest",
+        "settings",
     }
 
 

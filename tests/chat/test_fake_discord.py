@@ -113,3 +113,80 @@ def test_command_schema_rules(command: dict[str, Any], code: str) -> None:
 
 def test_a_valid_command_passes() -> None:
     assert command_list_problems([_command()]) == []
+
+
+async def test_a_repeated_nonce_returns_the_message_already_created(
+    bot: PolicyBot, fake_discord: FakeDiscord
+) -> None:
+    """Discord: with enforce_nonce, "if another message was created by the same author with
+    the same nonce, that message will be returned and no new message will be created"."""
+    channel = bot.get_partial_messageable(fake_discord.guilds[0].channel_id)
+
+    first = await channel.send("once", nonce="digest-1-0")
+    again = await channel.send("once", nonce="digest-1-0")
+    other = await channel.send("twice", nonce="digest-1-1")
+
+    assert again.id == first.id
+    assert other.id != first.id
+    assert [m["content"] for m in fake_discord.messages_in(channel.id)] == ["once", "twice"]
+    body = fake_discord.requests_to("POST", r"/channels/\d+/messages")[0].body
+    assert body["nonce"] == "digest-1-0"
+    assert body["enforce_nonce"] is True
+
+
+async def test_a_nonce_is_unique_only_within_its_window(
+    bot: PolicyBot, fake_discord: FakeDiscord
+) -> None:
+    channel = bot.get_partial_messageable(fake_discord.guilds[0].channel_id)
+
+    first = await channel.send("once", nonce="n")
+    fake_discord.advance(fake_discord.nonce_window + 1)
+    later = await channel.send("once", nonce="n")
+
+    assert later.id != first.id
+    assert len(fake_discord.messages_in(channel.id)) == 2
+
+
+async def test_a_nonce_longer_than_25_characters_gets_discords_400(
+    bot: PolicyBot, fake_discord: FakeDiscord
+) -> None:
+    channel = bot.get_partial_messageable(fake_discord.guilds[0].channel_id)
+
+    with pytest.raises(discord.HTTPException) as refused:
+        await channel.send("x", nonce="n" * 26)
+
+    assert refused.value.status == 400
+    assert "nonce" in refused.value.text
+    assert fake_discord.channel_messages == {}
+
+
+async def test_an_answer_lost_after_the_message_was_made_is_survived_by_the_nonce(
+    bot: PolicyBot, fake_discord: FakeDiscord
+) -> None:
+    """A 500 after Discord made the message: discord.py retries with the same nonce and gets
+    that message back; the channel holds it once."""
+    channel = bot.get_partial_messageable(fake_discord.guilds[0].channel_id)
+    fake_discord.fail_after_effect(r"/channels/\d+/messages", 500)
+
+    sent = await channel.send("once", nonce="lost-answer")
+
+    statuses = [r.status for r in fake_discord.requests_to("POST", r"/channels/\d+/messages")]
+    assert statuses == [500, 200]
+    assert [m["content"] for m in fake_discord.messages_in(channel.id)] == ["once"]
+    assert sent.id
+
+
+async def test_deleted_and_forbidden_channels_answer_404_and_403(
+    bot: PolicyBot, fake_discord: FakeDiscord
+) -> None:
+    gone, closed = (channel.id for channel in fake_discord.guilds[0].channels[:2])
+    fake_discord.delete_channel(gone)
+    fake_discord.forbid_channel(closed)
+
+    with pytest.raises(discord.NotFound) as not_found:
+        await bot.get_partial_messageable(gone).send("x")
+    with pytest.raises(discord.Forbidden) as forbidden:
+        await bot.get_partial_messageable(closed).send("x")
+
+    assert not_found.value.code == 10003
+    assert forbidden.value.code == 50013

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
 from bot.chat.client import PolicyBot
-from bot.domain.model import DigestStatus
+from bot.domain.model import DigestCadence, DigestDisposition, DigestStatus
 from bot.polling import FeedPoller
 from bot.settings import Settings
-from bot.storage.schema import Digest, DigestEntry, Guild, Item
+from bot.storage.schema import Digest, DigestEntry, DigestSubscription, Guild, Item
 from tests.fake_discord import MEMBER, FakeDiscord
 from tests.fake_discord.harness import running_bot
 from tests.support.feed_server import (  # noqa: F401 - fixtures shared with the ingestion tests
@@ -282,17 +282,40 @@ async def test_why_names_the_digest_that_carried_an_item(
             Guild(id=guild_id, name="Policy", created_at=newsroom.now, updated_at=newsroom.now)
         )
         await session.flush()
-        digest = Digest(
+        subscription = DigestSubscription(
             guild_id=guild_id,
             channel_id=fake_discord.guilds[0].channel_id,
+            cadence=DigestCadence.DAILY,
+            time_of_day="09:00",
+            topics=[],
+            max_stories=10,
+            created_at=newsroom.now,
+            updated_at=newsroom.now,
+        )
+        session.add(subscription)
+        await session.flush()
+        digest = Digest(
+            guild_id=guild_id,
+            subscription_id=subscription.id,
+            channel_id=fake_discord.guilds[0].channel_id,
             status=DigestStatus.POSTED,
+            plan={},
             created_at=newsroom.now,
             posted_at=newsroom.now,
         )
         session.add(digest)
         await session.flush()
         item_id = (await news_item_ids(sessions, KAPLAN_AGAIN.link))[0]
-        session.add(DigestEntry(digest_id=digest.id, guild_id=guild_id, item_id=item_id))
+        session.add(
+            DigestEntry(
+                digest_id=digest.id,
+                subscription_id=subscription.id,
+                guild_id=guild_id,
+                item_id=item_id,
+                disposition=DigestDisposition.POSTED,
+                part=0,
+            )
+        )
 
     here = await fake_discord.invoke(fake_discord.slash("why", url=KAPLAN_AGAIN.link))
     elsewhere = await fake_discord.invoke(

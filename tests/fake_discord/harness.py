@@ -17,6 +17,7 @@ from bot.app import Application
 from bot.chat.client import PolicyBot
 from bot.settings import Settings
 from tests.fake_discord.server import FakeDiscord
+from tests.support.clock import NOW
 
 
 def point_discord_at(fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -28,7 +29,11 @@ def point_discord_at(fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None
 
 
 class CountingScheduler(AsyncIOScheduler):  # type: ignore[misc]
-    """A real scheduler that counts how often it was started."""
+    """A real scheduler that counts how often it was started.
+
+    It starts paused: jobs are added and get their next run times, but nothing fires on the
+    real clock in the middle of a test (tests run digests themselves, at the fixed ``NOW``).
+    """
 
     def __init__(self, **options: Any) -> None:
         super().__init__(timezone=UTC, **options)
@@ -36,6 +41,7 @@ class CountingScheduler(AsyncIOScheduler):  # type: ignore[misc]
 
     def start(self, *args: Any, **kwargs: Any) -> None:
         self.starts += 1
+        kwargs.setdefault("paused", True)
         super().start(*args, **kwargs)
 
 
@@ -58,7 +64,11 @@ async def running_bot(
     register_commands: bool = True,
     **options: Any,
 ) -> AsyncIterator[PolicyBot]:
-    """Start PolicyBot against ``fake``, wait for READY, and close it cleanly afterwards."""
+    """Start PolicyBot against ``fake``, wait for READY, and close it cleanly afterwards.
+
+    Digests are composed at the fixed ``NOW`` unless ``clock`` is given.
+    """
+    options.setdefault("clock", lambda: NOW)
     bot = PolicyBot(
         app,
         settings,

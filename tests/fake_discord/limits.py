@@ -82,6 +82,21 @@ def message_problems(body: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
+NONCE = 25
+
+
+def nonce_problems(body: Mapping[str, Any]) -> list[Problem]:
+    """Create Message's ``nonce``: an integer or a string of at most 25 characters."""
+    nonce = body.get("nonce")
+    if nonce is None:
+        return []
+    if isinstance(nonce, bool) or not isinstance(nonce, int | str):
+        return [Problem(("nonce",), "BASE_TYPE_STRING", "Must be a string or an integer.")]
+    if isinstance(nonce, str) and len(nonce) > NONCE:
+        return [Problem(("nonce",), "BASE_TYPE_MAX_LENGTH", f"Must be {NONCE} or fewer in length.")]
+    return []
+
+
 def embed_length(embed: Mapping[str, Any]) -> int:
     """Discord's count: title, description, field names and values, footer and author text."""
     parts = [embed.get("title"), embed.get("description")]

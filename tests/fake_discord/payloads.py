@@ -12,8 +12,11 @@ from typing import Any
 APP_ID = 900000000000000001
 BOT_ID = APP_ID
 OWNER_ID = 300000000000000009
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+EMBED_LINKS = 1 << 14
 # VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS: what @everyone may do in the fake's servers.
-EVERYONE_PERMISSIONS = (1 << 10) | (1 << 11) | (1 << 14)
+EVERYONE_PERMISSIONS = VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS
 MANAGE_GUILD = 1 << 5
 ATTACHMENT_SIZE_LIMIT = 8 * 1024 * 1024
 
@@ -53,12 +56,41 @@ class FakeMember:
         }
 
 
+@dataclass(frozen=True)
+class FakeChannel:
+    """A text channel; ``bot_denied`` are the permissions an overwrite takes from the bot."""
+
+    id: int
+    name: str
+    bot_denied: int = 0
+
+    def to_dict(self, position: int) -> dict[str, Any]:
+        overwrites = []
+        if self.bot_denied:
+            overwrites.append(
+                {"id": str(BOT_ID), "type": 1, "allow": "0", "deny": str(self.bot_denied)}
+            )
+        return {
+            "id": str(self.id),
+            "type": 0,
+            "name": self.name,
+            "position": position,
+            "permission_overwrites": overwrites,
+        }
+
+
 @dataclass
 class FakeGuild:
     id: int
     name: str
     channel_id: int
     members: list[FakeMember] = field(default_factory=list)
+    # More text channels besides ``channel_id`` ("news"), e.g. a digest or an admin channel.
+    channels: list[FakeChannel] = field(default_factory=list)
+
+    @property
+    def channel_ids(self) -> set[int]:
+        return {self.channel_id, *(channel.id for channel in self.channels)}
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -81,13 +113,8 @@ class FakeGuild:
                 }
             ],
             "channels": [
-                {
-                    "id": str(self.channel_id),
-                    "type": 0,
-                    "name": "news",
-                    "position": 0,
-                    "permission_overwrites": [],
-                }
+                FakeChannel(self.channel_id, "news").to_dict(0),
+                *(channel.to_dict(number) for number, channel in enumerate(self.channels, 1)),
             ],
             "members": [member.to_dict() for member in self.members],
         }
@@ -99,7 +126,8 @@ MEMBER = FakeUser(300000000000000002, "bob")
 
 
 def default_guilds() -> list[FakeGuild]:
-    """Two servers, A and B; alice manages both, bob manages neither."""
+    """Two servers, A and B; alice manages both, bob manages neither. Besides "news", each
+    has "digest", "admins" and "closed" (where the bot may not send messages or embed links)."""
     guilds = []
     for number, name in ((1, "Guild A"), (2, "Guild B")):
         guild_id = number * 100000000000000000 + number
@@ -112,6 +140,11 @@ def default_guilds() -> list[FakeGuild]:
                     FakeMember(BOT_USER, EVERYONE_PERMISSIONS),
                     FakeMember(ADMIN, EVERYONE_PERMISSIONS | MANAGE_GUILD),
                     FakeMember(MEMBER, EVERYONE_PERMISSIONS),
+                ],
+                channels=[
+                    FakeChannel(guild_id + 11, "digest"),
+                    FakeChannel(guild_id + 12, "admins"),
+                    FakeChannel(guild_id + 13, "closed", bot_denied=SEND_MESSAGES | EMBED_LINKS),
                 ],
             )
         )
@@ -155,4 +188,5 @@ def message(
         "pinned": False,
         "flags": int(body.get("flags") or 0),
         "components": body.get("components") or [],
+        **({"nonce": body["nonce"]} if body.get("nonce") is not None else {}),
     }

@@ -4,6 +4,12 @@ It records every request, enforces Discord's documented limits with Discord-shap
 answers 401/403/404/429/5xx on demand, and injects gateway events (READY, GUILD_CREATE,
 INTERACTION_CREATE, RECONNECT, INVALID_SESSION). Tests wait for events with ``until``;
 nothing sleeps for a fixed time.
+
+Message nonces work as Discord documents them (Create Message: ``nonce`` is an integer or a
+string of at most 25 characters; with ``enforce_nonce``, "it will be checked for uniqueness in
+the past few minutes. If another message was created by the same author with the same nonce,
+that message will be returned and no new message will be created"). The window is
+``nonce_window`` seconds on the fake's clock, which ``advance`` moves on.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ from tests.fake_discord.payloads import (
 )
 
 API_PREFIX = "/api/v10"
+CHANNEL = 7
 ATTACHMENT = 11
 EPHEMERAL = 1 << 6
 # Callback types: 4 reply, 5 deferred reply, 6 deferred update, 7 update, 8 autocomplete, 9 modal.
@@ -59,6 +66,25 @@ class InjectedFailure:
     body: Any
     headers: dict[str, str]
     remaining: int
+    after_effect: bool = False  # the request takes effect, then the answer is this error
+    skip: int = 0  # matching requests let through before this one
+
+
+@dataclass
+class HeldRequest:
+    """A request that took effect and waits for ``release`` before it is answered."""
+
+    path_pattern: str
+    skip: int = 0  # matching requests answered at once before this one
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+    used: bool = False
+
+
+@dataclass(frozen=True)
+class SentNonce:
+    at: float
+    message: dict[str, Any]
 
 
 @dataclass
@@ -141,8 +167,10 @@ class FakeDiscord:
         guilds: list[FakeGuild] | None = None,
         ack_deadline: float = 3.0,
         token_lifetime: float = 15 * 60,
+        nonce_window: float = 5 * 60,
     ) -> None:
         self.token = token
+        self.nonce_window = nonce_window
         self.guilds = guilds if guilds is not None else default_guilds()
         self.ack_deadline = ack_deadline
         self.token_lifetime = token_lifetime
@@ -156,6 +184,12 @@ class FakeDiscord:
         self.heartbeats = 0
         self.connections = 0
         self._failures: list[InjectedFailure] = []
+        self._holds: list[HeldRequest] = []
+        # Message nonces by (author, nonce), for enforce_nonce; and the channels closed since.
+        self._nonces: dict[tuple[int, str], SentNonce] = {}
+        self.deleted_channels: set[int] = set()
+        self.forbidden_channels: set[int] = set()
+        self._clock_offset = 0.0
         self._ids = itertools.count(1_100_000_000_000_000_000)
         # Files users attach to commands (served from /cdn/...), by attachment id.
         self.attachments: dict[int, tuple[str, bytes]] = {}
@@ -273,13 +307,52 @@ class FakeDiscord:
         body: Any = None,
         headers: dict[str, str] | None = None,
         times: int = 1,
+        skip: int = 0,
     ) -> None:
-        """Answer the next ``times`` requests whose path matches ``path_pattern`` with an error."""
+        """Answer the next ``times`` requests whose path matches ``path_pattern`` with an error
+        (after letting ``skip`` of them through)."""
         if body is None:
             body = {"code": code, "message": message or f"{status}: error"}
         self._failures.append(
-            InjectedFailure(method, path_pattern, status, body, headers or {}, times)
+            InjectedFailure(method, path_pattern, status, body, headers or {}, times, skip=skip)
         )
+
+    def fail_after_effect(
+        self, path_pattern: str, status: int, *, method: str | None = None
+    ) -> None:
+        """Let the next matching request take effect (a message is created), then answer it
+        with ``status``: the lost answer a retry with the same nonce must survive."""
+        body = {"code": 0, "message": f"{status}: error"}
+        self._failures.append(
+            InjectedFailure(method, path_pattern, status, body, {}, 1, after_effect=True)
+        )
+
+    def hold_next(self, path_pattern: str, *, skip: int = 0) -> HeldRequest:
+        """The next matching request (after ``skip`` of them) takes effect, then waits for
+        ``release`` to be answered (a process can be killed between Discord's work and its
+        answer)."""
+        held = HeldRequest(path_pattern, skip)
+        self._holds.append(held)
+        return held
+
+    def delete_channel(self, channel_id: int) -> None:
+        """The channel is gone: sends answer 404 Unknown Channel (10003)."""
+        self.deleted_channels.add(channel_id)
+
+    def forbid_channel(self, channel_id: int) -> None:
+        """The bot lost its permissions there: sends answer 403 Missing Permissions (50013)."""
+        self.forbidden_channels.add(channel_id)
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake's clock on (for the nonce window)."""
+        self._clock_offset += seconds
+
+    def _now(self) -> float:
+        return asyncio.get_running_loop().time() + self._clock_offset
+
+    def messages_in(self, channel_id: int) -> list[dict[str, Any]]:
+        """The messages the channel holds, in order (deduplicated nonces appear once)."""
+        return list(self.channel_messages.get(channel_id, []))
 
     def rate_limit_next(
         self,
@@ -423,8 +496,16 @@ class FakeDiscord:
             for option in _leaf_options(leaf)
             if option["type"] == ATTACHMENT and not option.get("focused")
         }
-        if resolved:
-            data["resolved"] = {"attachments": resolved}
+        channels = {
+            option["value"]: self._resolved_channel(int(option["value"]), guild, user, permissions)
+            for option in _leaf_options(leaf)
+            if option["type"] == CHANNEL and not option.get("focused")
+        }
+        if resolved or channels:
+            data["resolved"] = {
+                **({"attachments": resolved} if resolved else {}),
+                **({"channels": channels} if channels else {}),
+            }
         if schema.get("guild_id"):
             data["guild_id"] = schema["guild_id"]
         interaction_id = next(self._ids)
@@ -500,6 +581,10 @@ class FakeDiscord:
                 _fail(f"/{command}: {name} must be a string")
             if not schema.get("min_length", 0) <= len(value) <= schema.get("max_length", 6000):
                 _fail(f"/{command}: Discord would not send {name} of length {len(value)}")
+        elif kind == CHANNEL:
+            if not isinstance(value, int):
+                _fail(f"/{command}: {name} must be a channel id")
+            option["value"] = str(value)
         elif kind == ATTACHMENT:
             filename, content = value
             attachment_id = next(self._ids)
@@ -512,6 +597,23 @@ class FakeDiscord:
             if (low is not None and value < low) or (high is not None and value > high):
                 _fail(f"/{command}: Discord would not send {name}={value}")
         return option
+
+    def _resolved_channel(
+        self, channel_id: int, guild: FakeGuild | None, user: FakeUser, permissions: int | None
+    ) -> dict[str, Any]:
+        """A channel option as Discord resolves it: the invoking member's permissions there."""
+        if guild is None or channel_id not in guild.channel_ids:
+            _fail(f"channel {channel_id} is not in the server the command runs in")
+        names = {channel.id: channel.name for channel in guild.channels}
+        member = next((m for m in guild.members if m.user.id == user.id), None)
+        granted = permissions if permissions is not None else (member.permissions if member else 0)
+        return {
+            "id": str(channel_id),
+            "name": names.get(channel_id, "news"),
+            "type": 0,
+            "guild_id": str(guild.id),
+            "permissions": str(granted),
+        }
 
     def _resolved_attachment(self, attachment_id: int) -> dict[str, Any]:
         filename, content = self.attachments[attachment_id]
@@ -565,21 +667,42 @@ class FakeDiscord:
             asyncio.get_running_loop().time(),
         )
         self.requests.append(recorded)
-        response = self._injected(request.method, path)
-        if response is None:
+        failure = self._injected(request.method, path)
+        if failure is not None and not failure.after_effect:
+            response = _json(failure.status, failure.body, failure.headers)
+        else:
             response = await self._route(request, recorded, path)
+            held = self._held(path)
+            if held is not None:
+                held.reached.set()
+                await held.release.wait()
+            if failure is not None:
+                response = _json(failure.status, failure.body, failure.headers)
         recorded.status = response.status
         return response
 
-    def _injected(self, method: str, path: str) -> web.Response | None:
+    def _held(self, path: str) -> HeldRequest | None:
+        for held in self._holds:
+            if not held.used and re.search(held.path_pattern, path):
+                if held.skip:
+                    held.skip -= 1
+                    continue
+                held.used = True
+                return held
+        return None
+
+    def _injected(self, method: str, path: str) -> InjectedFailure | None:
         for failure in self._failures:
             if (
                 failure.remaining
                 and (failure.method in (None, method))
                 and re.search(failure.path_pattern, path)
             ):
+                if failure.skip:
+                    failure.skip -= 1
+                    continue
                 failure.remaining -= 1
-                return _json(failure.status, failure.body, failure.headers)
+                return failure
         return None
 
     async def _route(
@@ -736,14 +859,27 @@ class FakeDiscord:
         self, request: web.Request, recorded: RecordedRequest, groups: dict[str, str]
     ) -> web.Response:
         channel_id = int(groups["channel"])
-        if channel_id not in {g.channel_id for g in self.guilds}:
+        known = {channel for guild in self.guilds for channel in guild.channel_ids}
+        if channel_id not in known or channel_id in self.deleted_channels:
             return _json(404, {"code": 10003, "message": "Unknown Channel"})
+        if channel_id in self.forbidden_channels:
+            return _json(403, {"code": 50013, "message": "Missing Permissions"})
         body = recorded.body if isinstance(recorded.body, dict) else {}
-        problems = limits.message_problems(body)
+        problems = limits.message_problems(body) + limits.nonce_problems(body)
         if problems:
             return _json(400, limits.invalid_form_body(problems))
+        nonce = body.get("nonce")
+        key = (BOT_USER.id, str(nonce))
+        now = self._now()
+        if nonce is not None and body.get("enforce_nonce"):
+            earlier = self._nonces.get(key)
+            if earlier is not None and now - earlier.at <= self.nonce_window:
+                return _json(200, earlier.message)  # the message already created, not a new one
         self.channel_messages.setdefault(channel_id, []).append(body)
-        return _json(200, message(next(self._ids), channel_id, body))
+        created = message(next(self._ids), channel_id, body)
+        if nonce is not None:
+            self._nonces[key] = SentNonce(now, created)
+        return _json(200, created)
 
     # -- gateway -------------------------------------------------------------------------
 

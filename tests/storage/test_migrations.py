@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage import migrate
@@ -32,7 +33,7 @@ async def test_autogenerate_finds_no_difference(engine: AsyncEngine) -> None:
 
 
 async def test_database_is_at_head(engine: AsyncEngine) -> None:
-    assert await migrate.current_revision(engine) == "0005"
+    assert await migrate.current_revision(engine) == "0006"
 
 
 def test_the_known_head_is_alembics_head() -> None:
@@ -192,5 +193,144 @@ async def test_0004_splits_stored_errors_into_columns_and_joins_them_back(
                 )
             )
         assert restored == {**_STORED_BEFORE_0004, "https://fine.example/rss": None}
+    finally:
+        await engine.dispose()
+
+
+def _insert(table: str, **values: object) -> tuple[object, dict[str, object]]:
+    columns = ", ".join(values)
+    marks = ", ".join(f":{name}" for name in values)
+    return text(f"INSERT INTO {table} ({columns}) VALUES ({marks})"), values
+
+
+async def test_0006_keeps_server_settings_and_moves_the_ledger_key_to_the_subscription(
+    database_url: URL,
+) -> None:
+    """Up from 0005: settings kept, the old digest rows (none were ever written) cleared; down
+    again: of two subscriptions' rows for one item, one stays, as (guild, item) requires."""
+    await asyncio.to_thread(migrate.upgrade, database_url, "0005")
+    engine = make_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            for statement, values in (
+                _insert(
+                    "feeds",
+                    id=1,
+                    url="https://n.example/rss",
+                    title="",
+                    jurisdictions="[]",
+                    tags="[]",
+                    in_instance_list=False,
+                    redirect_count=0,
+                    status="ok",
+                    consecutive_errors=0,
+                    fetch_count=0,
+                    error_count=0,
+                    created_at=NOW,
+                ),
+                _insert(
+                    "items",
+                    id=1,
+                    feed_id=1,
+                    key="k",
+                    title="t",
+                    summary="",
+                    fetched_at=NOW,
+                    content_hash="h",
+                    revision=0,
+                    is_backlog=False,
+                ),
+                _insert(
+                    "guilds",
+                    id=7,
+                    name="G",
+                    timezone="Europe/Brussels",
+                    admin_channel_id=70,
+                    digest_channel_id=71,
+                    digest_schedule="0 9 * * *",
+                    created_at=NOW,
+                    updated_at=NOW,
+                ),
+                _insert(
+                    "digests", id=1, guild_id=7, channel_id=71, status="posted", created_at=NOW
+                ),
+                _insert("digest_entries", id=1, digest_id=1, guild_id=7, item_id=1),
+            ):
+                await connection.execute(statement, values)
+
+        await asyncio.to_thread(migrate.upgrade, database_url, "0006")
+        async with engine.begin() as connection:
+            settings = (
+                await connection.execute(text("SELECT timezone, admin_channel_id FROM guilds"))
+            ).one()
+            assert tuple(settings) == ("Europe/Brussels", 70)
+            columns = await connection.run_sync(
+                lambda c: {column["name"] for column in inspect(c).get_columns("guilds")}
+            )
+            assert "digest_channel_id" not in columns
+            assert await connection.scalar(text("SELECT count(*) FROM digests")) == 0
+            for subscription in (1, 2):
+                for statement, values in (
+                    _insert(
+                        "digest_subscriptions",
+                        id=subscription,
+                        guild_id=7,
+                        channel_id=71,
+                        cadence="daily",
+                        time_of_day="09:00",
+                        topics="[]",
+                        max_stories=10,
+                        failures=0,
+                        created_at=NOW,
+                        updated_at=NOW,
+                    ),
+                    _insert(
+                        "digests",
+                        id=subscription,
+                        guild_id=7,
+                        subscription_id=subscription,
+                        channel_id=71,
+                        status="posted",
+                        plan="{}",
+                        parts_total=1,
+                        parts_sent=1,
+                        attempts=1,
+                        created_at=NOW,
+                    ),
+                    _insert(
+                        "digest_entries",
+                        id=subscription,
+                        digest_id=subscription,
+                        subscription_id=subscription,
+                        guild_id=7,
+                        item_id=1,
+                        disposition="posted",
+                        part=0,
+                        message_id=900 + subscription,
+                    ),
+                ):
+                    await connection.execute(statement, values)
+        async with engine.begin() as connection:  # one subscription never carries it twice
+            with pytest.raises(IntegrityError):
+                await connection.execute(
+                    *_insert(
+                        "digest_entries",
+                        id=3,
+                        digest_id=1,
+                        subscription_id=1,
+                        guild_id=7,
+                        item_id=1,
+                        disposition="posted",
+                        part=1,
+                    )
+                )
+
+        await asyncio.to_thread(migrate.downgrade, database_url, "0005")
+        async with engine.connect() as connection:
+            kept = (await connection.execute(text("SELECT id FROM digest_entries"))).all()
+            assert [tuple(row) for row in kept] == [(1,)]
+            assert "digest_subscriptions" not in await connection.run_sync(_tables)
+        await asyncio.to_thread(migrate.upgrade, database_url)
+        assert await migrate.current_revision(engine) == "0006"
     finally:
         await engine.dispose()

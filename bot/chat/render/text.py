@@ -45,6 +45,9 @@ FAILURE_COLOUR = discord.Colour.red()
 
 _WHITESPACE = re.compile(r"\s+")
 _CHANNEL_MENTION = re.compile(r"<#(\d)")
+_BLOCK_START = re.compile(r"^(?:#{1,3}\s|>|-#?\s|\*\s)")
+_LIST_NUMBER = re.compile(r"^\d+\.\s")
+_LINK_UNSAFE = {"(": "%28", ")": "%29", "[": "%5B", "]": "%5D", "<": "%3C", ">": "%3E"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,28 @@ def inert(text: str | None, limit: int) -> str:
         return escaped
     cut = escaped[: limit - len(ELLIPSIS)].rstrip("\\ ")
     return cut + ELLIPSIS
+
+
+def inert_line(text: str | None, limit: int) -> str:
+    """``inert`` text that may open a line of a description: block syntax at its start (a
+    heading's ``#``, a quote's ``>``, a list's ``-`` or ``1.``) is escaped too."""
+    escaped = inert(text, limit - 1)
+    if _LIST_NUMBER.match(escaped):
+        return escaped.replace(".", "\\.", 1)
+    return "\\" + escaped if _BLOCK_START.match(escaped) else escaped
+
+
+def masked_link(text: str, url: str | None) -> str:
+    """``[text](url)`` for our own Markdown, where ``text`` is inert already; just ``text``
+    when the URL is unusable. Brackets, parentheses and angle brackets in the URL are
+    percent-encoded, so no URL can end the link early or smuggle in another."""
+    target = link(url)
+    if target is None:
+        return text
+    safe = text.replace("]", "\\]")
+    for character, code in _LINK_UNSAFE.items():
+        target = target.replace(character, code)
+    return f"[{safe}]({target})"
 
 
 def link(url: str | None) -> str | None:
