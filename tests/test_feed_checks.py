@@ -95,6 +95,9 @@ async def test_a_crashing_check_is_a_refusal_not_a_crash(caplog: pytest.LogCaptu
     crashed = run.results["https://boom.example/feed"]
     assert crashed.error is not None
     assert crashed.error.kind is FeedErrorKind.INTERNAL
-    assert crashed.problem == "internal: RuntimeError: bug in the check"
+    assert crashed.problem == (
+        "policybot failed on this feed (an internal error); the log says more "
+        "(RuntimeError: bug in the check)"
+    )
     assert run.results[URLS[0]].ok
     assert "feed check crashed" in caplog.text

@@ -169,8 +169,16 @@ async def test_stance_of_a_law_groups_companies_by_side(
     summary, *evidence = reply.embeds
     assert summary["title"] == "EU AI Act: who supports, opposes, is mixed"
     fields = {f["name"]: f["value"] for f in summary["fields"]}
-    assert fields == {"Supports (1)": "OpenAI (1)", "Opposes (1)": "Meta (2)"}
-    assert [e["title"] for e in evidence] == ["Meta: opposes", "OpenAI: supports"]
+    # The code of practice is part of the AI Act: OpenAI's position on it is rolled up, named.
+    assert fields == {
+        "Supports (2)": "OpenAI (1), OpenAI (EU General-Purpose AI Code of Practice) (1)",
+        "Opposes (1)": "Meta (2)",
+    }
+    assert [e["title"] for e in evidence] == [
+        "Meta: opposes",
+        "OpenAI: supports",
+        "OpenAI (EU General-Purpose AI Code of Practice): supports",
+    ]
     assert evidence[1]["url"] == OPENAI_BACKS.link
     assert evidence[1]["description"] == f"“{OPENAI}”"
 

@@ -86,7 +86,8 @@ class _Feeds(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path == "/stuck":
             self.stuck.set()
-            self.release.wait(120)  # the test releases it; a loaded machine is slow
+            self._dribble()
+            return
         body = rss([("a", "Quick item one"), ("b", "Quick item two")])
         try:
             self.send_response(200)
@@ -94,6 +95,20 @@ class _Feeds(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+        except OSError:
+            pass  # the interrupted client has gone
+
+    def _dribble(self) -> None:
+        """A byte a second until the test ends: never idle long enough for a read timeout, so
+        the cycle stays busy however slowly a loaded machine gets to the interrupt."""
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            while not self.release.wait(1):
+                self.wfile.write(b" ")
+                self.wfile.flush()
         except OSError:
             pass  # the interrupted client has gone
 
