@@ -35,13 +35,12 @@ from bot.app.cycle import IngestionCycle
 from bot.app.digest_schedule import DigestJobs, missed, next_fire_time
 from bot.domain.admin import AdminNotice, DigestPaused, ServerSettings
 from bot.domain.catalog import Catalog
-from bot.domain.digest.cadence import canonical_timezone, close_timezones
+from bot.domain.digest.cadence import Cadence, canonical_timezone, close_timezones
 from bot.domain.digest.codec import PlanError, digest_from_plan, digest_to_plan
 from bot.domain.digest.compose import Candidate, Digest, compose_digest
 from bot.domain.digest.delivery import RunOutcome, RunResult, part_nonce, retry_delay
 from bot.domain.digest.subscription import (
     DEFAULT_MAX_STORIES,
-    Refusal,
     RequestRefused,
     ScheduledSubscription,
     Subscription,
@@ -339,8 +338,6 @@ class Digests:
         self, session: AsyncSession, guild_id: int, settings: ServerSettings, *, now: datetime
     ) -> Digest:
         """A daily digest's first run, for a server that has none yet."""
-        from bot.domain.digest.cadence import Cadence
-
         draft = Subscription(
             id=0,
             guild_id=guild_id,
@@ -684,8 +681,6 @@ __all__ = [
     "FIRST_RUN_WINDOW",
     "DigestChannel",
     "Digests",
-    "Refusal",
     "RenderedPart",
-    "RequestRefused",
     "SettingsRefused",
 ]
