@@ -35,13 +35,12 @@ from bot.app.cycle import IngestionCycle
 from bot.app.digest_schedule import DigestJobs, missed, next_fire_time
 from bot.domain.admin import AdminNotice, DigestPaused, ServerSettings
 from bot.domain.catalog import Catalog
-from bot.domain.digest.cadence import canonical_timezone, close_timezones
+from bot.domain.digest.cadence import Cadence, canonical_timezone, close_timezones
 from bot.domain.digest.codec import PlanError, digest_from_plan, digest_to_plan
 from bot.domain.digest.compose import Candidate, Digest, compose_digest
 from bot.domain.digest.delivery import RunOutcome, RunResult, part_nonce, retry_delay
 from bot.domain.digest.subscription import (
     DEFAULT_MAX_STORIES,
-    Refusal,
     RequestRefused,
     ScheduledSubscription,
     Subscription,
@@ -283,64 +282,85 @@ class Digests:
     async def console_digest(self, *, since: datetime, now: datetime) -> Digest:
         """The digest of the instance list's feeds over (since, now]; nothing is recorded."""
         async with self._sessions() as session:
-            store = DigestStore(session)
-            candidates = await store.candidates(
-                since=since, until=now, guild_id=None, subscription_id=None
+            return await self._compose_over(
+                session,
+                since=since,
+                as_of_previous=since,
+                now=now,
+                guild_id=None,
+                subscription_id=None,
+                max_stories=DEFAULT_MAX_STORIES,
+                topics=Topics(),
+                first_run=False,
+                timezone=self._default_timezone,
             )
-            previous = await self._previous_positions(session, candidates, before=since)
-            failing = await store.failing_feed_count(None)
-        return await asyncio.to_thread(
-            compose_digest,
-            candidates,
-            catalog=self._catalog,
-            now=now,
-            max_stories=DEFAULT_MAX_STORIES,
-            previous_positions=previous,
-            failing_feeds=failing,
-            timezone=self._default_timezone,
-        )
 
     async def _compose(
         self, session: AsyncSession, scheduled: ScheduledSubscription, *, now: datetime
     ) -> Digest:
+        """The subscription's next digest: since its previous run (a day's grace for items
+        analysed late), or over the past week the first time."""
         subscription = scheduled.subscription
-        store = DigestStore(session)
-        first_run = subscription.last_run_at is None
         if subscription.last_run_at is None:
-            since = now - FIRST_RUN_WINDOW
-            as_of_previous = since
+            since = as_of_previous = now - FIRST_RUN_WINDOW
         else:
             since = subscription.last_run_at - LATE_ANALYSIS_GRACE
             as_of_previous = subscription.last_run_at
-        candidates = await store.candidates(
+        return await self._compose_over(
+            session,
             since=since,
-            until=now,
+            as_of_previous=as_of_previous,
+            now=now,
             guild_id=subscription.guild_id,
             subscription_id=subscription.id,
+            max_stories=subscription.max_stories,
+            topics=subscription.topics,
+            first_run=subscription.last_run_at is None,
+            timezone=scheduled.timezone,
+        )
+
+    async def _compose_over(
+        self,
+        session: AsyncSession,
+        *,
+        since: datetime,
+        as_of_previous: datetime,
+        now: datetime,
+        guild_id: int | None,
+        subscription_id: int | None,
+        max_stories: int,
+        topics: Topics,
+        first_run: bool,
+        timezone: str,
+    ) -> Digest:
+        """Gather the candidates and what composing needs, then compose in a worker thread."""
+        store = DigestStore(session)
+        candidates = await store.candidates(
+            since=since, until=now, guild_id=guild_id, subscription_id=subscription_id
         )
         previous = await self._previous_positions(session, candidates, before=as_of_previous)
-        posted = await store.posted_story_keys(subscription.id, now=now)
-        failing = await store.failing_feed_count(subscription.guild_id)
+        posted: frozenset[str] = frozenset()
+        if subscription_id is not None:
+            posted = await store.posted_story_keys(subscription_id, now=now)
+        failing = await store.failing_feed_count(guild_id)
         return await asyncio.to_thread(
             compose_digest,
             candidates,
             catalog=self._catalog,
             now=now,
-            max_stories=subscription.max_stories,
-            topics=subscription.topics,
+            max_stories=max_stories,
+            topics=topics,
             previous_positions=previous,
             already_posted=posted,
             failing_feeds=failing,
             first_run=first_run,
-            timezone=scheduled.timezone,
+            timezone=timezone,
         )
 
     async def _compose_new(
         self, session: AsyncSession, guild_id: int, settings: ServerSettings, *, now: datetime
     ) -> Digest:
         """A daily digest's first run, for a server that has none yet."""
-        from bot.domain.digest.cadence import Cadence
-
         draft = Subscription(
             id=0,
             guild_id=guild_id,
@@ -684,8 +704,6 @@ __all__ = [
     "FIRST_RUN_WINDOW",
     "DigestChannel",
     "Digests",
-    "Refusal",
     "RenderedPart",
-    "RequestRefused",
     "SettingsRefused",
 ]

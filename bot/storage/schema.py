@@ -148,6 +148,8 @@ class Item(Base):
     __table_args__ = (
         UniqueConstraint("feed_id", "key"),
         Index("ix_items_published_at", "published_at"),
+        # Digests read the items fetched since their previous run.
+        Index("ix_items_fetched_at", "fetched_at"),
         Index("ix_items_url", "url"),
     )
 

@@ -8,7 +8,8 @@ Discord accepted, so an interrupted run resumes at the first unsent part. The le
 and a weekly digest of one server may carry the same item, one subscription never twice; each
 row says what the run did with the item (posted, listed, summarised, covered) and in which
 part. The server settings keep ``timezone`` and ``admin_channel_id``; the unused
-``digest_channel_id`` and ``digest_schedule`` (one digest per server) go.
+``digest_channel_id`` and ``digest_schedule`` (one digest per server) go. ``items`` gets an
+index on ``fetched_at``: a digest reads the items fetched since its previous run.
 
 No released code wrote ``digests`` or ``digest_entries`` before this revision, and a row
 without a subscription cannot be resumed or scheduled, so the upgrade empties both. The
@@ -114,9 +115,12 @@ def upgrade() -> None:
     with op.batch_alter_table("guilds", schema=None) as batch_op:
         batch_op.drop_column("digest_schedule")
         batch_op.drop_column("digest_channel_id")
+    # Not batch mode: recreating ``items`` on SQLite would drop its FTS triggers (0001, 0002).
+    op.create_index("ix_items_fetched_at", "items", ["fetched_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_items_fetched_at", table_name="items")
     with op.batch_alter_table("guilds", schema=None) as batch_op:
         batch_op.add_column(sa.Column("digest_channel_id", sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column("digest_schedule", sa.String(length=64), nullable=True))

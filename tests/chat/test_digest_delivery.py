@@ -183,6 +183,31 @@ async def test_a_503_on_the_second_of_three_messages_then_recovery_loses_and_rep
     assert listed.subscription.failing_reason is None
 
 
+async def test_a_500_on_the_second_of_three_messages_is_retried_and_posts_each_once(
+    bot: PolicyBot,
+    fake_discord: FakeDiscord,
+    app: Application,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """discord.py retries a 500 by itself (after a second), with the same nonce."""
+    items = await wire(sessions, 25, summary="A long summary of the rules. " * 30)
+    view = await subscribe(
+        app, fake_discord.guilds[0].id, digest_channel(fake_discord), max_stories=25
+    )
+    fake_discord.fail_next(MESSAGES, 500, method="POST", skip=1)
+
+    result = await app.digests.run(view.subscription.id, DiscordDigestChannel(bot), now=NOW)
+
+    assert result.outcome is RunOutcome.POSTED
+    statuses = [r.status for r in fake_discord.requests_to("POST", MESSAGES)]
+    assert statuses == [200, 500, 200, 200]
+    posted = fake_discord.messages_in(digest_channel(fake_discord))
+    assert len(posted) == 3
+    assert len({message["nonce"] for message in posted}) == 3
+    rows = await ledger(sessions, view.subscription.id)
+    assert sorted(row.item_id for row in rows) == items
+
+
 async def test_an_answer_lost_after_discord_made_the_part_is_not_posted_twice(
     bot: PolicyBot,
     fake_discord: FakeDiscord,

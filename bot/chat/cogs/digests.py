@@ -1,8 +1,7 @@
 """``/digest`` and ``/settings``: a server's admins set up digests and the server's defaults.
 
-Discord hides both from members without Manage Server (``default_permissions``), but server
-admins can change that, so every command checks the permission again when it runs. Every
-reply is private. Whether the bot may post in a channel is checked here, where Discord's
+Both are for server admins (``ServerAdminCog``: Manage Server, checked again on every use).
+Every reply is private. Whether the bot may post in a channel is checked here, where Discord's
 permissions are known: View Channel, Send Messages and Embed Links, each named when missing.
 """
 
@@ -17,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app.digests import Digests, SettingsRefused
+from bot.chat.cogs.admin import ServerAdminCog, guild_id_of
 from bot.chat.delivery import DiscordDigestChannel
 from bot.chat.render import digest_admin as render
 from bot.chat.render.text import CHOICES_LIMIT, Reply
@@ -39,19 +39,10 @@ NEEDED = (
 )
 
 
-class _ServerAdminsOnly(commands.Cog):
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
-        if not interaction.permissions.manage_guild:
-            raise app_commands.MissingPermissions(["manage_guild"])
-        return True
-
-
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class DigestCog(
-    _ServerAdminsOnly,
+    ServerAdminCog,
     commands.GroupCog,
     group_name="digest",
     group_description="Digests of the news posted in this server's channels (Manage Server)",
@@ -92,7 +83,7 @@ class DigestCog(
             await send_reply(interaction, render.add_refusal(refused))
             return
         result = await self._digests.add(
-            _guild_id(interaction),
+            guild_id_of(interaction),
             SubscriptionRequest(
                 channel.id, DigestCadence(cadence), time, day, timezone, topics, max_stories
             ),
@@ -109,14 +100,14 @@ class DigestCog(
     async def list_digests(self, interaction: discord.Interaction) -> None:
         await think(interaction, ephemeral=True)
         now = self._clock()
-        views = await self._digests.listing(_guild_id(interaction), now=now)
+        views = await self._digests.listing(guild_id_of(interaction), now=now)
         await send_reply(interaction, render.listing_reply(views, now=now))
 
     @app_commands.command(name="remove", description="Stop and delete one of this server's digests")
     @app_commands.describe(id="The digest's number, from /digest list")
     async def remove(self, interaction: discord.Interaction, id: int) -> None:
         await think(interaction, ephemeral=True)
-        removed = await self._digests.remove(_guild_id(interaction), id)
+        removed = await self._digests.remove(guild_id_of(interaction), id)
         await send_reply(interaction, render.removed_reply(id, removed))
 
     @app_commands.command(name="pause", description="Pause one of this server's digests")
@@ -124,7 +115,7 @@ class DigestCog(
     async def pause(self, interaction: discord.Interaction, id: int) -> None:
         await think(interaction, ephemeral=True)
         found = await self._digests.pause(
-            _guild_id(interaction), id, by=f"@{interaction.user.name}", now=self._clock()
+            guild_id_of(interaction), id, by=f"@{interaction.user.name}", now=self._clock()
         )
         await send_reply(interaction, render.paused_reply(id, found))
 
@@ -132,7 +123,7 @@ class DigestCog(
     @app_commands.describe(id="The digest's number, from /digest list")
     async def resume(self, interaction: discord.Interaction, id: int) -> None:
         await think(interaction, ephemeral=True)
-        guild_id, now = _guild_id(interaction), self._clock()
+        guild_id, now = guild_id_of(interaction), self._clock()
         found = await self._digests.resume(guild_id, id, now=now)
         views = await self._digests.listing(guild_id, now=now) if found else ()
         view = next((v for v in views if v.subscription.id == id), None)
@@ -144,7 +135,7 @@ class DigestCog(
     @app_commands.describe(id="The digest's number (default: this server's first digest)")
     async def preview(self, interaction: discord.Interaction, id: int | None = None) -> None:
         await think(interaction, ephemeral=True)
-        digest = await self._digests.preview(_guild_id(interaction), id, now=self._clock())
+        digest = await self._digests.preview(guild_id_of(interaction), id, now=self._clock())
         if digest is None:
             await send_reply(interaction, render.removed_reply(id or 0, False))
             return
@@ -158,7 +149,7 @@ class DigestCog(
     @app_commands.describe(id="The digest's number, from /digest list")
     async def now(self, interaction: discord.Interaction, id: int) -> None:
         await think(interaction, ephemeral=True)
-        found = await self._digests.get(_guild_id(interaction), id)
+        found = await self._digests.get(guild_id_of(interaction), id)
         if found is None:
             await send_reply(interaction, render.removed_reply(id, False))
             return
@@ -173,7 +164,7 @@ class DigestCog(
         return _timezone_choices(self._digests, current)
 
 
-class SettingsCog(_ServerAdminsOnly):
+class SettingsCog(ServerAdminCog):
     def __init__(self, digests: Digests, *, clock: Callable[[], datetime]) -> None:
         self._digests = digests
         self._clock = clock
@@ -194,7 +185,7 @@ class SettingsCog(_ServerAdminsOnly):
         admin_channel: discord.TextChannel | None = None,
     ) -> None:
         await think(interaction, ephemeral=True)
-        guild_id = _guild_id(interaction)
+        guild_id = guild_id_of(interaction)
         if timezone is None and admin_channel is None:
             found = await self._digests.settings(guild_id)
             reply = render.settings_reply(
@@ -242,9 +233,3 @@ def _missing_permissions(channel: discord.TextChannel) -> tuple[str, ...]:
     """What the bot lacks to post embeds in ``channel``, in Discord's words."""
     granted = channel.permissions_for(channel.guild.me)
     return tuple(label for flag, label in NEEDED if not getattr(granted, flag))
-
-
-def _guild_id(interaction: discord.Interaction) -> int:
-    if interaction.guild_id is None:  # guarded by interaction_check; here for the type checker
-        raise app_commands.NoPrivateMessage()
-    return interaction.guild_id

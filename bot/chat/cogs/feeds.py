@@ -2,7 +2,8 @@
 health, and move them in and out as OPML files.
 
 Discord hides the group from members without Manage Server (``default_permissions``), but
-server admins can change that, so every subcommand checks the permission again here.
+server admins can change that, so every subcommand checks the permission again
+(``ServerAdminCog``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app.guild_feeds import GuildFeeds
+from bot.chat.cogs.admin import ServerAdminCog, guild_id_of
 from bot.chat.render import feeds as render
 from bot.chat.render.text import CHOICES_LIMIT, refusal
 from bot.chat.replies import send_reply, think
@@ -29,6 +31,7 @@ IMPORT_BUDGET_SECONDS = 60.0  # for all the checks; Discord keeps the reply open
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class FeedsCog(
+    ServerAdminCog,
     commands.GroupCog,
     group_name="feeds",
     group_description="Choose the feeds this server follows (Manage Server)",
@@ -45,17 +48,10 @@ class FeedsCog(
         self._import_budget = import_budget
         super().__init__()
 
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        if interaction.guild_id is None:
-            raise app_commands.NoPrivateMessage()
-        if not interaction.permissions.manage_guild:
-            raise app_commands.MissingPermissions(["manage_guild"])
-        return True
-
     @app_commands.command(name="list", description="The feeds this server follows")
     async def list_feeds(self, interaction: discord.Interaction) -> None:
         await think(interaction, ephemeral=True)
-        listing = await self._feeds.listing(_guild_id(interaction), cap=self._cap)
+        listing = await self._feeds.listing(guild_id_of(interaction), cap=self._cap)
         await send_reply(interaction, render.feeds_list_reply(listing))
 
     @app_commands.command(name="add", description="Follow a feed (RSS or Atom) in this server")
@@ -65,7 +61,7 @@ class FeedsCog(
     ) -> None:
         await think(interaction, ephemeral=True)
         result = await self._feeds.follow(
-            _guild_id(interaction),
+            guild_id_of(interaction),
             url,
             guild_name=interaction.guild.name if interaction.guild else "",
             added_by=interaction.user.id,
@@ -80,7 +76,7 @@ class FeedsCog(
         self, interaction: discord.Interaction, feed: app_commands.Range[str, 1, 2048]
     ) -> None:
         await think(interaction, ephemeral=True)
-        result = await self._feeds.unfollow(_guild_id(interaction), feed)
+        result = await self._feeds.unfollow(guild_id_of(interaction), feed)
         await send_reply(interaction, render.unfollow_reply(result))
 
     @app_commands.command(name="status", description="Health of this server's feeds, or one")
@@ -93,18 +89,18 @@ class FeedsCog(
         await think(interaction, ephemeral=True)
         now = datetime.now(UTC)
         if feed is None:
-            report = await self._feeds.health_report(_guild_id(interaction), now=now)
+            report = await self._feeds.health_report(guild_id_of(interaction), now=now)
             await send_reply(interaction, render.feeds_status_reply(report))
             return
-        found = await self._feeds.health(_guild_id(interaction), feed, now=now)
+        found = await self._feeds.health(guild_id_of(interaction), feed, now=now)
         await send_reply(interaction, render.feed_status_reply(found, feed, now=now))
 
     @app_commands.command(name="export", description="This server's feeds as an OPML file")
     async def export(self, interaction: discord.Interaction) -> None:
         await think(interaction, ephemeral=True)
-        name = interaction.guild.name if interaction.guild else str(_guild_id(interaction))
+        name = interaction.guild.name if interaction.guild else str(guild_id_of(interaction))
         export = await self._feeds.export(
-            _guild_id(interaction), title=f"policybot feeds of {name}", now=datetime.now(UTC)
+            guild_id_of(interaction), title=f"policybot feeds of {name}", now=datetime.now(UTC)
         )
         await send_reply(interaction, render.feeds_export_reply(export, filename=EXPORT_FILENAME))
 
@@ -132,7 +128,7 @@ class FeedsCog(
             await send_reply(interaction, reply)
             return
         result = await self._feeds.import_opml(
-            _guild_id(interaction),
+            guild_id_of(interaction),
             document,
             label=file.filename,
             guild_name=interaction.guild.name if interaction.guild else "",
@@ -150,11 +146,5 @@ class FeedsCog(
     async def own_feed_choices(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[str]]:
-        listing = await self._feeds.choices(_guild_id(interaction), current, limit=CHOICES_LIMIT)
+        listing = await self._feeds.choices(guild_id_of(interaction), current, limit=CHOICES_LIMIT)
         return render.feed_choices(listing)
-
-
-def _guild_id(interaction: discord.Interaction) -> int:
-    if interaction.guild_id is None:  # guarded by interaction_check; here for the type checker
-        raise app_commands.NoPrivateMessage()
-    return interaction.guild_id
