@@ -54,7 +54,11 @@ async def open_poller(
     settings: Settings, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[FeedPoller]:
     """The HTTP session and the parser processes, closed on the way out."""
-    parser = ParserPool(workers=settings.parse_workers, timeout=settings.parse_timeout_seconds)
+    parser = ParserPool(
+        workers=settings.parse_workers,
+        timeout=settings.parse_timeout_seconds,
+        memory_mb=settings.parse_memory_mb,
+    )
     http = make_http_session(
         user_agent=settings.user_agent,
         allow_private=settings.allow_private_feeds,
