@@ -94,7 +94,7 @@ def test_bad_setting_gives_one_line_and_nonzero_exit(tmp_path: Path, name: str, 
 
 def test_db_upgrade_current_and_downgrade(tmp_path: Path) -> None:
     assert run_policybot(tmp_path, "db", "upgrade").returncode == 0
-    assert run_policybot(tmp_path, "db", "current").stdout.strip() == "0005"
+    assert run_policybot(tmp_path, "db", "current").stdout.strip() == "0006"
     assert run_policybot(tmp_path, "db", "downgrade", "base").returncode == 0
     assert run_policybot(tmp_path, "db", "current").stdout.strip() == "(empty database)"
 
