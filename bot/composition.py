@@ -96,7 +96,11 @@ async def open_poller(
         ):
             yield poller
         return
-    parser = ParserPool(workers=settings.parse_workers, timeout=settings.parse_timeout_seconds)
+    parser = ParserPool(
+        workers=settings.parse_workers,
+        timeout=settings.parse_timeout_seconds,
+        memory_mb=settings.parse_memory_mb,
+    )
     policy = SchedulePolicy(
         base_interval=timedelta(minutes=settings.poll_interval_minutes),
         unconditional_interval=timedelta(minutes=settings.poll_unconditional_interval_minutes),

@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     fetch_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     parse_workers: int = Field(default=2, ge=1, le=16)
     parse_timeout_seconds: float = Field(default=20.0, gt=0)
+    # Each parser process's address space, in MB: a document that needs more is refused.
+    parse_memory_mb: int = Field(default=512, ge=192, le=65536)
     feeds_file_check_seconds: float = Field(default=10.0, gt=0)
     # Stamped after every cycle; `policybot health` (a container's HEALTHCHECK) reads it.
     # Unset: next to the SQLite file, or data/heartbeat with PostgreSQL.

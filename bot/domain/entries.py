@@ -40,6 +40,12 @@ class ParsedEntry:
     published_at: datetime | None = None
     updated_at: datetime | None = None
 
+    @property
+    def date(self) -> datetime | None:
+        """The entry's date: when it was published, else when it was updated. Atom requires
+        ``<updated>`` and makes ``<published>`` optional, so many entries have only that."""
+        return self.published_at or self.updated_at
+
 
 @dataclass(frozen=True, slots=True)
 class ParsedFeed:
@@ -98,7 +104,7 @@ def base_key(entry: ParsedEntry) -> str:
         return _bounded("g:" + entry.guid.strip())
     if entry.link:
         return _bounded("l:" + canonical_url(entry.link))
-    date = entry.published_at or entry.updated_at
+    date = entry.date
     return "h:" + _digest(entry.title, date.isoformat() if date else "", entry.summary)[:40]
 
 

@@ -6,12 +6,17 @@ threads do not achieve that under the GIL. A parse that runs too long is killed 
 The pool starts at the first document to parse: a cycle of 304s and unchanged bodies (a warm
 ``policybot poll --once``) starts no process, and the parent never imports feedparser.
 
-Hostile input: documents that declare XML entities are refused before feedparser sees them
-(feedparser re-expands "safe" entities in its loose parser: quadratic blowup), and any
-remaining DOCTYPE is dropped. A numeric character reference to no storable character (a lone
-surrogate, NUL, past U+10FFFF) becomes U+FFFD first: feedparser's fallback parser raises on
-it. Titles and summaries are reduced to plain text, and every string the parser hands back is
-storable (``bot.domain.text``).
+Hostile input: a document is decoded first, as feedparser will decode it (its own
+``convert_to_utf8``: the HTTP charset, the BOM, the XML declaration), and every check reads the
+decoded text, so no encoding hides markup from them (UTF-7 writes ``<!ENTITY`` as
+``+ADw-+ACE-ENTITY``; EBCDIC and ISO-2022 escapes hide it too). Documents that declare XML
+entities are refused before feedparser sees them (feedparser re-expands "safe" entities in its
+loose parser: quadratic blowup), and any remaining DOCTYPE is dropped. Each worker process runs
+under an address-space limit (``RLIMIT_AS``), so no document can take the machine's memory: one
+that needs more is refused as too large. A numeric character reference to no storable
+character (a lone surrogate, NUL, past U+10FFFF) becomes U+FFFD first: feedparser's fallback
+parser raises on it. Titles and summaries are reduced to plain text, and every string the
+parser hands back is storable (``bot.domain.text``).
 """
 
 from __future__ import annotations
@@ -43,6 +48,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_SUMMARY_CHARS = 16_000
+# Each parser process's address space (POLICYBOT_PARSE_MEMORY_MB): a worker takes about 100 MB
+# before its first document, and a 10 MB feed of ordinary items about 80 MB more.
+MEMORY_MB = 512
 MAX_TITLE_CHARS = 1_000
 _PROLOG_PART = re.compile(
     rb"\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE\b(?:[^\[>]|\[.*?\]\s*)*>", re.S | re.I
@@ -59,8 +67,13 @@ _TAG = re.compile(r"<[^>]*>")
 
 
 def harden_xml(url: str, body: bytes) -> bytes:
-    """Refuse entity declarations anywhere; drop the DOCTYPE of the prolog."""
-    skeleton = body.replace(b"\x00", b"") if b"\x00" in body[:4] else body  # UTF-16/32
+    """Refuse entity declarations anywhere; drop the DOCTYPE of the prolog.
+
+    ``body`` is the decoded document (``decode_document``). NUL bytes are skipped when looking
+    for declarations: UTF-16 or UTF-32 that could not be decoded, or was decoded as UTF-8
+    (whose NULs are valid), still shows ``<!ENTITY`` between them.
+    """
+    skeleton = body.replace(b"\x00", b"") if b"\x00" in body else body
     if _ENTITY_DECLARATION.search(skeleton) and _ENTITY_DECLARATION.search(
         _COMMENT_OR_CDATA.sub(b"", skeleton)  # only declarations outside comments/CDATA count
     ):
@@ -74,6 +87,23 @@ def harden_xml(url: str, body: bytes) -> bytes:
             kept.append(match.group())
         position = match.end()
     return b"".join(kept) + body[position:]
+
+
+def decode_document(body: bytes, content_type: str | None) -> tuple[bytes, dict[str, str]]:
+    """The document as UTF-8 (its declaration saying so), and the headers to parse it with.
+
+    feedparser's own decoding, run first so that the checks read what the parser will: a
+    document whose encoding nothing can decode is returned as it came, which is also how
+    feedparser then reads it (as bytes, with its loose parser).
+    """
+    from feedparser.encodings import convert_to_utf8
+
+    headers = {"content-type": content_type or "application/xml"}
+    found: dict[str, Any] = {}
+    decoded: bytes = convert_to_utf8(headers, body, found)
+    if not found.get("encoding"):
+        return body, headers
+    return decoded, {"content-type": "application/xml; charset=utf-8"}
 
 
 def replace_bad_charrefs(body: bytes) -> bytes:
@@ -150,8 +180,8 @@ def parse_document(url: str, body: bytes, content_type: str | None) -> ParsedFee
         raise ParseError(url, FeedErrorKind.EMPTY, "the response body is empty")
     if stripped[:1] in (b"{", b"["):  # by content, not by a Content-Type servers get wrong
         return _parse_json_feed(url, stripped)
-    hardened = drop_categories(replace_bad_charrefs(harden_xml(url, body)))
-    headers = {"content-type": content_type or "application/xml"}
+    decoded, headers = decode_document(body, content_type)
+    hardened = drop_categories(replace_bad_charrefs(harden_xml(url, decoded)))
     # No sanitising or URI rewriting inside HTML: it all becomes plain text below anyway,
     # and skipping both makes feedparser about 3x faster. Links are resolved by us.
     result = feedparser.parse(
@@ -273,15 +303,19 @@ def _iso(value: Any) -> datetime | None:
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
 
 
-def prepare_worker() -> None:
-    """Worker initializer: yield the CPU to the event loop, and die with the parent.
+def prepare_worker(memory_bytes: int | None = None) -> None:
+    """Worker initializer: bound its memory, yield the CPU to the event loop, die with the parent.
 
-    Lower priority keeps the gateway's loop responsive on a small machine while workers
-    parse; the watcher thread makes workers leave when the parent dies (even by SIGKILL).
-    Ctrl-C reaches the whole process group: workers ignore it and let the parent shut the
-    pool down, instead of each dying with a KeyboardInterrupt traceback.
+    ``memory_bytes`` caps the worker's address space (``RLIMIT_AS``, where the platform has
+    it): a document that needs more raises ``MemoryError`` in the worker, which the pool turns
+    into a refusal. Lower priority keeps the gateway's loop responsive on a small machine
+    while workers parse; the watcher thread makes workers leave when the parent dies (even by
+    SIGKILL). Ctrl-C reaches the whole process group: workers ignore it and let the parent
+    shut the pool down, instead of each dying with a KeyboardInterrupt traceback.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if memory_bytes is not None:
+        _limit_memory(memory_bytes)
     with contextlib.suppress(OSError):
         os.nice(10)
     parent = os.getppid()
@@ -292,6 +326,18 @@ def prepare_worker() -> None:
         os._exit(0)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+def _limit_memory(memory_bytes: int) -> None:
+    try:
+        import resource
+    except ImportError:  # not on this platform (Windows): the time limit still holds
+        return
+    with contextlib.suppress(ValueError, OSError):  # a lower limit already set stays
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard != resource.RLIM_INFINITY:
+            memory_bytes = min(memory_bytes, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, hard))
 
 
 def _worker_pid() -> int:
@@ -307,7 +353,8 @@ def _failed(task: asyncio.Task[None]) -> bool:
 
 
 class ParserPool:
-    """``parse_document`` in worker processes, with a per-document time limit.
+    """``parse_document`` in worker processes, with a per-document time limit and a memory
+    limit per worker (``memory_mb`` of address space; None for none).
 
     No process starts before the first document that needs parsing, and no document is
     handed out before every worker of the pool has answered (see ``start``). A document
@@ -316,9 +363,12 @@ class ParserPool:
     are retried once on a new pool, started the same way.
     """
 
-    def __init__(self, *, workers: int = 2, timeout: float = 20.0) -> None:
+    def __init__(
+        self, *, workers: int = 2, timeout: float = 20.0, memory_mb: int | None = MEMORY_MB
+    ) -> None:
         self._workers = workers
         self._timeout = timeout
+        self._memory_mb = memory_mb
         self._pool: ProcessPoolExecutor | None = None
         self._ready: ProcessPoolExecutor | None = None  # every worker of it has answered
         self._starting: tuple[ProcessPoolExecutor, asyncio.Task[None]] | None = None
@@ -333,10 +383,12 @@ class ParserPool:
             from concurrent.futures import ProcessPoolExecutor
 
             # spawn, not fork: the parent runs threads (aiosqlite) and an event loop.
+            memory = self._memory_mb * 1024 * 1024 if self._memory_mb is not None else None
             self._pool = ProcessPoolExecutor(
                 max_workers=self._workers,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=prepare_worker,
+                initargs=(memory,),
             )
         return self._pool
 
@@ -353,6 +405,13 @@ class ParserPool:
                 self._restart(pool)
                 raise ParseError(
                     url, FeedErrorKind.PARSE_TIMEOUT, f"parsing took over {self._timeout:g} s"
+                ) from None
+            except MemoryError:  # the worker's memory limit; the worker itself carries on
+                log.warning("parse over the memory limit url=%s memory_mb=%s", url, self._memory_mb)
+                raise ParseError(
+                    url,
+                    FeedErrorKind.TOO_LARGE,
+                    f"parsing it needs more than the {self._memory_mb} MB a parser may use",
                 ) from None
             except BrokenExecutor as exc:  # a worker died (killed, or out of memory)
                 if attempt == 2:

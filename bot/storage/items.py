@@ -159,7 +159,7 @@ class ItemStore:
                 "title": keyed.entry.title,
                 "summary": keyed.entry.summary,
                 "author": keyed.entry.author,
-                "published_at": keyed.entry.published_at,
+                "published_at": keyed.entry.date,  # published, else updated (Atom)
                 "updated_at": keyed.entry.updated_at,
                 "fetched_at": now,
                 "content_hash": keyed.content_hash,

@@ -160,6 +160,7 @@ class Item(Base):
     title: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     author: Mapped[str | None] = mapped_column(String(512))
+    # The item's date: published, else (an Atom entry with only <updated>) its first updated.
     published_at: Mapped[datetime | None]
     updated_at: Mapped[datetime | None]
     fetched_at: Mapped[datetime]

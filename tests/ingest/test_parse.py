@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import csv
 import multiprocessing
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,6 +60,46 @@ def test_documents_declaring_entities_are_refused(document: bytes) -> None:
     assert caught.value.kind == "entities"
 
 
+def _utf7_shifted(text: str) -> bytes:
+    """UTF-7 as a hostile server writes it: every character but letters, digits and spaces in
+    base64, so ``<!ENTITY`` travels as ``+ADw-+ACE-ENTITY``."""
+    return "".join(
+        ch
+        if ch.isalnum() or ch == " "
+        else "+" + base64.b64encode(ch.encode("utf-16-be")).decode().rstrip("=") + "-"
+        for ch in text
+    ).encode("ascii")
+
+
+_QUADRATIC_TEXT = (
+    '<!DOCTYPE rss [<!ENTITY a "'
+    + "A" * 50_000
+    + '">]><rss version="2.0"><channel><title>T</title><item><title>'
+    + "&a;" * 2_000
+    + "</title></item></channel></rss>"
+)
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b'<?xml version="1.0" encoding="utf-7"?>' + _utf7_shifted(_QUADRATIC_TEXT),
+        ('<?xml version="1.0" encoding="cp037"?>' + _QUADRATIC_TEXT).encode("cp037"),
+        # ISO-2022-JP's "back to ASCII" escape in the middle of the keywords.
+        b'<?xml version="1.0" encoding="iso-2022-jp"?>'
+        + _QUADRATIC_TEXT.replace("<!DOCTYPE", "<!DOC\x1b(BTYPE")
+        .replace("<!ENTITY", "<!EN\x1b(BTITY")
+        .encode("ascii"),
+    ],
+    ids=["utf-7", "ebcdic", "iso-2022-jp-escapes"],
+)
+def test_entity_declarations_are_refused_whatever_the_encoding(document: bytes) -> None:
+    assert b"<!ENTITY" not in document  # invisible to a check of the bytes
+    with pytest.raises(ParseError) as caught:
+        parse_document(URL, document, "application/rss+xml")
+    assert caught.value.kind == "entities"
+
+
 def test_a_plain_doctype_is_dropped_not_refused() -> None:
     document = (
         b'<?xml version="1.0"?><!DOCTYPE rss PUBLIC "-//Netscape Communications//DTD RSS 0.91//EN"'
@@ -83,6 +125,37 @@ async def test_deeply_nested_xml_is_killed_at_the_time_limit_and_the_pool_recove
         with pytest.raises(ParseError) as caught:
             await pool.parse(URL, document, "application/rss+xml")
         assert caught.value.kind is FeedErrorKind.PARSE_TIMEOUT
+        ok = b"<rss version='2.0'><channel><title>fine</title></channel></rss>"
+        assert (await pool.parse(URL, ok, "text/xml")).title == "fine"
+    finally:
+        pool.close()
+
+
+def _address_space_limit(pid: int) -> int:
+    limits = Path(f"/proc/{pid}/limits").read_text(encoding="ascii")
+    line = next(line for line in limits.splitlines() if line.startswith("Max address space"))
+    return int(line.split()[3])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/PID/limits")
+async def test_each_worker_has_a_memory_limit_and_a_document_needing_more_is_refused() -> None:
+    items = "".join(
+        f"<item><guid>g{n}</guid><title>Item {n}</title><description>{'Some words. ' * 100}"
+        "</description></item>"
+        for n in range(30_000)
+    )
+    big = f"<rss version='2.0'><channel><title>Big</title>{items}</channel></rss>".encode()
+    before = set(multiprocessing.active_children())
+    pool = ParserPool(workers=1, timeout=60.0, memory_mb=256)
+    try:
+        await pool.start()
+        (worker,) = set(multiprocessing.active_children()) - before
+        assert worker.pid is not None
+        assert _address_space_limit(worker.pid) == 256 * 1024 * 1024
+        with pytest.raises(ParseError) as caught:
+            await pool.parse(URL, big, "application/rss+xml")
+        assert caught.value.kind is FeedErrorKind.TOO_LARGE
+        assert "256 MB" in caught.value.reason
         ok = b"<rss version='2.0'><channel><title>fine</title></channel></rss>"
         assert (await pool.parse(URL, ok, "text/xml")).title == "fine"
     finally:

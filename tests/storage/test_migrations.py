@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, inspect, text
+from sqlalchemy import Connection, inspect, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage import migrate
 from bot.storage.engine import make_engine, make_session_factory
-from bot.storage.schema import Base, Feed, Item
+from bot.storage.schema import Base, Feed, Item, PendingAnalysis
 from tests.support.clock import NOW
 
 
@@ -33,7 +34,7 @@ async def test_autogenerate_finds_no_difference(engine: AsyncEngine) -> None:
 
 
 async def test_database_is_at_head(engine: AsyncEngine) -> None:
-    assert await migrate.current_revision(engine) == "0006"
+    assert await migrate.current_revision(engine) == migrate.HEAD_REVISION
 
 
 def test_the_known_head_is_alembics_head() -> None:
@@ -331,6 +332,58 @@ async def test_0006_keeps_server_settings_and_moves_the_ledger_key_to_the_subscr
             assert [tuple(row) for row in kept] == [(1,)]
             assert "digest_subscriptions" not in await connection.run_sync(_tables)
         await asyncio.to_thread(migrate.upgrade, database_url)
-        assert await migrate.current_revision(engine) == "0006"
+        assert await migrate.current_revision(engine) == migrate.HEAD_REVISION
+    finally:
+        await engine.dispose()
+
+
+async def test_0007_dates_items_stored_with_only_an_updated_date_and_queues_them(
+    database_url: URL,
+) -> None:
+    await asyncio.to_thread(migrate.upgrade, database_url, "0006")
+    engine = make_engine(database_url)
+    updated = NOW - timedelta(days=40)
+    try:
+        async with make_session_factory(engine).begin() as session:
+            feed = Feed(url="https://atom.example/feed", title="", created_at=NOW)
+            session.add(feed)
+            await session.flush()
+            rows = {
+                "atom": dict(published_at=None, updated_at=updated, revision=0),
+                "dated": dict(published_at=NOW - timedelta(days=2), updated_at=updated, revision=0),
+                "revised": dict(published_at=None, updated_at=NOW, revision=1),
+                "undated": dict(published_at=None, updated_at=None, revision=0),
+            }
+            for key, dates in rows.items():
+                session.add(
+                    Item(
+                        feed_id=feed.id,
+                        key=key,
+                        title=key,
+                        fetched_at=NOW,
+                        content_hash=key,
+                        **dates,
+                    )
+                )
+        async with engine.begin() as connection:  # analysed already, as 0006 left them
+            await connection.execute(text("DELETE FROM items_analysis_pending"))
+        await asyncio.to_thread(migrate.upgrade, database_url)
+        async with make_session_factory(engine)() as session:
+            dates = {
+                key: when
+                for key, when in await session.execute(select(Item.key, Item.published_at))
+            }
+            queued = set(
+                await session.scalars(
+                    select(Item.key).join(PendingAnalysis, PendingAnalysis.item_id == Item.id)
+                )
+            )
+        assert dates == {
+            "atom": updated,
+            "dated": NOW - timedelta(days=2),
+            "revised": None,  # its updated_at may be the time of the revision, not a date
+            "undated": None,
+        }
+        assert queued == {"atom"}
     finally:
         await engine.dispose()
