@@ -156,7 +156,12 @@ def test_ctrl_c_during_poll_once_says_what_is_kept(tmp_path: Path, slow_server: 
     while time.monotonic() < deadline and _stored_items(database) < 2:
         time.sleep(0.1)
     os.killpg(process.pid, signal.SIGINT)
-    _, stderr = process.communicate(timeout=30)
+    try:
+        _, stderr = process.communicate(timeout=60)
+    finally:  # never leave the process behind for the next test to trip over
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr, stderr
     assert stderr.strip().splitlines()[-1] == (
