@@ -3,6 +3,10 @@
 Besides the instance list and the overview, this is the poller's storage: which feeds are due
 (read as columns), their state for the decider (``bot.domain.feed_update``), and writing what
 it decided back, resuming paused feeds and spreading overdue ones after a restart.
+
+A feed is known by its ``url`` and by the other URLs of ``feed_urls`` (``known_as``): when a
+permanent redirect is adopted the old URL stays the feed's, so feeds.yaml and server admins
+find it by the URL they gave; a feed that moves onto another feed's URL is merged into it.
 """
 
 from __future__ import annotations
@@ -12,8 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.domain import schedule
@@ -22,7 +27,7 @@ from bot.domain.feed_status import listed_health
 from bot.domain.feed_update import FeedState, FeedUpdate
 from bot.domain.health import Health
 from bot.domain.model import FeedSource, FeedStatus
-from bot.storage.schema import Feed, GuildFeed, Item
+from bot.storage.schema import Feed, FeedUrl, GuildFeed, Item
 
 log = logging.getLogger(__name__)
 
@@ -138,19 +143,29 @@ class FeedStore:
         wanted = {source.url: source for source in sources}
         rows = (await self._session.execute(select(Feed.id, *_DESCRIBED).order_by(Feed.id))).all()
         existing = {row.url: row for row in rows}
+        by_id = {row.id: row for row in rows}
+        for url, feed_id in await self._session.execute(select(FeedUrl.url, FeedUrl.feed_id)):
+            if feed_id in by_id:  # the URL a moved feed was given by finds it
+                existing.setdefault(url, by_id[feed_id])
         added: list[str] = []
         updated: dict[int, FeedSource] = {}
         removed: dict[int, str] = {}
+        listed: set[int] = set()
         for url, source in wanted.items():
             row = existing.get(url)
             if row is None:
                 self._session.add(_new_feed(source, now))
                 added.append(url)
-            elif any(getattr(row, name) != value for name, value in _description(source).items()):
+                continue
+            if row.id in listed:
+                log.warning("feeds file lists one feed twice url=%s feed_url=%s", url, row.url)
+                continue
+            listed.add(row.id)
+            if any(getattr(row, name) != value for name, value in _description(source).items()):
                 updated[row.id] = source
-        for url, row in existing.items():
-            if row.in_instance_list and url not in wanted:
-                removed[row.id] = url
+        for row in rows:
+            if row.in_instance_list and row.id not in listed:
+                removed[row.id] = row.url
         if updated or removed:
             changed = select(Feed).where(Feed.id.in_([*updated, *removed]))
             for feed in await self._session.scalars(changed):
@@ -219,23 +234,77 @@ class FeedStore:
         feed.fetch_count = new.fetch_count
         feed.error_count = new.error_count
         if update.adopt_url is not None:
-            await self._adopt(feed, update.adopt_url)
+            feed = await self._adopt(feed, update.adopt_url)
         return feed.url
 
-    async def _adopt(self, feed: Feed, url: str) -> None:
-        taken = await self._session.scalar(select(Feed.id).where(Feed.url == url))
-        if taken is not None:
-            log.warning("feed moved to a known url url=%s new_url=%s", feed.url, url)
-            return
+    async def _adopt(self, feed: Feed, url: str) -> Feed:
+        """Move ``feed`` to ``url``, keeping its old URL as one it is known by; the feed that
+        holds the poll afterwards (another feed already known by ``url``, merged into)."""
+        owner = await self._session.scalar(select(Feed.id).where(known_as(url)))
+        if owner is not None and owner != feed.id:
+            return await self._merge(feed, owner)
         log.info("feed moved url=%s new_url=%s", feed.url, url)
+        if owner == feed.id:  # back to a URL it had before
+            await self._session.execute(delete(FeedUrl).where(FeedUrl.url == url))
+        self._session.add(FeedUrl(url=feed.url, feed_id=feed.id))
         feed.url = url
         feed.redirect_url = None
         feed.redirect_count = 0
+        return feed
+
+    async def _merge(self, moved: Feed, into_id: int) -> Feed:
+        """``moved`` now leads to the feed ``into_id``: one feed from now on.
+
+        The merged feed takes ``moved``'s URLs, the items it does not have yet (by key: a story
+        both stored stays once) and the servers that followed only ``moved``; it joins the
+        instance list if ``moved`` was on it. ``moved``'s row goes, and with it its duplicate
+        items. The merged feed's own fetch state is kept.
+        """
+        into = self._for_update.get(into_id)
+        if into is None:
+            into = await self._session.get_one(Feed, into_id)
+        session = self._session
+        await session.flush()  # ``moved``'s changes first: the statements below read the rows
+        await session.execute(
+            update(FeedUrl).where(FeedUrl.feed_id == moved.id).values(feed_id=into.id)
+        )
+        session.add(FeedUrl(url=moved.url, feed_id=into.id))
+        theirs = aliased(Item)
+        items = await session.execute(
+            update(Item)
+            .where(
+                Item.feed_id == moved.id,
+                Item.key.not_in(select(theirs.key).where(theirs.feed_id == into.id)),
+            )
+            .values(feed_id=into.id)
+            .execution_options(synchronize_session=False)
+        )
+        followers = select(GuildFeed.guild_id).where(GuildFeed.feed_id == into.id)
+        await session.execute(
+            update(GuildFeed)
+            .where(GuildFeed.feed_id == moved.id, GuildFeed.guild_id.not_in(followers))
+            .values(feed_id=into.id)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.in_instance_list and not into.in_instance_list:
+            for attribute in ("title", "kind", "jurisdictions", "tags", "interval_minutes"):
+                setattr(into, attribute, getattr(moved, attribute))
+            into.in_instance_list = True
+        log.info(
+            "feed merged url=%s into=%s items_moved=%d",
+            moved.url,
+            into.url,
+            getattr(items, "rowcount", -1),
+        )
+        self._for_update.pop(moved.id, None)
+        await session.delete(moved)  # its remaining items and follows go with it (cascade)
+        await session.flush()
+        return into
 
     async def resume(self, reference: str, *, now: datetime) -> str | None:
         """Un-pause a feed (by id or URL) and make it due now; its URL, or None if unknown."""
         query = select(Feed).where(
-            Feed.id == int(reference) if reference.isdigit() else Feed.url == reference
+            Feed.id == int(reference) if reference.isdigit() else known_as(reference)
         )
         feed = (await self._session.scalars(query)).one_or_none()
         if feed is None:
@@ -297,6 +366,11 @@ def _state(feed: Feed) -> FeedState:
         fetch_count=feed.fetch_count or 0,
         error_count=feed.error_count or 0,
     )
+
+
+def known_as(url: str) -> ColumnElement[bool]:
+    """The feed whose URL is ``url``, or that was given, or moved from, ``url``."""
+    return or_(Feed.url == url, Feed.id.in_(select(FeedUrl.feed_id).where(FeedUrl.url == url)))
 
 
 def _followed() -> ColumnElement[bool]:

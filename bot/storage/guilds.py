@@ -15,7 +15,7 @@ from bot.domain.admin import ServerSettings
 from bot.domain.feed_status import MONTH, WEEK, FeedHealthView
 from bot.domain.following import FollowedFeed
 from bot.domain.model import FeedStatus
-from bot.storage.feeds import last_error_of
+from bot.storage.feeds import known_as, last_error_of
 from bot.storage.schema import Feed, Guild, GuildFeed, Item
 
 
@@ -97,7 +97,7 @@ class GuildStore:
         found = await self._session.scalar(
             select(GuildFeed.feed_id)
             .join(Feed, GuildFeed.feed_id == Feed.id)
-            .where(GuildFeed.guild_id == guild_id, Feed.url == url)
+            .where(GuildFeed.guild_id == guild_id, known_as(url))
         )
         return found is not None
 
@@ -112,7 +112,7 @@ class GuildStore:
         self, guild_id: int, url: str, *, title: str, added_by: int | None, now: datetime
     ) -> FollowedFeed:
         """Follow ``url``, creating the feed row if no server or feeds.yaml has it yet."""
-        feed = await self._session.scalar(select(Feed).where(Feed.url == url))
+        feed = await self._session.scalar(select(Feed).where(known_as(url)))
         if feed is None:
             feed = Feed(
                 url=url,
@@ -134,7 +134,7 @@ class GuildStore:
     async def find_followed(self, guild_id: int, reference: str) -> FollowedFeed | None:
         """The followed feed named by ``reference``: its id (from autocomplete) or its URL."""
         reference = reference.strip()
-        by_reference = Feed.url == reference
+        by_reference = known_as(reference)
         if reference.isdigit():
             by_reference = or_(by_reference, Feed.id == int(reference))
         row = (

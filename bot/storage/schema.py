@@ -141,6 +141,20 @@ class Feed(Base):
     items: Mapped[list[Item]] = relationship(back_populates="feed", passive_deletes=True)
 
 
+class FeedUrl(Base):
+    """Another URL a feed is known by: one it was given by (feeds.yaml, a server's admin) or
+    fetched at before an adopted permanent redirect moved it, or a merged feed's.
+
+    ``feeds.url`` is where the feed is fetched; a URL is either some feed's ``url`` or one row
+    here, never both, so feeds.yaml and ``/feeds add`` find a moved feed by the URL they know.
+    """
+
+    __tablename__ = "feed_urls"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"), index=True)
+
+
 class Item(Base):
     """One entry of one feed, identified by a key that is stable for that feed."""
 
