@@ -183,8 +183,8 @@ class Analysis:
         target_ids: list[str] | None = None
         if target is not None:
             law = self.catalog.resolve(target)
-            if law is None or isinstance(law, Company):
-                return UnknownName(target, self.catalog.close_matches(target))
+            if not isinstance(law, Law):
+                return self._not_a_law(target)
             target_ids = [law.id]
         async with self._sessions() as session:
             store = AnalysisStore(session)
@@ -209,8 +209,13 @@ class Analysis:
         if self.catalog.resolve(name) is None:
             return UnknownName(name, self.catalog.close_matches(name))
         if target is not None and not isinstance(self.catalog.resolve(target), Law):
-            return UnknownName(target, self.catalog.close_matches(target))
+            return self._not_a_law(target)
         return None
+
+    def _not_a_law(self, target: str) -> UnknownName:
+        entry = self.catalog.resolve(target)
+        company = entry.name if isinstance(entry, Company) else None
+        return UnknownName(target, self.catalog.close_matches(target), company=company)
 
     async def why(self, url: str, *, now: datetime, guild_id: int | None = None) -> WhyAnswer:
         """Was the item at ``url`` seen, is it relevant and why, which digest carried it.

@@ -146,6 +146,8 @@ def _position_json(position: Position) -> dict[str, Any]:
 def stance_text(answer: StanceAnswer, catalog: Catalog) -> str:
 
     if isinstance(answer, UnknownName):
+        if answer.company is not None:
+            return f"{answer.name!r} is the company {answer.company}; --target takes a law."
         hint = ", ".join(answer.suggestions)
         more = f" Did you mean: {hint}?" if hint else ""
         return f"No company or law called {answer.name!r} in the catalog.{more}"

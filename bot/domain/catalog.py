@@ -128,22 +128,30 @@ class Catalog:
         return tuple(found)
 
     def resolve(self, name: str) -> Company | Law | None:
-        """Find a company or a law by id, name or alias, ignoring case and punctuation."""
+        """Find a company or a law by what people type: its id, name or an alias, one of a
+        company's executives ("Zuckerberg"), or words only one entry's names contain
+        ("facebook" in "Facebook owner"); case and punctuation are ignored."""
         wanted = _folded(name)
         if not wanted:
             return None
         entries: tuple[Company | Law, ...] = (*self.companies, *self.laws)
         for entry in entries:
-            if wanted in {_folded(n) for n in _names_of(entry)}:
+            if wanted in {_folded(n) for n in _lookup_names(entry)}:
                 return entry
-        return None
+        containing = [
+            entry
+            for entry in entries
+            if any(f" {wanted} " in f" {_folded(n)} " for n in _lookup_names(entry))
+        ]
+        return containing[0] if len(containing) == 1 else None
 
     def close_matches(self, name: str, *, limit: int = 5) -> tuple[str, ...]:
-        """Names that look like ``name``, for a helpful "did you mean" message."""
+        """The companies and laws whose names look like ``name``, for a "did you mean": each
+        by its own name, however many of its aliases looked alike."""
         entries: tuple[Company | Law, ...] = (*self.companies, *self.laws)
-        folded = {_folded(n): n for entry in entries for n in _names_of(entry)}
-        hits = difflib.get_close_matches(_folded(name), list(folded), n=limit, cutoff=0.6)
-        return tuple(folded[h] for h in hits)
+        owner = {_folded(n): entry.name for entry in entries for n in _lookup_names(entry)}
+        hits = difflib.get_close_matches(_folded(name), list(owner), n=limit * 3, cutoff=0.6)
+        return tuple(dict.fromkeys(owner[hit] for hit in hits))[:limit]
 
     def merged_with(self, extension: Catalog) -> Catalog:
         """This catalog with ``extension``'s entries added; an entry with a known id replaces it."""
@@ -156,6 +164,14 @@ class Catalog:
             ),
         )
         return Catalog(tuple(companies.values()), tuple(laws.values()), vocabulary)
+
+
+def _lookup_names(entry: Company | Law) -> tuple[str, ...]:
+    """What a person may type for ``entry``: its names, and a company's executives too."""
+    if isinstance(entry, Company):
+        people = tuple(n for e in entry.executives for n in (e.name, *e.aliases))
+        return (*_names_of(entry), *people)
+    return _names_of(entry)
 
 
 def _names_of(entry: Company | Law) -> tuple[str, ...]:

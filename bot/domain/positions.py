@@ -399,10 +399,14 @@ class LawStance:
 
 @dataclass(frozen=True, slots=True)
 class UnknownName:
-    """Neither a company nor a law the catalog knows; ``suggestions`` look like it."""
+    """Neither a company nor a law the catalog knows; ``suggestions`` look like it.
+
+    ``company`` is set where a law was wanted (a ``target``) and the name is that company's.
+    """
 
     name: str
     suggestions: tuple[str, ...]
+    company: str | None = None
 
 
 StanceAnswer = CompanyStance | LawStance | UnknownName

@@ -217,7 +217,7 @@ async def test_a_target_that_is_not_a_law_is_refused(fake_discord: FakeDiscord) 
     reply = await fake_discord.invoke(fake_discord.slash("stance", name="meta", target="OpenAI"))
 
     assert reply.ephemeral
-    assert "knows no law called “OpenAI”" in reply.text
+    assert "“OpenAI” is a company; `target:` takes a law" in reply.text
 
 
 async def test_an_unknown_name_is_echoed_inert(fake_discord: FakeDiscord) -> None:

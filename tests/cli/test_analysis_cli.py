@@ -75,3 +75,9 @@ def test_catalog_unknown_on_an_empty_archive(tmp_path: Path) -> None:
     result = run_policybot(tmp_path, "catalog", "unknown", "--limit", "5")
     assert result.returncode == 0, result.stderr
     assert "No unknown law names" in result.stdout
+
+
+def test_stance_target_that_is_a_company_says_it_takes_a_law(tmp_path: Path) -> None:
+    result = run_policybot(tmp_path, "stance", "openai", "--target", "facebook")
+    assert result.returncode == 1
+    assert "'facebook' is the company Meta; --target takes a law." in result.stdout

@@ -95,3 +95,14 @@ def test_unknown_parent_and_unreadable_file(tmp_path: Path) -> None:
         load_catalog(bad)
     with pytest.raises(CatalogError, match="cannot be read"):
         load_catalog(tmp_path / "missing.yaml")
+
+
+def test_names_people_type_reach_the_company_and_suggestions_name_entries() -> None:
+    catalog = load_catalog()
+    for typed in ("facebook", "Instagram", "Zuckerberg", "Mark Zuckerberg", "kaplan"):
+        entry = catalog.resolve(typed)
+        assert entry is not None, typed
+        assert entry.id == "meta", typed
+    assert catalog.resolve("act") is None  # a word many laws share names none of them
+    assert catalog.close_matches("meat") == ("Meta",)
+    assert "Facebook owner" not in catalog.close_matches("facebok")

@@ -99,7 +99,7 @@ def test_topics_resolve_laws_companies_and_jurisdictions(catalog: Catalog) -> No
     [
         ("AI Act, Metta", "Metta", "Meta"),
         ("Californa", "Californa", "California"),
-        ("Open AI Inc", "Open AI Inc", "Open AI"),
+        ("Open AI Inc", "Open AI Inc", "OpenAI"),  # the company, not the alias that matched
     ],
 )
 def test_an_unknown_topic_is_named_with_close_matches(

@@ -134,6 +134,12 @@ def _position_embed(position: Position, heading: str) -> discord.Embed:
 
 def unknown_name_reply(unknown: UnknownName, *, law_only: bool = False) -> Reply:
     """A private "did you mean" for a name the catalog does not know."""
+    if unknown.company is not None:
+        same = unknown.company.casefold() == unknown.name.casefold()
+        company = "a company" if same else f"the company {inert(unknown.company, 200)}"
+        return refusal(
+            f"“{inert(unknown.name, 200)}” is {company}; `target:` takes a law, such as the AI Act."
+        )
     what = "law" if law_only else "company or law"
     text = f"policybot knows no {what} called “{inert(unknown.name, 200)}”."
     if unknown.suggestions:
