@@ -128,6 +128,10 @@ def slow_server() -> Iterator[str]:
         server.server_close()
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_during_poll_once_says_what_is_kept(tmp_path: Path, slow_server: str) -> None:
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text(
@@ -149,6 +153,9 @@ def test_ctrl_c_during_poll_once_says_what_is_kept(tmp_path: Path, slow_server: 
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # As a terminal starts it: a test run started in the background (``cmd &``) ignores
+        # SIGINT, and an ignored signal stays ignored in every process it starts.
+        preexec_fn=_default_sigint,
     )
     assert _Feeds.stuck.wait(60), "the stuck feed was never requested"
     database = tmp_path / "data" / "bot.db"
