@@ -35,6 +35,10 @@ def sync_settings(tmp_path: Path) -> Settings:
     )
 
 
+# Every slash command policybot registers.
+COMMAND_NAMES = {"help", "search", "latest", "stance", "why", "feeds", "digest", "settings"}
+
+
 async def sync(settings: Settings, *arguments: str) -> int:
     args = build_parser().parse_args(["sync-commands", *arguments])
     code: int = await args.handler(args, settings)
@@ -58,16 +62,7 @@ async def test_sync_registers_exactly_the_snapshotted_commands(
 def test_admin_commands_are_gated_and_guild_only_and_public_ones_are_not() -> None:
     commands: dict[str, dict[str, Any]] = {c["name"]: c for c in json.loads(SNAPSHOT.read_text())}
 
-    assert set(commands) == {
-        "help",
-        "search",
-        "latest",
-        "stance",
-        "why",
-        "feeds",
-        "digest",
-        "settings",
-    }
+    assert set(commands) == COMMAND_NAMES
     for admin in ("feeds", "digest", "settings"):
         assert int(commands[admin]["default_member_permissions"]) == 1 << 5  # Manage Server
         assert commands[admin]["contexts"] == [0]
@@ -93,16 +88,7 @@ async def test_sync_to_one_server_by_flag_or_by_the_dev_guild_setting(
         f"/applications/{APP_ID}/guilds/222/commands",
         f"/applications/{APP_ID}/commands",
     ]
-    assert {c["name"] for c in fake_discord.commands[111]} == {
-        "help",
-        "search",
-        "latest",
-        "stance",
-        "why",
-        "feeds",
-        "digest",
-        "settings",
-    }
+    assert {c["name"] for c in fake_discord.commands[111]} == COMMAND_NAMES
 
 
 async def test_a_refused_command_list_is_one_readable_error(
