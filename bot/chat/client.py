@@ -141,19 +141,25 @@ class PolicyBot(commands.Bot):
 
     def _schedule_checks(self) -> None:
         """The periodic look at what other processes stored: notices, subscriptions."""
-        for job, seconds in (
-            (self.tell_admins, NOTICE_CHECK_SECONDS),
-            (self._refresh_schedule, SCHEDULE_REFRESH_SECONDS),
-        ):
-            self.scheduler.add_job(
-                job,
-                "interval",
-                seconds=seconds,
-                id=f"check:{job.__name__}",
-                coalesce=True,
-                max_instances=1,
-                replace_existing=True,
-            )
+        self.scheduler.add_job(
+            self.tell_admins,
+            "interval",
+            seconds=NOTICE_CHECK_SECONDS,
+            next_run_time=_utc_now(),  # what was stored while no bot ran, at once
+            id="check:admin-notices",
+            coalesce=True,
+            max_instances=1,
+            replace_existing=True,
+        )
+        self.scheduler.add_job(
+            self._refresh_schedule,
+            "interval",
+            seconds=SCHEDULE_REFRESH_SECONDS,
+            id="check:digest-schedule",
+            coalesce=True,
+            max_instances=1,
+            replace_existing=True,
+        )
 
     async def _refresh_schedule(self) -> None:
         try:

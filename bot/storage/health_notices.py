@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.health import HealthEvent
@@ -71,7 +71,9 @@ class HealthNoticeStore:
             or_(HealthNotice.claimed_until.is_(None), HealthNotice.claimed_until <= now),
         ]
         if shards is not None:
-            where.append((HealthNotice.guild_id.op(">>")(22) % shards.count).in_(shards.ids))
+            # Discord's shard formula; 22 inline, as PostgreSQL has ``bigint >> integer`` only.
+            shard = HealthNotice.guild_id.op(">>")(literal_column("22")) % shards.count
+            where.append(shard.in_(shards.ids))
         rows = list(
             await self._session.scalars(
                 select(HealthNotice)
