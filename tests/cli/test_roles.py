@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.cli import run_policybot
+from tests.support.cli import policybot_environment, run_policybot
 
 POSTGRES = "postgresql://postgres@127.0.0.1:1/nowhere"  # never reached: refused before
 
@@ -86,3 +88,31 @@ def test_the_shard_settings_are_shown_by_config(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "POLICYBOT_SHARD_COUNT" in result.stdout
     assert "1,3" in result.stdout
+
+
+def test_poll_without_once_is_the_poller_role_on_any_database(tmp_path: Path) -> None:
+    """``policybot poll`` runs the loops ``run --role poller`` runs; SQLite is fine for it."""
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text("feeds: []\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "poll"],
+        cwd=tmp_path,
+        env=policybot_environment(
+            tmp_path, DISCORD_TOKEN="a-token", POLICYBOT_FEEDS_FILE=str(feeds)
+        ),
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stderr is not None
+    lines = []
+    for line in process.stderr:
+        lines.append(line)
+        if "policybot running" in line:
+            break
+    process.terminate()
+    log = "".join(lines) + process.communicate(timeout=60)[1]
+
+    assert process.returncode == 0, log
+    assert "policybot starting mode=poller role=poller" in log
+    assert "policybot running mode=poller" in log
+    assert " discord." not in log  # discord.py never logged a thing: no client was built
