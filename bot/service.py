@@ -123,17 +123,17 @@ async def run_service(
         )
         # In one process with the bot, a cycle that stored health events wakes its teller.
         ingestion = IngestionLoops(app, settings, on_report=chat.on_cycle_report if chat else None)
-    connected = chat is not None and settings.discord_token is not None and role.talks_to_discord
-    if not connected:
+    token = settings.discord_token if role.talks_to_discord else None
+    if chat is None or token is None:
         log.info("policybot running mode=%s; press Ctrl-C to stop", _mode(role))
     # With Discord, PolicyBot says "running" once it is connected, not before.
     if ingestion is not None:
         ingestion.start()
     try:
-        if chat is None or settings.discord_token is None or not connected:
+        if chat is None or token is None:
             await stop.wait()
         else:
-            await chat.serve(settings.discord_token.get_secret_value(), stop)
+            await chat.serve(token.get_secret_value(), stop)
     finally:  # a fatal Discord error must not leave polling tasks behind
         log.info("policybot stopping role=%s", role.value)
         if ingestion is not None:

@@ -487,7 +487,9 @@ class Digests:
                 await DigestStore(session).give_up(pending.id, error="unreadable plan")
         planned = self._scheduled(subscription, settings.timezone)
         if scheduled and pending is None and not missed(planned, now=now):
-            return RunResult(subscription_id, RunOutcome.SKIPPED, reason="run already")
+            return RunResult(
+                subscription_id, RunOutcome.SKIPPED, reason="this time was run already"
+            )
         async with self._sessions() as session:
             digest = await self._compose(session, planned, now=now)
         if digest.is_empty:

@@ -112,7 +112,7 @@ async def test_a_scheduled_time_run_by_another_process_is_not_run_again(
 
     assert first.outcome is RunOutcome.POSTED
     assert second.outcome is RunOutcome.SKIPPED
-    assert second.reason == "run already"
+    assert second.reason == "this time was run already"
     assert len(fake_discord.messages_in(channel_id)) == 1
 
 
