@@ -24,7 +24,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.domain.shards import Shards
 from bot.errors import ConfigError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/policybot.db"
@@ -148,13 +147,11 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def shards(self) -> Shards | None:
-        """The shards this process connects; None: discord.py's plain one-shard client."""
-        if self.shard_count is None:
-            return None
+    def shard_id_list(self) -> tuple[int, ...] | None:
+        """POLICYBOT_SHARD_IDS as numbers; None: every shard of POLICYBOT_SHARD_COUNT."""
         if self.shard_ids is None:
-            return Shards(self.shard_count, tuple(range(self.shard_count)))
-        return Shards(self.shard_count, tuple(int(part) for part in self.shard_ids.split(",")))
+            return None
+        return tuple(int(part) for part in self.shard_ids.split(","))
 
     @property
     def database(self) -> URL:

@@ -36,6 +36,7 @@ from bot.chat.delivery import DiscordDigestChannel
 from bot.chat.failures import interaction_expired, reply_for_error
 from bot.chat.render.text import NO_MENTIONS
 from bot.chat.replies import send_reply
+from bot.domain.shards import Shards
 from bot.errors import ChatError, PolicybotError
 from bot.settings import Settings
 
@@ -112,6 +113,8 @@ class PolicyBot(commands.Bot):
         self.clock = clock or _utc_now
         self.digest_channel = DiscordDigestChannel(self)
         self._run_digests = run_digests
+        # The servers this process schedules digests and tells admins for (None: all).
+        self.served_shards = configured_shards(settings)
 
     async def setup_hook(self) -> None:
         """Runs once per login, before the gateway: add every cog, then start the scheduler."""
@@ -134,7 +137,7 @@ class PolicyBot(commands.Bot):
         jobs are built again at the next change."""
         try:
             await self.app.digests.start_schedule(
-                self.scheduler, self.digest_channel, clock=self.clock, shards=self.settings.shards
+                self.scheduler, self.digest_channel, clock=self.clock, shards=self.served_shards
             )
         except PolicybotError:
             log.exception("digest schedule not built; it is rebuilt at the next change")
@@ -172,7 +175,7 @@ class PolicyBot(commands.Bot):
         failure waits for the next check."""
         try:
             told = await self.app.digests.tell_admins(
-                self.digest_channel, shards=self.settings.shards
+                self.digest_channel, shards=self.served_shards
             )
         except PolicybotError as exc:
             log.error("admin notices not read; retrying at the next check error=%s", exc)
@@ -238,11 +241,19 @@ class ShardedPolicyBot(PolicyBot, commands.AutoShardedBot):
     """PolicyBot as discord.py's ``AutoShardedBot``: several shards in one process."""
 
 
+def configured_shards(settings: Settings) -> Shards | None:
+    """The shards POLICYBOT_SHARD_COUNT and POLICYBOT_SHARD_IDS name; None: unsharded."""
+    if settings.shard_count is None:
+        return None
+    ids = settings.shard_id_list or tuple(range(settings.shard_count))
+    return Shards(settings.shard_count, ids)
+
+
 def build_bot(
     app: Application, settings: Settings, *, scheduler: AsyncIOScheduler, **options: Any
 ) -> PolicyBot:
     """The client the settings ask for: sharded on POLICYBOT_SHARD_IDS, else plain."""
-    shards = settings.shards
+    shards = configured_shards(settings)
     if shards is None:
         return PolicyBot(app, settings, scheduler=scheduler, **options)
     log.info("discord shards=%s", shards.describe())
