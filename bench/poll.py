@@ -25,7 +25,7 @@ for reader, a ``python -c`` process that opens its database (the feeds added bef
 untimed process) and runs ``update_feeds(workers=...)``, then ``update_search()`` when reader's
 search is on, as policybot's poll indexes too. Printed with the ratios and their targets
 (warm >= 10x, cold >= 3.5x) and the load average, since other work on the machine skews
-both tools. policybot's ``poll --once`` analyses for at most 60 s and leaves the rest queued;
+both tools. policybot's ``poll --once`` analyses for its 30 s slice and leaves the rest queued;
 between the cold and the warm run an untimed ``poll --once --analyse-for 0`` analyses that
 backlog (its rate is printed), so the warm run meets the steady state a cron job meets.
 ``--no-in-process`` skips the in-process cycles for a quick look.
@@ -416,7 +416,7 @@ def print_whole_processes(args: argparse.Namespace, times: dict[str, float]) -> 
     for cycle in ("cold", "warm"):
         print(
             f"policybot {cycle}: {times[f'analysed_{cycle}']:.0f} items analysed, "
-            f"{times[f'queued_{cycle}']:.0f} left queued for the next poll (--analyse-for 60), "
+            f"{times[f'queued_{cycle}']:.0f} left queued for the next poll (its 30 s slice), "
             f"{times[f'analysis_{cycle}']:.1f} s of the run"
         )
     items, seconds = times["backlog_items"], times["backlog_seconds"]

@@ -36,10 +36,6 @@ if TYPE_CHECKING:
     from bot.chat.client import PolicyBot
 
 log = logging.getLogger(__name__)
-# Analysis per cycle of ``run``: a backlog (a cold archive, a re-queue after a rules change)
-# is analysed in slices of this length, with due feeds polled between them.
-CYCLE_ANALYSIS_SECONDS = 30.0
-
 # A background loop that dies is started again after this long, doubling up to the maximum;
 # one that had run for RESTART_RESET_SECONDS before it died starts from the first delay again.
 RESTART_DELAY_SECONDS = 1.0
@@ -254,7 +250,8 @@ class IngestionLoops:
                     gc.freeze()
                     log.info("polling started spread=%d tick_seconds=%s", spread, tick)
                 report = await cycle.run(
-                    now=datetime.now(UTC), analysis_budget=CYCLE_ANALYSIS_SECONDS
+                    now=datetime.now(UTC),
+                    analysis_budget=self._settings.analysis_slice_seconds,
                 )
             except PolicybotError as exc:  # the storage edge translates database failures
                 raise_if_cancelled()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.storage.migrate import include_name
+from bot.storage.migrate import MIGRATION_LOCK_KEY, include_name
 from bot.storage.schema import Base
 
 config = context.config
@@ -44,6 +44,12 @@ def run_migrations_offline() -> None:
 def _run_sync(connection: Connection) -> None:
     _configure(connection=connection)
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several processes starting together (pollers, bots) migrate one at a time; the
+            # ones that waited then read the revision the first one left, and do nothing.
+            connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
         context.run_migrations()
 
 

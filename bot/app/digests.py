@@ -62,6 +62,7 @@ from bot.domain.digest.subscription import (
 )
 from bot.domain.digest.topics import Topics, describe_topics, known_jurisdictions
 from bot.domain.model import DigestCadence, DigestDisposition, StanceLabel
+from bot.domain.name_choices import TopicChoice, topic_choices
 from bot.domain.positions import ClaimFact, weigh
 from bot.domain.shards import Shards
 from bot.errors import ChannelRefused, DeliveryError, DeliveryFailed
@@ -155,6 +156,13 @@ class Digests:
         self._timezones: frozenset[str] | None = None
 
     # -- subscriptions -------------------------------------------------------------------
+
+    async def topic_choices(self, typed: str, *, limit: int) -> tuple[TopicChoice, ...]:
+        """Autocomplete for ``topics:``: the list typed so far, its last topic completed."""
+        async with self._sessions() as session:
+            labels = await DigestStore(session).feed_jurisdictions()
+        jurisdictions = known_jurisdictions(self._catalog, labels)
+        return topic_choices(self._catalog, typed, jurisdictions=jurisdictions, limit=limit)
 
     async def add(
         self,

@@ -170,10 +170,11 @@ def _add_feed_commands(commands: Any) -> None:
     poll.add_argument(
         "--analyse-for",
         type=_seconds,
-        default=60.0,
+        default=None,
         metavar="SECONDS",
         help="with --once: analyse for at most this long, leaving the rest queued for the "
-        "next poll or for run (0: until the queue is empty; default: 60)",
+        "next poll or for run (0: until the queue is empty; default: "
+        "POLICYBOT_ANALYSIS_SLICE_SECONDS, 30, as each cycle of run)",
     )
     poll.set_defaults(
         handler=HandlerRef(

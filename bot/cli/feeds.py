@@ -116,7 +116,11 @@ async def poll_command(args: argparse.Namespace, settings: Settings) -> int:
                 only_due=not args.all,
                 on_feed=bar.advance,
                 on_start=bar.start,
-                analysis_budget=args.analyse_for or None,
+                analysis_budget=(
+                    settings.analysis_slice_seconds
+                    if args.analyse_for is None
+                    else args.analyse_for or None  # 0: until the queue is empty
+                ),
             )
         finally:
             bar.finish()

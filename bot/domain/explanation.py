@@ -13,7 +13,7 @@ from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
 from bot.domain.catalog import Catalog
-from bot.domain.model import Attribution, DigestStatus, StanceLabel
+from bot.domain.model import Attribution, DigestDisposition, DigestStatus, StanceLabel
 from bot.domain.urls import canonical_url
 
 
@@ -57,13 +57,17 @@ class StoredAnalysis:
 
 @dataclass(frozen=True, slots=True)
 class DigestAppearance:
+    """One digest run's ledger row for the item: which subscription, and what it did with it."""
+
     digest_id: int
+    subscription_id: int
     guild_id: int
     channel_id: int
     status: DigestStatus
+    disposition: DigestDisposition
     created_at: datetime
     posted_at: datetime | None
-    message_id: int | None
+    message_id: int | None  # the message that carries it (posted or listed)
 
 
 class DigestAbsence(StrEnum):

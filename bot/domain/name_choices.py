@@ -1,4 +1,5 @@
-"""Suggestions while someone types a company or a law (``/stance`` autocomplete).
+"""Suggestions while someone types a company or a law (``/stance`` autocomplete), or a list
+of digest topics (``/digest add topics:``).
 
 Every name counts (id, name, aliases), so typing "AI Act" or "Facebook owner" finds the entry;
 each entry is suggested once, and the value is always its id, which ``Catalog.resolve`` knows.
@@ -8,10 +9,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import zip_longest
 
 from bot.domain.catalog import Catalog, Company, Law
+from bot.domain.digest.topics import JURISDICTION_NAMES
 from bot.domain.model import EntityKind
 
 
@@ -58,6 +61,57 @@ def name_choices(
         return _close(catalog, typed, entries, limit)
     ranked.sort(key=lambda found: (found[0], found[1]))
     return tuple(choice for _, _, choice in ranked[:limit])
+
+
+@dataclass(frozen=True, slots=True)
+class TopicChoice:
+    """One suggestion for a topics list: the whole list, its last topic completed."""
+
+    label: str
+    value: str
+
+
+_LAST_TOPIC = re.compile(r"^(?P<done>.*[,;])?(?P<last>[^,;]*)$", re.DOTALL)
+
+
+def topic_choices(
+    catalog: Catalog, typed: str, *, jurisdictions: Iterable[str], limit: int
+) -> tuple[TopicChoice, ...]:
+    """What is typed before the last comma kept, the topic being typed completed with a law,
+    a company or a jurisdiction by the name ``parse_topics`` reads back."""
+    match = _LAST_TOPIC.match(typed)
+    assert match is not None  # the pattern matches any text
+    done = [part.strip() for part in re.split(r"[,;]", match["done"] or "") if part.strip()]
+    lead = "".join(f"{part}, " for part in done)
+    wanted = _key(match["last"])
+    places: list[tuple[int, str, str]] = []
+    for code in sorted({code.upper() for code in jurisdictions}):
+        name = JURISDICTION_NAMES.get(code, code)
+        ranks = [
+            rank for key in (_key(name), _key(code)) if (rank := _rank(wanted, key)) is not None
+        ]
+        if ranks or not wanted:
+            places.append((min(ranks, default=INSIDE), name, f"{name} (jurisdiction)"))
+    places.sort(key=lambda place: (place[0], place[1]))
+    entries = [
+        (c.label, _entry_name(catalog, c.value))
+        for c in name_choices(catalog, match["last"], limit=limit)
+    ]
+    found = [
+        *entries[: limit - min(len(places), limit // 3)],
+        *[(label, name) for _, name, label in places],
+    ]
+    choices: dict[str, TopicChoice] = {}
+    for label, name in found:
+        value = f"{lead}{name}"
+        if name.casefold() not in {part.casefold() for part in done}:
+            choices.setdefault(value, TopicChoice(f"{lead}{label}", value))
+    return tuple(choices.values())[:limit]
+
+
+def _entry_name(catalog: Catalog, entry_id: str) -> str:
+    entry = catalog.company(entry_id) or catalog.law(entry_id)
+    return entry.name if entry is not None else entry_id
 
 
 def _rank(wanted: str, name: str) -> int | None:

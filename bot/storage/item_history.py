@@ -98,7 +98,7 @@ class ItemHistoryStore:
         if not item_ids:
             return []
         statement = (
-            select(Digest, DigestEntry.message_id)
+            select(Digest, DigestEntry.disposition, DigestEntry.message_id)
             .join(DigestEntry, DigestEntry.digest_id == Digest.id)
             .where(DigestEntry.item_id.in_(list(item_ids)))
         )
@@ -108,12 +108,14 @@ class ItemHistoryStore:
         return [
             DigestAppearance(
                 digest_id=digest.id,
+                subscription_id=digest.subscription_id,
                 guild_id=digest.guild_id,
                 channel_id=digest.channel_id,
                 status=digest.status,
+                disposition=disposition,
                 created_at=digest.created_at,
                 posted_at=digest.posted_at,
                 message_id=message_id,
             )
-            for digest, message_id in rows
+            for digest, disposition, message_id in rows
         ]

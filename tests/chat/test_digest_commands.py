@@ -235,3 +235,17 @@ async def test_settings_show_and_change_the_timezone_and_admin_channel(
     assert [c["value"] for c in choices.choices] == ["Europe/Brussels"]
     settings = await app.digests.settings(fake_discord.guilds[0].id)
     assert settings.admin_channel_id == channels(fake_discord)["admins"]
+
+
+async def test_topics_autocomplete_completes_the_last_topic_of_the_list(
+    fake_discord: FakeDiscord,
+) -> None:
+    answer = await fake_discord.invoke(
+        fake_discord.autocomplete("digest add", "topics", topics="AI Act, calif")
+    )
+    values = [choice["value"] for choice in answer.choices]
+    assert "AI Act, California" in values
+    assert "AI Act, California SB 53" in values
+    assert all(value.startswith("AI Act, ") for value in values)
+    chosen = await add(fake_discord, topics=values[0])
+    assert chosen.embeds[0]["title"].endswith("added")

@@ -31,9 +31,9 @@ MESSAGES = r"/channels/\d+/messages"
 
 
 @pytest.fixture
-async def database(sqlite_url: URL) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    await asyncio.to_thread(migrate.upgrade, sqlite_url)
-    engine = make_engine(sqlite_url)
+async def database(database_url: URL) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    await asyncio.to_thread(migrate.upgrade, database_url)
+    engine = make_engine(database_url)
     yield make_session_factory(engine)
     await engine.dispose()
 
@@ -58,7 +58,7 @@ async def _runner(
 
 
 async def test_sigkill_between_send_and_ledger_then_a_restart_posts_each_part_once(
-    database: async_sessionmaker[AsyncSession], sqlite_url: URL
+    database: async_sessionmaker[AsyncSession], database_url: URL
 ) -> None:
     async with FakeDiscord() as fake:
         channel_id = fake.guilds[0].channels[0].id
@@ -76,7 +76,7 @@ async def test_sigkill_between_send_and_ledger_then_a_restart_posts_each_part_on
         view = await subscribe(Application(database), fake.guilds[0].id, channel_id, max_stories=25)
         held = fake.hold_next(MESSAGES, skip=1)  # Discord makes part 2, the answer never leaves
 
-        killed = await _runner(fake, sqlite_url, view.subscription.id)
+        killed = await _runner(fake, database_url, view.subscription.id)
         await asyncio.wait_for(held.reached.wait(), 30)
         killed.send_signal(signal.SIGKILL)
         await killed.wait()
@@ -87,11 +87,11 @@ async def test_sigkill_between_send_and_ledger_then_a_restart_posts_each_part_on
             recorded = await DigestStore(session).ledger(view.subscription.id)
         assert {row.part for row in recorded} == {0}  # only part 1 reached the ledger
 
-        too_soon = await _runner(fake, sqlite_url, view.subscription.id)
+        too_soon = await _runner(fake, database_url, view.subscription.id)
         out, err = await asyncio.wait_for(too_soon.communicate(), 60)
         assert out.decode().strip() == "skipped", err.decode()  # the dead run's lease holds
 
-        restarted = await _runner(fake, sqlite_url, view.subscription.id, later=RUN_LEASE)
+        restarted = await _runner(fake, database_url, view.subscription.id, later=RUN_LEASE)
         out, err = await asyncio.wait_for(restarted.communicate(), 60)
 
         assert restarted.returncode == 0, err.decode()

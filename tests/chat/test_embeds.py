@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.catalog import load_catalog
 from bot.chat.render.archive import archive_reply
 from bot.chat.render.feeds import feed_choices, feeds_list_reply
 from bot.chat.render.help import CommandSummary, help_reply
@@ -18,9 +19,11 @@ from bot.chat.render.text import (
     link,
     refusal,
 )
+from bot.chat.render.why import why_reply
 from bot.domain.archive import ArchiveEntry, ArchivePage
+from bot.domain.explanation import DigestAppearance, ItemExplanation, Sighting
 from bot.domain.following import FollowedFeed, GuildFeedList
-from bot.domain.model import FeedStatus
+from bot.domain.model import DigestDisposition, DigestStatus, FeedStatus
 from tests.fake_discord import limits
 
 WHEN = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -126,3 +129,57 @@ def test_help_and_failure_replies_are_private() -> None:
     assert shown.embeds[0].fields[0].name == "/search `query:` `[page:]`"
     assert failure_reply().ephemeral
     assert refusal("no").ephemeral
+
+
+def test_why_says_what_each_digest_did_with_the_item() -> None:
+    sighting = Sighting(
+        1,
+        "Policy Wire",
+        "https://wire.example/rss",
+        "Title",
+        "https://a.example/1",
+        None,
+        WHEN,
+        False,
+    )
+
+    def appearance(
+        subscription: int, disposition: DigestDisposition, message: int | None
+    ) -> DigestAppearance:
+        return DigestAppearance(
+            subscription + 10,
+            subscription,
+            5,
+            6,
+            DigestStatus.POSTED,
+            disposition,
+            WHEN,
+            WHEN,
+            message,
+        )
+
+    answer = ItemExplanation(
+        url="https://a.example/1",
+        sightings=(sighting,),
+        analysis=None,
+        digests=(
+            appearance(1, DigestDisposition.POSTED, 70),
+            appearance(2, DigestDisposition.LISTED, 71),
+            appearance(3, DigestDisposition.SUMMARISED, None),
+            appearance(4, DigestDisposition.COVERED, None),
+        ),
+        absence=None,
+        seen_ago=timedelta(hours=3),
+    )
+    field = next(
+        f for f in why_reply(answer, load_catalog()).embeds[0].fields if f.name == "Digest"
+    )
+    assert field.value is not None
+    jump = "https://discord.com/channels/5/6"
+    assert field.value.splitlines() == [
+        f"Digest #1 in <#6>, 2026-11-25: a full entry ([message]({jump}/70))",
+        f"Digest #2 in <#6>, 2026-11-25: listed by its title ([message]({jump}/71))",
+        "Digest #3 in <#6>, 2026-11-25: counted among the stories left out (see /latest)",
+        "Digest #4 in <#6>, 2026-11-25: not repeated: it had carried this story from another "
+        "source",
+    ]

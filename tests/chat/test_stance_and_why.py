@@ -322,6 +322,7 @@ async def test_why_names_the_digest_that_carried_an_item(
                 item_id=item_id,
                 disposition=DigestDisposition.POSTED,
                 part=0,
+                message_id=900,
             )
         )
 
@@ -331,7 +332,11 @@ async def test_why_names_the_digest_that_carried_an_item(
     )
 
     here_digest = next(f for f in here.embeds[0]["fields"] if f["name"] == "Digest")
-    assert here_digest["value"] == f"Digest #{digest.id}: posted {newsroom.now:%Y-%m-%d}"
+    channel_id = fake_discord.guilds[0].channel_id
+    assert here_digest["value"] == (
+        f"Digest #{subscription.id} in <#{channel_id}>, {newsroom.now:%Y-%m-%d}: a full entry "
+        f"([message](https://discord.com/channels/{guild_id}/{channel_id}/900))"
+    )
     other_digest = next(f for f in elsewhere.embeds[0]["fields"] if f["name"] == "Digest")
     assert other_digest["value"].startswith("Not in any digest yet")
 

@@ -203,6 +203,22 @@ async def test_poll_once_analyses_for_its_budget_and_the_next_poll_goes_on(
     ) == (20, 0)
 
 
+async def test_poll_once_analyses_for_the_slice_each_cycle_of_run_has(
+    settings: Settings, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    items = [(f"i{n}", f"Meta and the AI Act, part {n}") for n in range(DRAIN_BATCH + 20)]
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=rss(items), content_type="application/rss+xml")
+
+    feed_server.routes["/feed"] = handler
+    sliced = settings.model_copy(update={"analysis_slice_seconds": 0.001})
+    assert await poll_command(_poll("--once"), sliced) == 0
+    summary = capsys.readouterr().out
+    assert _summary_count(summary, "items analysed") == DRAIN_BATCH
+    assert _summary_count(summary, "  still queued") == 20
+
+
 def test_poll_refuses_a_negative_analysis_budget(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         _poll("--once", "--analyse-for", "-1")

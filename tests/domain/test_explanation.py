@@ -18,7 +18,7 @@ from bot.domain.explanation import (
     lookup_urls,
     reason_text,
 )
-from bot.domain.model import DigestStatus
+from bot.domain.model import DigestDisposition, DigestStatus
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -66,7 +66,7 @@ def analysis(item_id: int, *, relevant: bool, score: float = 0.9) -> StoredAnaly
 
 
 def digest() -> DigestAppearance:
-    return DigestAppearance(1, 5, 6, DigestStatus.POSTED, NOW, NOW, 77)
+    return DigestAppearance(1, 2, 5, 6, DigestStatus.POSTED, DigestDisposition.POSTED, NOW, NOW, 77)
 
 
 @pytest.mark.parametrize(

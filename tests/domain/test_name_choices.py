@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from bot.catalog import load_catalog
+from bot.domain.digest.topics import Topics, known_jurisdictions, parse_topics
 from bot.domain.model import EntityKind
-from bot.domain.name_choices import name_choices
+from bot.domain.name_choices import name_choices, topic_choices
 
 CATALOG = load_catalog()
 
@@ -55,3 +56,17 @@ def test_kinds_narrow_to_laws() -> None:
     assert choices
     assert {c.kind for c in choices} == {EntityKind.LAW}
     assert "meta" not in values("meta", kinds=frozenset({EntityKind.LAW}))
+
+
+def test_topic_choices_complete_the_last_topic_and_keep_the_rest() -> None:
+    jurisdictions = known_jurisdictions(CATALOG)
+    offered = topic_choices(CATALOG, "AI Act, Meta, calif", jurisdictions=jurisdictions, limit=25)
+    values = [choice.value for choice in offered]
+    assert "AI Act, Meta, California" in values  # the jurisdiction
+    assert "AI Act, Meta, California SB 53" in values  # a law
+    assert all(value.startswith("AI Act, Meta, ") for value in values)
+    again = topic_choices(CATALOG, "Meta, met", jurisdictions=jurisdictions, limit=25)
+    assert "Meta, Meta" not in [choice.value for choice in again]  # chosen already
+    for choice in topic_choices(CATALOG, "e", jurisdictions=jurisdictions, limit=25):
+        # every suggestion is a list /digest add then accepts
+        assert isinstance(parse_topics(choice.value, CATALOG, jurisdictions), Topics)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -17,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.storage import migrate
 from bot.storage.engine import make_engine, make_session_factory
 from bot.storage.schema import Base, Feed, Item, PendingAnalysis
+from tests.support.cli import policybot_environment
 from tests.support.clock import NOW
 
 
@@ -58,6 +62,38 @@ async def test_start_up_migrates_an_empty_or_older_database_to_head(database_url
                 c["name"]
                 for c in await connection.run_sync(lambda c: inspect(c).get_columns("feeds"))
             }
+    finally:
+        await engine.dispose()
+
+
+def test_processes_starting_together_migrate_one_at_a_time(
+    postgres_url: URL, tmp_path: Path
+) -> None:
+    """Pollers and bots started at once on an empty PostgreSQL database all start: one
+    migrates, the others wait for its lock and then find nothing to do."""
+    env = policybot_environment(
+        tmp_path, POLICYBOT_DATABASE_URL=postgres_url.render_as_string(False)
+    )
+    upgrades = [
+        subprocess.Popen(
+            [sys.executable, "-m", "bot", "db", "upgrade"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [process.communicate(timeout=120)[0] for process in upgrades]
+    assert [process.returncode for process in upgrades] == [0] * 4, outputs
+    assert asyncio.run(_revision(postgres_url)) == migrate.HEAD_REVISION
+
+
+async def _revision(url: URL) -> str | None:
+    engine = make_engine(url)
+    try:
+        return await migrate.current_revision(engine)
     finally:
         await engine.dispose()
 

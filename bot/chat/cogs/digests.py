@@ -163,6 +163,13 @@ class DigestCog(
     ) -> list[app_commands.Choice[str]]:
         return _timezone_choices(self._digests, current)
 
+    @add.autocomplete("topics")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def topic_choices(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return render.topic_choices(await self._digests.topic_choices(current, limit=CHOICES_LIMIT))
+
 
 class SettingsCog(ServerAdminCog):
     def __init__(self, digests: Digests, *, clock: Callable[[], datetime]) -> None:

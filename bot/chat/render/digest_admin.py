@@ -15,8 +15,10 @@ from discord import app_commands
 from bot.chat.render.digest import local_time
 from bot.chat.render.text import (
     CHOICE_NAME_LIMIT,
+    CHOICE_VALUE_LIMIT,
     CHOICES_LIMIT,
     COLOUR,
+    ELLIPSIS,
     EMBED_TOTAL_LIMIT,
     FIELD_VALUE_LIMIT,
     FIELDS_PER_EMBED,
@@ -34,6 +36,7 @@ from bot.domain.digest.subscription import (
     Subscription,
     SubscriptionView,
 )
+from bot.domain.name_choices import TopicChoice
 
 NO_DIGEST = "This server has no digest #{id}; `/digest list` shows its digests."
 
@@ -216,6 +219,21 @@ def channel_refusal(channel: str, missing: Sequence[str], *, purpose: str) -> Re
         f"policybot cannot post {purpose} in {channel}: it lacks {lacks} there. Grant them in "
         "the channel's permissions, or pick another channel."
     )
+
+
+def topic_choices(choices: Sequence[TopicChoice]) -> list[app_commands.Choice[str]]:
+    """Whole topic lists within Discord's 100 characters; a long label keeps its end, where
+    the topic being completed is."""
+    return [
+        app_commands.Choice(
+            name=choice.label
+            if len(choice.label) <= CHOICE_NAME_LIMIT
+            else ELLIPSIS + choice.label[-(CHOICE_NAME_LIMIT - 1) :],
+            value=choice.value,
+        )
+        for choice in choices[:CHOICES_LIMIT]
+        if len(choice.value) <= CHOICE_VALUE_LIMIT
+    ]
 
 
 def timezone_choices(zones: Sequence[str]) -> list[app_commands.Choice[str]]:

@@ -20,12 +20,14 @@ from bot.chat.render.text import (
 from bot.domain.catalog import Catalog
 from bot.domain.explanation import (
     DigestAbsence,
+    DigestAppearance,
     ItemExplanation,
     StoredAnalysis,
     UnseenUrl,
     WhyAnswer,
     reason_text,
 )
+from bot.domain.model import DigestDisposition
 
 
 def why_reply(answer: WhyAnswer, catalog: Catalog) -> Reply:
@@ -87,14 +89,17 @@ def _verdict(analysis: StoredAnalysis | None) -> str:
     return f"**{verdict}** to AI regulation (score {analysis.score:.2f})."
 
 
+_DISPOSITION_WORDS = {
+    DigestDisposition.POSTED: "a full entry",
+    DigestDisposition.LISTED: "listed by its title",
+    DigestDisposition.SUMMARISED: "counted among the stories left out (see /latest)",
+    DigestDisposition.COVERED: "not repeated: it had carried this story from another source",
+}
+
+
 def _digest_line(answer: ItemExplanation) -> str:
     if answer.digests:
-        lines = [
-            f"Digest #{d.digest_id}: {d.status}"
-            + (f" {day(d.posted_at)}" if d.posted_at else f" (created {day(d.created_at)})")
-            for d in answer.digests
-        ]
-        return joined(lines, separator="\n")
+        return joined([_appearance(d) for d in answer.digests], separator="\n")
     reasons = {
         DigestAbsence.NOT_ANALYSED: "Not in any digest yet: it has not been analysed yet.",
         DigestAbsence.NOT_RELEVANT: (
@@ -109,6 +114,19 @@ def _digest_line(answer: ItemExplanation) -> str:
         ),
     }
     return reasons[answer.absence or DigestAbsence.NOT_YET]
+
+
+def _appearance(digest: DigestAppearance) -> str:
+    """``Digest #2 in #policy, 2026-11-25: a full entry (message)``, the number being the
+    subscription's, as ``/digest list`` shows it."""
+    line = (
+        f"Digest #{digest.subscription_id} in <#{digest.channel_id}>, "
+        f"{day(digest.posted_at or digest.created_at)}: {_DISPOSITION_WORDS[digest.disposition]}"
+    )
+    if digest.message_id is not None:
+        jump = f"https://discord.com/channels/{digest.guild_id}/{digest.channel_id}/{digest.message_id}"
+        line += f" ([message]({jump}))"
+    return line
 
 
 def _entry_name(catalog: Catalog, entry_id: str) -> str:
