@@ -131,9 +131,9 @@ async def open_chat_bot(
     if settings.discord_token is None:
         yield None
         return
-    from bot.chat.client import PolicyBot
+    from bot.chat.client import build_bot
 
-    bot = PolicyBot(app, settings, scheduler=scheduler, run_digests=run_digests)
+    bot = build_bot(app, settings, scheduler=scheduler, run_digests=run_digests)
     try:
         yield bot
     finally:

@@ -1,4 +1,12 @@
-"""``policybot run``: the long-running service, from start-up to a clean shutdown."""
+"""``policybot run``: the long-running service, from start-up to a clean shutdown.
+
+A process runs one role. ``all`` (the default) is the whole bot in one process. On PostgreSQL
+the work splits: ``poller`` processes run only the ingestion loops (fetch, parse, index,
+analyse, the feeds.yaml watch) and never connect to Discord; ``bot`` processes run only the
+gateway, the slash commands, the digests and the admin notices, and never poll. They meet in
+the database: digest runs take a lease there, and the health events the poller stores are
+told by a bot process, once.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +17,19 @@ import signal
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.app import Application
 from bot.app.cycle import CycleReport
-from bot.errors import FeedsFileError, PolicybotError, StorageError, raise_if_cancelled
+from bot.errors import (
+    ConfigError,
+    FeedsFileError,
+    PolicybotError,
+    StorageError,
+    raise_if_cancelled,
+)
 from bot.settings import Settings
 
 if TYPE_CHECKING:
@@ -28,14 +43,46 @@ RESTART_DELAY_MAX_SECONDS = 300.0
 RESTART_RESET_SECONDS = 600.0
 
 
-def announce_start(settings: Settings) -> None:
-    """The first log line of ``policybot run``: whether it talks to Discord at all, and which
-    database and feed list it uses (the two things a newcomer gets wrong first)."""
+class Role(StrEnum):
+    """What one ``policybot run`` process does."""
+
+    ALL = "all"  # everything, in one process (SQLite or PostgreSQL)
+    POLLER = "poller"  # the ingestion loops only; never Discord
+    BOT = "bot"  # Discord only: commands, digests, admin notices; never polls
+
+    @property
+    def polls(self) -> bool:
+        return self is not Role.BOT
+
+    @property
+    def talks_to_discord(self) -> bool:
+        return self is not Role.POLLER
+
+
+def check_role(role: Role, settings: Settings) -> None:
+    """Refuse, in one line, a role the settings cannot run."""
+    if role is Role.ALL:
+        return
+    if settings.database.get_backend_name() == "sqlite":
+        raise ConfigError(
+            f"--role {role.value} needs PostgreSQL: a SQLite database belongs to one process; "
+            'set POLICYBOT_DATABASE_URL=postgresql://... (see "Scaling" in the README) '
+            "or run 'policybot run' alone"
+        )
+    if role is Role.BOT and settings.discord_token is None:
+        raise ConfigError("--role bot needs DISCORD_TOKEN (the bot token from Discord)")
+
+
+def announce_start(settings: Settings, role: Role = Role.ALL) -> None:
+    """The first log line of ``policybot run``: its role, whether it talks to Discord at all,
+    and which database and feed list it uses (the two things a newcomer gets wrong first)."""
     where = (
-        f"database={settings.database.render_as_string(hide_password=True)} "
+        f"role={role.value} database={settings.database.render_as_string(hide_password=True)} "
         f"feeds_file={settings.feeds_file.resolve()}"
     )
-    if settings.discord_token is None:
+    if role is Role.POLLER:
+        log.info("policybot starting mode=poller %s: polls feeds, never connects to Discord", where)
+    elif settings.discord_token is None:
         log.warning(
             "policybot starting mode=console %s: DISCORD_TOKEN is not set, so it runs without "
             "Discord; feeds are still polled and analysed, and the CLI answers questions",
@@ -46,35 +93,51 @@ def announce_start(settings: Settings) -> None:
 
 
 async def run_service(
-    app: Application, settings: Settings, stop: asyncio.Event, *, chat: PolicyBot | None = None
+    app: Application,
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    role: Role = Role.ALL,
+    chat: PolicyBot | None = None,
 ) -> None:
-    """Load the feed list, then run until ``stop`` is set (SIGINT/SIGTERM set it).
+    """Run ``role`` until ``stop`` is set (SIGINT/SIGTERM set it).
 
-    With ``chat`` (built when DISCORD_TOKEN is set) the bot stays connected meanwhile.
+    A role that polls loads the feed list first and runs the ingestion loops; with ``chat``
+    (built when the role talks to Discord and DISCORD_TOKEN is set) the bot stays connected
+    meanwhile. ``policybot poll`` without ``--once`` is the poller role.
     """
-    loaded = await app.feeds.sync_file(settings.feeds_file, now=datetime.now(UTC))
-    log.info(
-        "feeds loaded file=%s feeds=%d added=%d updated=%d removed=%d",
-        settings.feeds_file,
-        loaded.listed,
-        len(loaded.synced.added),
-        len(loaded.synced.updated),
-        len(loaded.synced.removed),
-    )
-    if chat is None or settings.discord_token is None:
-        log.info("policybot running mode=console; press Ctrl-C to stop")
+    ingestion: IngestionLoops | None = None
+    if role.polls:
+        loaded = await app.feeds.sync_file(settings.feeds_file, now=datetime.now(UTC))
+        log.info(
+            "feeds loaded file=%s feeds=%d added=%d updated=%d removed=%d",
+            settings.feeds_file,
+            loaded.listed,
+            len(loaded.synced.added),
+            len(loaded.synced.updated),
+            len(loaded.synced.removed),
+        )
+        # In one process with the bot, a cycle that stored health events wakes its teller.
+        ingestion = IngestionLoops(app, settings, on_report=chat.on_cycle_report if chat else None)
+    token = settings.discord_token if role.talks_to_discord else None
+    if chat is None or token is None:
+        log.info("policybot running mode=%s; press Ctrl-C to stop", _mode(role))
     # With Discord, PolicyBot says "running" once it is connected, not before.
-    # With Discord, each cycle's report goes to the bot: feed-health notices for admins.
-    ingestion = IngestionLoops(app, settings, on_report=chat.on_cycle_report if chat else None)
-    ingestion.start()
+    if ingestion is not None:
+        ingestion.start()
     try:
-        if chat is None or settings.discord_token is None:
+        if chat is None or token is None:
             await stop.wait()
         else:
-            await chat.serve(settings.discord_token.get_secret_value(), stop)
+            await chat.serve(token.get_secret_value(), stop)
     finally:  # a fatal Discord error must not leave polling tasks behind
-        log.info("policybot stopping")
-        await ingestion.stop()
+        log.info("policybot stopping role=%s", role.value)
+        if ingestion is not None:
+            await ingestion.stop()
+
+
+def _mode(role: Role) -> str:
+    return "poller" if role is Role.POLLER else "console"
 
 
 def install_stop_signals(stop: asyncio.Event) -> None:

@@ -12,7 +12,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
@@ -87,6 +94,10 @@ class Settings(BaseSettings):
     # Discord: `policybot sync-commands` targets this server (instant updates) unless --global.
     dev_guild_id: int | None = Field(default=None, gt=0)
     max_feeds_per_guild: int = Field(default=50, ge=1, le=500)
+    # Discord sharding (see "Scaling" in the README): this process connects the shards
+    # SHARD_IDS (comma-separated, e.g. "0,1"; all of them when unset) out of SHARD_COUNT.
+    shard_count: int | None = Field(default=None, ge=1, le=4096)
+    shard_ids: str | None = None
 
     @field_validator("discord_token", mode="before")
     @classmethod
@@ -114,6 +125,37 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown timezone {value!r}") from None
         return value
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shard_id_list(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        try:
+            ids = sorted({int(part) for part in value.split(",") if part.strip()})
+        except ValueError:
+            raise ValueError(f"not a comma-separated list of shard numbers: {value!r}") from None
+        return ",".join(map(str, ids))
+
+    @model_validator(mode="after")
+    def _shard_ids_below_count(self) -> Settings:
+        if self.shard_ids is not None and self.shard_count is None:
+            raise ValueError("POLICYBOT_SHARD_IDS needs POLICYBOT_SHARD_COUNT")
+        if self.shard_count is not None and self.shard_ids is not None:
+            wrong = [i for i in map(int, self.shard_ids.split(",")) if i >= self.shard_count]
+            if wrong:
+                raise ValueError(
+                    f"POLICYBOT_SHARD_IDS must be below POLICYBOT_SHARD_COUNT="
+                    f"{self.shard_count}: {','.join(map(str, wrong))}"
+                )
+        return self
+
+    @property
+    def shard_id_list(self) -> tuple[int, ...] | None:
+        """POLICYBOT_SHARD_IDS as numbers; None: every shard of POLICYBOT_SHARD_COUNT."""
+        if self.shard_ids is None:
+            return None
+        return tuple(int(part) for part in self.shard_ids.split(","))
 
     @property
     def database(self) -> URL:
@@ -172,8 +214,8 @@ def unknown_variables(environ: Mapping[str, str]) -> list[tuple[str, str | None]
 
 def _one_line(exc: ValidationError) -> str:
     error = exc.errors()[0]
-    field = str(error["loc"][0]) if error["loc"] else "settings"
-    env_name = environment_name(field)
     message = str(error["msg"]).removeprefix("Value error, ")
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"invalid setting {env_name}: {message}{more}"
+    if not error["loc"]:  # a check across settings names them in its message
+        return f"invalid settings: {message}{more}"
+    return f"invalid setting {environment_name(str(error['loc'][0]))}: {message}{more}"

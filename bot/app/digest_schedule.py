@@ -1,10 +1,12 @@
 """Digest times on APScheduler 3.x: one ``CronTrigger`` job per subscription, in its timezone.
 
-The database is the truth. ``DigestJobs.rebuild`` replaces every digest job from the
-subscriptions as they are stored (at start-up and after every change); a paused subscription
-has no job. A job runs with ``coalesce`` and one instance at a time, so a late loop fires it
-once, never once per missed slot; a run missed while the process was down is found by
-``missed`` (its next fire time after its last run is already past) and run once at start-up.
+The database is the truth. ``DigestJobs.rebuild`` brings the digest jobs in line with the
+subscriptions as they are stored (at start-up, after every change, and now and then for changes
+another process made); a paused subscription has no job, and a job whose time and timezone
+did not change is left as it is, so a rebuild never skips a fire time due that moment. A job
+runs with ``coalesce`` and one instance at a time, so a late loop fires it once, never once per
+missed slot; a run missed while the process was down is found by ``missed`` (its next fire
+time after its last run is already past) and run once at start-up.
 A run interrupted by a transient failure gets a one-off retry job at its backoff time.
 
 APScheduler is imported by the functions that use it: the command-line tools that import the
@@ -86,30 +88,39 @@ class DigestJobs:
     def __init__(self, scheduler: BaseScheduler, run: Callable[[int], Awaitable[Any]]) -> None:
         self._scheduler = scheduler
         self._run = run
+        self._built: dict[str, tuple[Cadence, str]] = {}
 
     def rebuild(self, subscriptions: Iterable[ScheduledSubscription]) -> int:
-        """Replace every digest job with one per active subscription; how many there are."""
+        """One digest job per active subscription, each on its current time; how many."""
+        wanted = {f"{JOB_PREFIX}{s.id}": s for s in subscriptions if not s.subscription.paused}
+        changed = 0
         for job in self._scheduler.get_jobs():
-            if job.id.startswith(JOB_PREFIX):
-                job.remove()
-        count = 0
-        for scheduled in subscriptions:
-            if scheduled.subscription.paused:
+            if not job.id.startswith(JOB_PREFIX):
                 continue
+            scheduled = wanted.get(job.id)
+            if scheduled is None or self._built.get(job.id) != _timing(scheduled):
+                job.remove()
+                self._built.pop(job.id, None)
+                changed += 1
+        for job_id, scheduled in wanted.items():
+            if job_id in self._built:
+                continue
+            self._built[job_id] = _timing(scheduled)
+            changed += 1
             self._scheduler.add_job(
                 self._run,
                 trigger=cron_trigger(scheduled.subscription.cadence, scheduled.timezone),
                 args=[scheduled.id],
-                id=f"{JOB_PREFIX}{scheduled.id}",
+                id=job_id,
                 name=f"digest {scheduled.id}",
                 coalesce=True,
                 max_instances=1,
                 misfire_grace_time=MISFIRE_GRACE_SECONDS,
                 replace_existing=True,
             )
-            count += 1
-        log.info("digest jobs rebuilt jobs=%d", count)
-        return count
+        if changed:
+            log.info("digest jobs rebuilt jobs=%d", len(wanted))
+        return len(wanted)
 
     def retry(self, subscription_id: int, *, after: timedelta = timedelta(0)) -> None:
         """One extra run ``after`` from now (a backoff retry; a catch-up at once).
@@ -141,3 +152,7 @@ class DigestJobs:
             for job in self._scheduler.get_jobs()
             if job.id.startswith((JOB_PREFIX, RETRY_PREFIX))
         )
+
+
+def _timing(scheduled: ScheduledSubscription) -> tuple[Cadence, str]:
+    return scheduled.subscription.cadence, scheduled.timezone

@@ -12,21 +12,33 @@
   the subscription once and tells the admin channel; a 5xx, a 429 beyond the client's retries
   or a timeout leaves the rest pending, retried with backoff.
 - ``console_digest``: the instance list's digest, for ``policybot digest`` (nothing recorded).
-- ``tell_admins``: a cycle's feed-health events, once each, in the admin channels of the
-  servers that follow those feeds.
+- ``tell_admins``: the feed-health notices the poll writer stored, once each, in the admin
+  channels of the servers that follow those feeds.
 
 Runs wait for an ingestion cycle in progress to finish first (up to ``CYCLE_WAIT``), so a digest
 due mid-cycle carries what that cycle fetched and analysed.
+
+Several bot processes may share one database. A run first takes the subscription's lease (a
+conditional UPDATE, ``RUN_LEASE`` long, renewed with every part sent) and lets it go when done:
+a second run meanwhile, here or in another process, is skipped and retried when the lease
+ends; a process killed mid-run loses the lease when it expires, and the next run resumes the
+pending run from its first unsent part. A scheduled run whose time another process already
+ran is skipped. With ``shards``, a process schedules, and tells admins, only for the servers
+on its Discord shards.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import os
+import secrets
+import socket
 import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -49,14 +61,15 @@ from bot.domain.digest.subscription import (
     check_request,
 )
 from bot.domain.digest.topics import Topics, describe_topics, known_jurisdictions
-from bot.domain.health import HealthEvent
 from bot.domain.model import DigestCadence, DigestDisposition, StanceLabel
 from bot.domain.name_choices import TopicChoice, topic_choices
 from bot.domain.positions import ClaimFact, weigh
+from bot.domain.shards import Shards
 from bot.errors import ChannelRefused, DeliveryError, DeliveryFailed
 from bot.storage.analyses import AnalysisStore
 from bot.storage.digests import DigestStore
 from bot.storage.guilds import GuildStore
+from bot.storage.health_notices import HealthNoticeStore
 from bot.storage.schema import Digest as DigestRun
 
 if TYPE_CHECKING:
@@ -69,7 +82,19 @@ FIRST_RUN_WINDOW = timedelta(days=7)
 LATE_ANALYSIS_GRACE = timedelta(days=1)
 CYCLE_WAIT = 300.0  # seconds a due run waits for a cycle in progress
 CONCURRENT_RUNS = 8
+# A run's hold on its subscription, renewed with each part sent; a process killed mid-run
+# holds it this long at most.
+RUN_LEASE = timedelta(minutes=2)
+# A teller's hold on the notices it claimed; told notices are kept this long, then pruned.
+NOTICE_CLAIM = timedelta(minutes=2)
+NOTICE_KEEP = timedelta(days=7)
+RUN_IN_PROGRESS = "another run of this digest is in progress"
 Clock = Callable[[], datetime]
+
+
+def process_name() -> str:
+    """This process among the ones sharing the database: host, pid and a random tag."""
+    return f"{socket.gethostname()[:40]}/{os.getpid()}/{secrets.token_hex(4)}"
 
 
 class RenderedPart(Protocol):
@@ -112,16 +137,22 @@ class Digests:
         *,
         default_timezone: str = "UTC",
         cycle: IngestionCycle | None = None,
+        lease_clock: Clock | None = None,
     ) -> None:
         """``default_timezone`` is POLICYBOT_TIMEZONE; ``cycle`` the ingestion cycle a due run
-        waits for."""
+        waits for; ``lease_clock`` the time leases are measured on (the real clock; a run's
+        ``now`` may be a test's fixed time)."""
         self._sessions = sessions
         self._catalog = catalog
         self._default_timezone = default_timezone
         self._cycle = cycle
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._lease_clock = lease_clock or _utc_now
+        self._process = process_name()
+        self._tokens = itertools.count(1)
         self._runs = asyncio.Semaphore(CONCURRENT_RUNS)
+        self._telling = asyncio.Lock()
         self._jobs: DigestJobs | None = None
+        self._shards: Shards | None = None
         self._timezones: frozenset[str] | None = None
 
     # -- subscriptions -------------------------------------------------------------------
@@ -401,18 +432,47 @@ class Digests:
     # -- running -------------------------------------------------------------------------
 
     async def run(
-        self, subscription_id: int, channel: DigestChannel[Any], *, now: datetime
+        self,
+        subscription_id: int,
+        channel: DigestChannel[Any],
+        *,
+        now: datetime,
+        scheduled: bool = False,
     ) -> RunResult:
         """One run: finish a run left pending (from its first unsent part), else compose and
-        send a new digest."""
+        send a new digest. ``scheduled`` (the scheduler's runs, not ``/digest now``) skips a
+        run whose time has been run already, by another process."""
         if self._cycle is not None:
             await self._cycle.wait_idle(within=CYCLE_WAIT)
-        lock = self._locks.setdefault(subscription_id, asyncio.Lock())
-        async with self._runs, lock:
-            return await self._run(subscription_id, channel, now=now)
+        async with self._runs:
+            owner = f"{self._process}/{next(self._tokens)}"
+            lease = RunLease(self._sessions, self._lease_clock, subscription_id, owner)
+            held_until = await lease.take()
+            if held_until is not None:
+                log.info(
+                    "digest run skipped subscription=%s reason=lease held until=%s",
+                    subscription_id,
+                    held_until.isoformat(),
+                )
+                if self._jobs is not None:  # whatever the holder leaves undone is run then
+                    wait = held_until - self._lease_clock() + timedelta(seconds=1)
+                    self._jobs.retry(subscription_id, after=max(wait, timedelta(0)))
+                return RunResult(subscription_id, RunOutcome.SKIPPED, reason=RUN_IN_PROGRESS)
+            try:
+                return await self._run(
+                    subscription_id, channel, lease, now=now, scheduled=scheduled
+                )
+            finally:
+                await lease.release()
 
     async def _run(
-        self, subscription_id: int, channel: DigestChannel[Any], *, now: datetime
+        self,
+        subscription_id: int,
+        channel: DigestChannel[Any],
+        lease: RunLease,
+        *,
+        now: datetime,
+        scheduled: bool,
     ) -> RunResult:
         async with self._sessions() as session:
             store = DigestStore(session)
@@ -428,12 +488,18 @@ class Digests:
         if pending is not None:  # the next run of an interrupted one finishes it first
             digest = _plan_of(pending)
             if digest is not None:
-                return await self._deliver(subscription, settings, pending, digest, channel, now)
+                return await self._deliver(
+                    subscription, settings, pending, digest, channel, now, lease
+                )
             async with self._sessions.begin() as session:  # its unsent items are offered again
                 await DigestStore(session).give_up(pending.id, error="unreadable plan")
-        scheduled = self._scheduled(subscription, settings.timezone)
+        planned = self._scheduled(subscription, settings.timezone)
+        if scheduled and pending is None and not missed(planned, now=now):
+            return RunResult(
+                subscription_id, RunOutcome.SKIPPED, reason="this time was run already"
+            )
         async with self._sessions() as session:
-            digest = await self._compose(session, scheduled, now=now)
+            digest = await self._compose(session, planned, now=now)
         if digest.is_empty:
             await self._record_empty(subscription, digest, now=now)
             return RunResult(subscription_id, RunOutcome.NOTHING_NEW)
@@ -449,7 +515,7 @@ class Digests:
             digest.story_count,
             len(parts),
         )
-        return await self._deliver(subscription, settings, run, digest, channel, now, parts)
+        return await self._deliver(subscription, settings, run, digest, channel, now, lease, parts)
 
     async def _deliver(
         self,
@@ -459,9 +525,11 @@ class Digests:
         digest: Digest,
         channel: DigestChannel[Any],
         now: datetime,
+        lease: RunLease,
         parts: Sequence[RenderedPart] | None = None,
     ) -> RunResult:
-        """Send the run's parts from its first unsent one; each accepted part is recorded."""
+        """Send the run's parts from its first unsent one; each accepted part is recorded,
+        and the lease renewed with it (a run that lost its lease stops: its holder goes on)."""
         if parts is None:
             parts = channel.render(digest)
         dispositions = digest.dispositions()
@@ -492,10 +560,22 @@ class Digests:
             if index == len(parts) - 1:  # counted, covered, and anything no part carried
                 entries |= {i: d for i, d in dispositions.items() if i not in assigned}
             async with self._sessions.begin() as session:
-                await DigestStore(session).record_part(
+                store = DigestStore(session)
+                await store.record_part(
                     run.id, index, message_id=message_id, entries=entries, now=now
                 )
+                kept = await lease.renew(store)
             sent += 1
+            if not kept and index < len(parts) - 1:
+                log.warning("digest run lease lost subscription=%s run=%s", subscription.id, run.id)
+                return RunResult(
+                    subscription.id,
+                    RunOutcome.SKIPPED,
+                    parts_sent=sent,
+                    parts_total=len(parts),
+                    run_id=run.id,
+                    reason=RUN_IN_PROGRESS,
+                )
         result = RunResult(
             subscription.id,
             RunOutcome.POSTED,
@@ -609,13 +689,20 @@ class Digests:
     # -- the schedule --------------------------------------------------------------------
 
     async def start_schedule(
-        self, scheduler: BaseScheduler, channel: DigestChannel[Any], *, clock: Clock
+        self,
+        scheduler: BaseScheduler,
+        channel: DigestChannel[Any],
+        *,
+        clock: Clock,
+        shards: Shards | None = None,
     ) -> None:
-        """Build the jobs from the database; runs missed while down (and runs left pending)
-        are handed to the scheduler to run once, now."""
+        """Build the jobs from the database (only the servers on ``shards``, when given);
+        runs missed while down (and runs left pending) are handed to the scheduler to run
+        once, now."""
+        self._shards = shards
 
         async def fire(subscription_id: int) -> None:
-            result = await self.run(subscription_id, channel, now=clock())
+            result = await self.run(subscription_id, channel, now=clock(), scheduled=True)
             log.info("digest run subscription=%s outcome=%s", subscription_id, result.outcome.value)
 
         self._jobs = DigestJobs(scheduler, fire)
@@ -650,25 +737,41 @@ class Digests:
     async def _every_scheduled(self) -> list[ScheduledSubscription]:
         async with self._sessions() as session:
             every = await DigestStore(session).every()
-        return [self._scheduled(sub, timezone) for sub, timezone in every]
+        return [
+            self._scheduled(sub, timezone)
+            for sub, timezone in every
+            if self._shards is None or self._shards.covers(sub.guild_id)
+        ]
 
     # -- admin notices -------------------------------------------------------------------
 
-    async def tell_admins(self, events: Sequence[HealthEvent], channel: DigestChannel[Any]) -> int:
-        """Each feed-health event once, in the admin channel of every server that added that
-        feed itself; how many notices were delivered."""
-        if not events:
-            return 0
-        async with self._sessions() as session:
-            following = await DigestStore(session).guilds_following({e.feed_id for e in events})
-            admin = await GuildStore(session).admin_channels(
-                {guild for guilds in following.values() for guild in guilds}
-            )
-        told = 0
-        for event in events:
-            for guild_id in following.get(event.feed_id, ()):
-                if guild_id in admin and await channel.notify(admin[guild_id], event):
+    async def tell_admins(self, channel: DigestChannel[Any], *, shards: Shards | None) -> int:
+        """The stored feed-health notices not yet told, each once, in the admin channel of its
+        server (only servers on ``shards``, when given); how many were delivered.
+
+        Each pass claims its notices first, so two processes never tell one twice; a notice
+        is marked told once tried (a server with no admin channel, or one Discord refused,
+        is not asked again). A pass that dies leaves its claim to expire.
+        """
+        async with self._telling:
+            owner = f"{self._process}/{next(self._tokens)}"
+            wall = self._lease_clock()
+            async with self._sessions.begin() as session:
+                store = HealthNoticeStore(session)
+                claimed = await store.claim(
+                    owner=owner, now=wall, until=wall + NOTICE_CLAIM, shards=shards
+                )
+                await store.prune(told_before=wall - NOTICE_KEEP)
+                admin = await GuildStore(session).admin_channels({n.guild_id for n in claimed})
+            told = 0
+            for notice in claimed:
+                channel_id = admin.get(notice.guild_id)
+                if channel_id is not None and await channel.notify(channel_id, notice.event):
                     told += 1
+            async with self._sessions.begin() as session:
+                await HealthNoticeStore(session).mark_told(
+                    [n.id for n in claimed], owner=owner, now=self._lease_clock()
+                )
         return told
 
     # -- helpers -------------------------------------------------------------------------
@@ -686,6 +789,42 @@ class Digests:
             next_fire_time(scheduled, after=now),
             describe_topics(scheduled.subscription.topics, self._catalog),
         )
+
+
+class RunLease:
+    """One run's hold on its subscription (``DigestStore``'s conditional updates)."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        subscription_id: int,
+        owner: str,
+    ) -> None:
+        self._sessions = sessions
+        self._clock = clock
+        self.subscription_id = subscription_id
+        self.owner = owner
+
+    async def take(self) -> datetime | None:
+        """None when taken; else when the live lease another run holds ends."""
+        wall = self._clock()
+        async with self._sessions.begin() as session:
+            return await DigestStore(session).take_run_lease(
+                self.subscription_id, owner=self.owner, now=wall, until=wall + RUN_LEASE
+            )
+
+    async def renew(self, store: DigestStore) -> bool:
+        until = self._clock() + RUN_LEASE
+        return await store.renew_run_lease(self.subscription_id, owner=self.owner, until=until)
+
+    async def release(self) -> None:
+        async with self._sessions.begin() as session:
+            await DigestStore(session).release_run_lease(self.subscription_id, owner=self.owner)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _plan_of(run: DigestRun) -> Digest | None:

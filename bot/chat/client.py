@@ -3,6 +3,10 @@
 Nothing here is global: the facade, the settings and the scheduler come in through the
 constructor (discord.py's ``advanced_startup`` pattern). The scheduler is started once, in
 ``setup_hook``, which runs once per login, never again on a reconnect or a new session.
+
+With POLICYBOT_SHARD_COUNT the client is discord.py's ``AutoShardedBot`` on the shards
+POLICYBOT_SHARD_IDS names (``build_bot``); it then schedules digests and tells admins only
+for the servers on those shards, whose interactions are the only ones Discord sends it.
 """
 
 from __future__ import annotations
@@ -32,10 +36,16 @@ from bot.chat.delivery import DiscordDigestChannel
 from bot.chat.failures import interaction_expired, reply_for_error
 from bot.chat.render.text import NO_MENTIONS
 from bot.chat.replies import send_reply
+from bot.domain.shards import Shards
 from bot.errors import ChatError, PolicybotError
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+# How often the bot looks for feed-health notices the poller stored (at once after a cycle
+# when both run in this process), and re-reads the digest subscriptions (changed by another
+# process sharing the database).
+NOTICE_CHECK_SECONDS = 30
+SCHEDULE_REFRESH_SECONDS = 60
 
 
 def minimal_intents() -> discord.Intents:
@@ -103,6 +113,8 @@ class PolicyBot(commands.Bot):
         self.clock = clock or _utc_now
         self.digest_channel = DiscordDigestChannel(self)
         self._run_digests = run_digests
+        # The servers this process schedules digests and tells admins for (None: all).
+        self.served_shards = configured_shards(settings)
 
     async def setup_hook(self) -> None:
         """Runs once per login, before the gateway: add every cog, then start the scheduler."""
@@ -117,6 +129,7 @@ class PolicyBot(commands.Bot):
             self.scheduler.start()
             if self._run_digests:
                 await self._schedule_digests()
+                self._schedule_checks()
             log.info("scheduler started jobs=%d", len(self.scheduler.get_jobs()))
 
     async def _schedule_digests(self) -> None:
@@ -124,16 +137,57 @@ class PolicyBot(commands.Bot):
         jobs are built again at the next change."""
         try:
             await self.app.digests.start_schedule(
-                self.scheduler, self.digest_channel, clock=self.clock
+                self.scheduler, self.digest_channel, clock=self.clock, shards=self.served_shards
             )
         except PolicybotError:
             log.exception("digest schedule not built; it is rebuilt at the next change")
 
-    async def on_cycle_report(self, report: CycleReport) -> None:
-        """After every ingestion cycle: its feed-health events, once each, to the admins."""
-        told = await self.app.digests.tell_admins(report.poll.events, self.digest_channel)
+    def _schedule_checks(self) -> None:
+        """The periodic look at what other processes stored: notices, subscriptions."""
+        self.scheduler.add_job(
+            self.tell_admins,
+            "interval",
+            seconds=NOTICE_CHECK_SECONDS,
+            next_run_time=_utc_now(),  # what was stored while no bot ran, at once
+            id="check:admin-notices",
+            coalesce=True,
+            max_instances=1,
+            replace_existing=True,
+        )
+        self.scheduler.add_job(
+            self._refresh_schedule,
+            "interval",
+            seconds=SCHEDULE_REFRESH_SECONDS,
+            id="check:digest-schedule",
+            coalesce=True,
+            max_instances=1,
+            replace_existing=True,
+        )
+
+    async def _refresh_schedule(self) -> None:
+        try:
+            await self.app.digests.reschedule()
+        except PolicybotError as exc:
+            log.error("digest schedule not refreshed; retrying later error=%s", exc)
+
+    async def tell_admins(self) -> int:
+        """The stored feed-health notices for this process's servers, once each; a database
+        failure waits for the next check."""
+        try:
+            told = await self.app.digests.tell_admins(
+                self.digest_channel, shards=self.served_shards
+            )
+        except PolicybotError as exc:
+            log.error("admin notices not read; retrying at the next check error=%s", exc)
+            return 0
         if told:
-            log.info("admins told events=%d notices=%d", len(report.poll.events), told)
+            log.info("admins told notices=%d", told)
+        return told
+
+    async def on_cycle_report(self, report: CycleReport) -> None:
+        """After an ingestion cycle in this process: its notices, told at once."""
+        if report.poll.events:
+            await self.tell_admins()
 
     async def on_ready(self) -> None:
         # Fires again after an invalid session; only log here, never start things.
@@ -181,6 +235,36 @@ class PolicyBot(commands.Bot):
             await self.close()
         with discord_refusals():
             await connection
+
+
+class ShardedPolicyBot(PolicyBot, commands.AutoShardedBot):
+    """PolicyBot as discord.py's ``AutoShardedBot``: several shards in one process."""
+
+
+def configured_shards(settings: Settings) -> Shards | None:
+    """The shards POLICYBOT_SHARD_COUNT and POLICYBOT_SHARD_IDS name; None: unsharded."""
+    if settings.shard_count is None:
+        return None
+    ids = settings.shard_id_list or tuple(range(settings.shard_count))
+    return Shards(settings.shard_count, ids)
+
+
+def build_bot(
+    app: Application, settings: Settings, *, scheduler: AsyncIOScheduler, **options: Any
+) -> PolicyBot:
+    """The client the settings ask for: sharded on POLICYBOT_SHARD_IDS, else plain."""
+    shards = configured_shards(settings)
+    if shards is None:
+        return PolicyBot(app, settings, scheduler=scheduler, **options)
+    log.info("discord shards=%s", shards.describe())
+    return ShardedPolicyBot(
+        app,
+        settings,
+        scheduler=scheduler,
+        shard_count=shards.count,
+        shard_ids=list(shards.ids),
+        **options,
+    )
 
 
 def _utc_now() -> datetime:

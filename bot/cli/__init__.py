@@ -91,7 +91,20 @@ def _add_service_commands(commands: Any) -> None:
         description="The long-running bot: polls feeds on a tick, keeps the archive and the "
         "analyses current and, with DISCORD_TOKEN set, answers slash commands (console mode "
         "without it).",
-        examples=("policybot run", "DISCORD_TOKEN=... POLICYBOT_LOG_LEVEL=DEBUG policybot run"),
+        examples=(
+            "policybot run",
+            "DISCORD_TOKEN=... POLICYBOT_LOG_LEVEL=DEBUG policybot run",
+            "POLICYBOT_DATABASE_URL=postgresql://... policybot run --role poller",
+            "POLICYBOT_DATABASE_URL=postgresql://... DISCORD_TOKEN=... policybot run --role bot",
+        ),
+    )
+    run.add_argument(
+        "--role",
+        choices=("all", "poller", "bot"),  # bot.service.Role, not imported for --help's sake
+        default="all",
+        help="all: everything in one process (default); poller: only fetch, parse, index and "
+        "analyse feeds, never Discord; bot: only Discord (commands, digests, admin notices), "
+        "never polling. poller and bot share a PostgreSQL database (see Scaling in the README)",
     )
     run.set_defaults(handler=HandlerRef("run", "run_command"))
 

@@ -7,7 +7,6 @@ table. ``poll --once`` runs the same cycle as ``policybot run`` (poll, index, an
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import sys
 import time
@@ -16,9 +15,10 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from bot.app.cycle import CycleReport, FeedPollResult
+from bot.cli.run import run_role
 from bot.composition import open_application
 from bot.domain.feed_status import plain_error
-from bot.service import IngestionLoops, install_stop_signals
+from bot.service import Role
 from bot.settings import Settings
 
 
@@ -103,16 +103,10 @@ def summary_table(cycle: CycleReport, *, seconds: float) -> str:
 
 
 async def poll_command(args: argparse.Namespace, settings: Settings) -> int:
+    if not args.once:  # the poller role of 'policybot run', on any database
+        return await run_role(Role.POLLER, settings)
     async with open_application(settings) as app:
         await app.feeds.sync_file(settings.feeds_file, now=datetime.now(UTC))
-        if not args.once:
-            stop = asyncio.Event()
-            install_stop_signals(stop)
-            loops = IngestionLoops(app, settings)
-            loops.start()
-            await stop.wait()
-            await loops.stop()
-            return 0
         bar = ProgressBar()
         started = time.monotonic()
         await app.cycle.requeue_stale()  # as run's start-up does; this cycle analyses them

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 
 from bot.composition import make_scheduler, open_application, open_chat_bot, open_command_tree
 from bot.errors import ConfigError
-from bot.service import announce_start, install_stop_signals, run_service
+from bot.service import Role, announce_start, check_role, install_stop_signals, run_service
 from bot.settings import Settings
 
 
 async def run_command(args: argparse.Namespace, settings: Settings) -> int:
-    announce_start(settings)
+    role = Role(args.role)
+    check_role(role, settings)
+    return await run_role(role, settings)
+
+
+async def run_role(role: Role, settings: Settings) -> int:
+    """One process of ``role`` until SIGINT/SIGTERM (``run`` and ``poll`` without ``--once``)."""
+    announce_start(settings, role)
     stop = asyncio.Event()
     install_stop_signals(stop)
-    async with (
-        open_application(settings) as app,
-        open_chat_bot(app, settings, make_scheduler()) as chat,
-    ):
-        await run_service(app, settings, stop, chat=chat)
+    async with contextlib.AsyncExitStack() as stack:
+        app = await stack.enter_async_context(open_application(settings))
+        chat = None
+        if role.talks_to_discord:  # a poller never builds a client, token or not
+            chat = await stack.enter_async_context(open_chat_bot(app, settings, make_scheduler()))
+        await run_service(app, settings, stop, role=role, chat=chat)
     return 0
 
 

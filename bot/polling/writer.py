@@ -28,6 +28,7 @@ from bot.domain.feed_update import Failed, FeedState, FeedUpdate, Fetched, PollO
 from bot.domain.health import HealthEvent
 from bot.errors import StorageError, raise_if_cancelled
 from bot.storage.feeds import FeedStore
+from bot.storage.health_notices import HealthNoticeStore
 from bot.storage.items import ItemStore
 from bot.storage.retry import in_transaction
 
@@ -193,6 +194,8 @@ class FeedWriter:
         event = update.event
         if event is not None and event.url != url:  # a redirect was adopted in this very poll
             event = replace(event, url=url)
+        if event is not None:  # told by the bot process, from the database
+            await HealthNoticeStore(session).record(event)
         return Written(update, url, new_ids, updated_ids, event)
 
 

@@ -8,11 +8,11 @@ Discord returned for that part.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, CursorResult, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.digest.cadence import Cadence
@@ -162,6 +162,53 @@ class DigestStore:
         row.failing_reason = None
         row.retry_at = None
         row.updated_at = now
+
+    # -- the run lease -------------------------------------------------------------------
+
+    async def take_run_lease(
+        self, subscription_id: int, *, owner: str, now: datetime, until: datetime
+    ) -> datetime | None:
+        """Take the subscription's run lease unless a live one is held; None when taken,
+        else when the holder's lease ends. One conditional UPDATE: on PostgreSQL a
+        concurrent taker waits for the row and then finds it held."""
+        taken = await self._session.execute(
+            update(DigestSubscription)
+            .where(
+                DigestSubscription.id == subscription_id,
+                or_(
+                    DigestSubscription.run_lease_until.is_(None),
+                    DigestSubscription.run_lease_until <= now,
+                ),
+            )
+            .values(run_owner=owner, run_lease_until=until)
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(taken) == 1:
+            return None
+        held = await self._session.scalar(
+            select(DigestSubscription.run_lease_until).where(
+                DigestSubscription.id == subscription_id
+            )
+        )
+        return held or now  # a subscription removed meanwhile: nothing to wait for
+
+    async def renew_run_lease(self, subscription_id: int, *, owner: str, until: datetime) -> bool:
+        """Extend the lease while ``owner`` still holds it; False when it was lost."""
+        renewed = await self._session.execute(
+            update(DigestSubscription)
+            .where(DigestSubscription.id == subscription_id, DigestSubscription.run_owner == owner)
+            .values(run_lease_until=until)
+            .execution_options(synchronize_session=False)
+        )
+        return _rowcount(renewed) == 1
+
+    async def release_run_lease(self, subscription_id: int, *, owner: str) -> None:
+        await self._session.execute(
+            update(DigestSubscription)
+            .where(DigestSubscription.id == subscription_id, DigestSubscription.run_owner == owner)
+            .values(run_owner=None, run_lease_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
     # -- runs ----------------------------------------------------------------------------
 
@@ -391,20 +438,6 @@ class DigestStore:
             labels.update(row or ())
         return labels
 
-    async def guilds_following(self, feed_ids: Collection[int]) -> dict[int, list[int]]:
-        """Per feed: the servers that added it themselves."""
-        if not feed_ids:
-            return {}
-        rows = await self._session.execute(
-            select(GuildFeed.feed_id, GuildFeed.guild_id).where(
-                GuildFeed.feed_id.in_(list(feed_ids))
-            )
-        )
-        found: dict[int, list[int]] = {}
-        for feed_id, guild_id in rows:
-            found.setdefault(feed_id, []).append(guild_id)
-        return found
-
     async def ledger(self, subscription_id: int) -> list[LedgerRow]:
         """One subscription's ledger, by item."""
         rows = await self._session.execute(
@@ -486,6 +519,10 @@ def _feed_kind(kind: str | None) -> FeedKind:
         return FeedKind(kind) if kind else FeedKind.NEWS
     except ValueError:
         return FeedKind.NEWS
+
+
+def _rowcount(result: Any) -> int:
+    return result.rowcount if isinstance(result, CursorResult) else 0
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:

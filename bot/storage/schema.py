@@ -35,6 +35,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from bot.domain.feed_errors import FeedErrorKind
+from bot.domain.health import HealthEventKind
 from bot.domain.model import (
     Attribution,
     DigestCadence,
@@ -346,6 +347,10 @@ class DigestSubscription(Base):
     created_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # The lease on running it: the run holding it (a token naming its process) and until when.
+    # With several bot processes each run is composed and posted by the one holding it.
+    run_owner: Mapped[str | None] = mapped_column(String(96))
+    run_lease_until: Mapped[datetime | None]
 
 
 class Digest(Base):
@@ -398,3 +403,27 @@ class DigestEntry(Base):
     disposition: Mapped[DigestDisposition] = mapped_column(_enum(DigestDisposition))
     part: Mapped[int] = mapped_column(Integer)
     message_id: Mapped[int | None] = mapped_column(BigInteger)  # None: covered or counted
+
+
+class HealthNotice(Base):
+    """A feed-health event owed to one server's admin channel.
+
+    Written in the transaction that stores the feed's new state (one row per server that
+    added the feed itself), so the process that tells admins need not be the one that polls.
+    A teller claims rows for a while (``claimed_by``/``claimed_until``), tells them, and sets
+    ``told_at``; a claim whose teller died expires and the row is told by another.
+    """
+
+    __tablename__ = "health_notices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    guild_id: Mapped[int] = mapped_column(ForeignKey("guilds.id", ondelete="CASCADE"), index=True)
+    feed_id: Mapped[int] = mapped_column(ForeignKey("feeds.id", ondelete="CASCADE"))
+    kind: Mapped[HealthEventKind] = mapped_column(_enum(HealthEventKind))
+    url: Mapped[str] = mapped_column(String(2048))
+    title: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]  # when the feed changed
+    claimed_by: Mapped[str | None] = mapped_column(String(96))
+    claimed_until: Mapped[datetime | None]
+    told_at: Mapped[datetime | None] = mapped_column(index=True)

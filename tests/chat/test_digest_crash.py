@@ -1,7 +1,7 @@
-"""A digest run SIGKILLed between Discord's acceptance of a part and the ledger write: the
-next run, within Discord's nonce window, resends that part with the same nonce, gets the
-message already made, and carries on; the channel holds each part once and the ledger each
-item once."""
+"""A digest run SIGKILLed between Discord's acceptance of a part and the ledger write: its
+lease keeps other runs off until it expires; the next run after that, within Discord's nonce
+window, resends that part with the same nonce, gets the message already made, and carries on;
+the channel holds each part once and the ledger each item once."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
+from bot.app.digests import RUN_LEASE
 from bot.storage import migrate
 from bot.storage.digests import DigestStore
 from bot.storage.engine import make_engine, make_session_factory
@@ -36,7 +38,9 @@ async def database(database_url: URL) -> AsyncIterator[async_sessionmaker[AsyncS
     await engine.dispose()
 
 
-async def _runner(fake: FakeDiscord, url: URL, subscription_id: int) -> asyncio.subprocess.Process:
+async def _runner(
+    fake: FakeDiscord, url: URL, subscription_id: int, *, later: timedelta = timedelta(0)
+) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -45,6 +49,7 @@ async def _runner(fake: FakeDiscord, url: URL, subscription_id: int) -> asyncio.
         url.render_as_string(hide_password=False),
         str(subscription_id),
         NOW.isoformat(),
+        str(later.total_seconds()),
         cwd=REPO,
         env={**os.environ, "PYTHONPATH": str(REPO)},
         stdout=asyncio.subprocess.PIPE,
@@ -82,7 +87,11 @@ async def test_sigkill_between_send_and_ledger_then_a_restart_posts_each_part_on
             recorded = await DigestStore(session).ledger(view.subscription.id)
         assert {row.part for row in recorded} == {0}  # only part 1 reached the ledger
 
-        restarted = await _runner(fake, database_url, view.subscription.id)
+        too_soon = await _runner(fake, database_url, view.subscription.id)
+        out, err = await asyncio.wait_for(too_soon.communicate(), 60)
+        assert out.decode().strip() == "skipped", err.decode()  # the dead run's lease holds
+
+        restarted = await _runner(fake, database_url, view.subscription.id, later=RUN_LEASE)
         out, err = await asyncio.wait_for(restarted.communicate(), 60)
 
         assert restarted.returncode == 0, err.decode()

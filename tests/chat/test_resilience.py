@@ -218,7 +218,7 @@ async def test_the_service_runs_the_bot_until_stopped_and_closes_cleanly(
 
     messages = [record.getMessage() for record in caplog.records]
     assert messages[0] == (
-        "policybot starting mode=discord "
+        "policybot starting mode=discord role=all "
         f"database={settings.database.render_as_string(hide_password=True)} "
         f"feeds_file={feeds}"
     )

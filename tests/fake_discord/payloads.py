@@ -125,12 +125,13 @@ ADMIN = FakeUser(300000000000000001, "alice")
 MEMBER = FakeUser(300000000000000002, "bob")
 
 
-def default_guilds() -> list[FakeGuild]:
+def default_guilds(ids: tuple[int, int] | None = None) -> list[FakeGuild]:
     """Two servers, A and B; alice manages both, bob manages neither. Besides "news", each
-    has "digest", "admins" and "closed" (where the bot may not send messages or embed links)."""
+    has "digest", "admins" and "closed" (where the bot may not send messages or embed links).
+    ``ids`` gives them other ids (servers on chosen shards)."""
     guilds = []
     for number, name in ((1, "Guild A"), (2, "Guild B")):
-        guild_id = number * 100000000000000000 + number
+        guild_id = number * 100000000000000000 + number if ids is None else ids[number - 1]
         guilds.append(
             FakeGuild(
                 id=guild_id,

@@ -5,6 +5,12 @@ answers 401/403/404/429/5xx on demand, and injects gateway events (READY, GUILD_
 INTERACTION_CREATE, RECONNECT, INVALID_SESSION). Tests wait for events with ``until``;
 nothing sleeps for a fixed time.
 
+Sharding works as Discord documents it: ``/gateway/bot`` recommends ``recommended_shards``;
+an IDENTIFY with ``shard: [id, count]`` opens a session that carries only the servers with
+``(guild_id >> 22) % count == id`` (READY's guild list, GUILD_CREATE), and a server's
+interactions arrive on the session of its shard (direct messages on shard 0). Each gateway
+connection (a shard, or another process) has its own session and sequence numbers.
+
 Message nonces work as Discord documents them (Create Message: ``nonce`` is an integer or a
 string of at most 25 characters; with ``enforce_nonce``, "it will be checked for uniqueness in
 the past few minutes. If another message was created by the same author with the same nonce,
@@ -85,6 +91,21 @@ class HeldRequest:
 class SentNonce:
     at: float
     message: dict[str, Any]
+
+
+@dataclass
+class GatewaySession:
+    """One IDENTIFYed gateway session: its shard (None: unsharded), id and sequence."""
+
+    session_id: str
+    shard: tuple[int, int] | None
+    seq: int = 0
+
+    def carries(self, guild_id: int | None) -> bool:
+        if self.shard is None:
+            return True
+        shard_id, count = self.shard
+        return (0 if guild_id is None else (guild_id >> 22) % count) == shard_id
 
 
 @dataclass
@@ -194,8 +215,10 @@ class FakeDiscord:
         # Files users attach to commands (served from /cdn/...), by attachment id.
         self.attachments: dict[int, tuple[str, bytes]] = {}
         self._sockets: list[web.WebSocketResponse] = []
-        self._session_id: str | None = None
-        self._seq = 0
+        # The session each open connection runs, and every session still resumable.
+        self._socket_sessions: dict[web.WebSocketResponse, GatewaySession] = {}
+        self._resumable: dict[str, GatewaySession] = {}
+        self.recommended_shards = 1
         self._runner: web.AppRunner | None = None
         self.port = 0
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = [
@@ -396,9 +419,10 @@ class FakeDiscord:
 
     async def invalidate_session(self, *, resumable: bool = False) -> None:
         """Op 9: the client should IDENTIFY again (and get a second READY)."""
-        if not resumable:
-            self._session_id = None
-        await self._send(self._current_socket(), {"op": 9, "d": resumable, "s": None, "t": None})
+        socket = self._current_socket()
+        if not resumable and socket in self._socket_sessions:
+            self._resumable.pop(self._socket_sessions[socket].session_id, None)
+        await self._send(socket, {"op": 9, "d": resumable, "s": None, "t": None})
 
     async def close_gateway(self, code: int) -> None:
         await self._current_socket().close(code=code)
@@ -408,6 +432,22 @@ class FakeDiscord:
         if not open_sockets:
             raise AssertionError("the bot is not connected to the fake gateway")
         return open_sockets[-1]
+
+    def _socket_for_guild(self, guild_id: int | None) -> web.WebSocketResponse:
+        """The newest open session that carries ``guild_id`` (its shard's)."""
+        for socket in reversed(self._sockets):
+            session = self._socket_sessions.get(socket)
+            if not socket.closed and session is not None and session.carries(guild_id):
+                return socket
+        raise AssertionError(f"no gateway session carries server {guild_id}")
+
+    def sessions(self) -> list[GatewaySession]:
+        """The sessions of the open gateway connections, oldest first."""
+        return [
+            self._socket_sessions[s]
+            for s in self._sockets
+            if not s.closed and s in self._socket_sessions
+        ]
 
     # -- interactions --------------------------------------------------------------------
 
@@ -446,7 +486,9 @@ class FakeDiscord:
     async def send_interaction(self, payload: dict[str, Any]) -> InteractionRecord:
         record = InteractionRecord(payload, asyncio.get_running_loop().time())
         self.interactions[record.id] = record
-        await self.dispatch("INTERACTION_CREATE", payload)
+        guild_id = payload.get("guild_id")
+        socket = self._socket_for_guild(int(guild_id) if guild_id is not None else None)
+        await self._dispatch(socket, "INTERACTION_CREATE", payload)
         return record
 
     async def invoke(self, payload: dict[str, Any], *, within: float = 3.0) -> InteractionRecord:
@@ -732,7 +774,8 @@ class FakeDiscord:
         self, request: web.Request, recorded: RecordedRequest, groups: dict[str, str]
     ) -> web.Response:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return _json(200, {"url": self.gateway_url, "shards": 1, "session_start_limit": limit})
+        body = {"url": self.gateway_url, "shards": self.recommended_shards}
+        return _json(200, body | {"session_start_limit": limit})
 
     async def _gateway_url(
         self, request: web.Request, recorded: RecordedRequest, groups: dict[str, str]
@@ -898,6 +941,7 @@ class FakeDiscord:
         finally:
             with contextlib.suppress(ValueError):
                 self._sockets.remove(socket)
+            self._socket_sessions.pop(socket, None)
         return socket
 
     async def _on_gateway_message(
@@ -912,31 +956,46 @@ class FakeDiscord:
             if data.get("token") != self.token:
                 await socket.close(code=4004, message=b"Authentication failed.")
                 return
-            self._session_id = f"session-{len(self.identifies)}"
-            self._seq = 0
+            shard = data.get("shard")
+            session = GatewaySession(
+                f"session-{len(self.identifies)}",
+                (int(shard[0]), int(shard[1])) if shard else None,
+            )
+            if session.shard is not None and not 0 <= session.shard[0] < session.shard[1]:
+                await socket.close(code=4010, message=b"Invalid shard.")
+                return
+            self._socket_sessions[socket] = self._resumable[session.session_id] = session
+            guilds = [g for g in self.guilds if session.carries(g.id)]
             ready = {
                 "v": 10,
                 "user": BOT_USER.to_dict(),
-                "guilds": [{"id": str(g.id), "unavailable": True} for g in self.guilds],
-                "session_id": self._session_id,
+                "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
+                "session_id": session.session_id,
                 "resume_gateway_url": self.gateway_url,
                 "application": {"id": str(APP_ID), "flags": 0},
             }
+            if session.shard is not None:
+                ready["shard"] = list(session.shard)
             await self._dispatch(socket, "READY", ready)
-            for guild in self.guilds:
+            for guild in guilds:
                 await self._dispatch(socket, "GUILD_CREATE", guild.to_dict())
         elif op == 6:
             self.resumes.append(data)
-            if self._session_id is None or data.get("session_id") != self._session_id:
+            resumed = self._resumable.get(str(data.get("session_id")))
+            if resumed is None:
                 await self._send(socket, {"op": 9, "d": False, "s": None, "t": None})
                 return
+            self._socket_sessions[socket] = resumed
             await self._dispatch(socket, "RESUMED", {})
 
     async def _dispatch(
         self, socket: web.WebSocketResponse, event: str, data: dict[str, Any]
     ) -> None:
-        self._seq += 1
-        await self._send(socket, {"op": 0, "t": event, "s": self._seq, "d": data})
+        session = self._socket_sessions.get(socket)
+        if session is None:
+            raise AssertionError("the gateway connection has not identified yet")
+        session.seq += 1
+        await self._send(socket, {"op": 0, "t": event, "s": session.seq, "d": data})
 
     async def _send(self, socket: web.WebSocketResponse, payload: dict[str, Any]) -> None:
         await socket.send_str(json.dumps(payload))
