@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -125,7 +126,12 @@ def make_scheduler() -> AsyncIOScheduler:
 
 @asynccontextmanager
 async def open_chat_bot(
-    app: Application, settings: Settings, scheduler: AsyncIOScheduler, *, run_digests: bool = True
+    app: Application,
+    settings: Settings,
+    scheduler: AsyncIOScheduler,
+    *,
+    run_digests: bool = True,
+    heartbeat: Path | None = None,
 ) -> AsyncIterator[PolicyBot | None]:
     """The Discord client when DISCORD_TOKEN is set, else None (console mode); closed after."""
     if settings.discord_token is None:
@@ -133,7 +139,9 @@ async def open_chat_bot(
         return
     from bot.chat.client import build_bot
 
-    bot = build_bot(app, settings, scheduler=scheduler, run_digests=run_digests)
+    bot = build_bot(
+        app, settings, scheduler=scheduler, run_digests=run_digests, heartbeat=heartbeat
+    )
     try:
         yield bot
     finally:

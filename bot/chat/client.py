@@ -16,6 +16,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -25,7 +26,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import Application
-from bot.app.cycle import CycleReport
+from bot.app.cycle import CycleReport, write_heartbeat
 from bot.chat.cogs.archive import ArchiveCog
 from bot.chat.cogs.digests import DigestCog, SettingsCog
 from bot.chat.cogs.feeds import FeedsCog
@@ -89,11 +90,13 @@ class PolicyBot(commands.Bot):
         scheduler: AsyncIOScheduler,
         clock: Callable[[], datetime] | None = None,
         run_digests: bool = True,
+        heartbeat: Path | None = None,
         **options: Any,
     ) -> None:
         """``clock`` is the time digests are composed at (the real clock unless a test gives
         one); APScheduler decides *when* on the real clock either way. ``run_digests`` false
-        (``policybot sync-commands``) schedules none."""
+        (``policybot sync-commands``) schedules none. ``heartbeat`` (a bot process, which runs
+        no ingestion cycle to stamp it) is stamped each minute the client is connected."""
         # policybot never joins voice: discord.py's "PyNaCl/davey is not installed" warnings
         # would only worry an operator.
         discord.VoiceClient.warn_nacl = False
@@ -113,6 +116,7 @@ class PolicyBot(commands.Bot):
         self.clock = clock or _utc_now
         self.digest_channel = DiscordDigestChannel(self)
         self._run_digests = run_digests
+        self._heartbeat = heartbeat
         # The servers this process schedules digests and tells admins for (None: all).
         self.served_shards = configured_shards(settings)
 
@@ -169,6 +173,13 @@ class PolicyBot(commands.Bot):
             await self.app.digests.reschedule()
         except PolicybotError as exc:
             log.error("digest schedule not refreshed; retrying later error=%s", exc)
+            return
+        # The database answered; a bot process without cycles is alive while connected too.
+        if self._heartbeat is not None and self.is_ready():
+            try:
+                await asyncio.to_thread(write_heartbeat, self._heartbeat, _utc_now())
+            except OSError as exc:
+                log.warning("heartbeat not written file=%s error=%s", self._heartbeat, exc.strerror)
 
     async def tell_admins(self) -> int:
         """The stored feed-health notices for this process's servers, once each; a database

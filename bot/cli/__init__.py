@@ -139,9 +139,10 @@ def _add_service_commands(commands: Any) -> None:
     health = _command(
         commands,
         "health",
-        help="exit 0 when the database answers and polling ticked recently",
-        description="For container health checks: checks the database and the time of the "
-        "last poll tick that 'policybot run' records, and prints one line.",
+        help="exit 0 when the database answers and the process stamped its heartbeat recently",
+        description="For container health checks: checks the database and the heartbeat file "
+        "that each ingestion cycle of 'policybot run' stamps (a '--role bot' process: each "
+        "minute it is connected to Discord), and prints one line.",
         examples=("policybot health", "policybot health --max-age 900"),
     )
     health.add_argument(
@@ -149,7 +150,7 @@ def _add_service_commands(commands: Any) -> None:
         type=float,
         metavar="SECONDS",
         default=None,
-        help="the oldest acceptable tick (default: 3 poll ticks, at least 5 minutes)",
+        help="the oldest acceptable heartbeat (default: 3 poll ticks, at least 5 minutes)",
     )
     health.set_defaults(handler=HandlerRef("health", "health_command"))
 

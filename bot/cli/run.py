@@ -27,7 +27,11 @@ async def run_role(role: Role, settings: Settings) -> int:
         app = await stack.enter_async_context(open_application(settings))
         chat = None
         if role.talks_to_discord:  # a poller never builds a client, token or not
-            chat = await stack.enter_async_context(open_chat_bot(app, settings, make_scheduler()))
+            # Without cycles to stamp it, a bot process's heartbeat says it is connected.
+            heartbeat = settings.heartbeat if role is Role.BOT else None
+            chat = await stack.enter_async_context(
+                open_chat_bot(app, settings, make_scheduler(), heartbeat=heartbeat)
+            )
         await run_service(app, settings, stop, role=role, chat=chat)
     return 0
 

@@ -22,10 +22,14 @@ def tick_allowance(tick_seconds: float) -> timedelta:
 def liveness(last_tick: datetime | None, *, now: datetime, max_age: timedelta) -> Liveness:
     """Healthy when the poll loop's last tick is at most ``max_age`` old."""
     if last_tick is None:
-        return Liveness(False, "unhealthy: the poll loop has not ticked yet")
+        return Liveness(
+            False,
+            "unhealthy: nothing has stamped the heartbeat yet (each ingestion cycle does, and a "
+            "bot process each minute it is connected to Discord)",
+        )
     age = now - last_tick
     seconds = int(age.total_seconds())
     if age > max_age:
         limit = int(max_age.total_seconds())
-        return Liveness(False, f"unhealthy: the last poll tick was {seconds}s ago (limit {limit}s)")
-    return Liveness(True, f"ok: database answers, last poll tick {seconds}s ago")
+        return Liveness(False, f"unhealthy: the last heartbeat was {seconds}s ago (limit {limit}s)")
+    return Liveness(True, f"ok: database answers, last heartbeat {seconds}s ago")

@@ -8,6 +8,8 @@ or is invalidated, answers a fast command while a slow one runs, and stops clean
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import discord
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
+from bot.app.cycle import read_heartbeat
 from bot.chat.client import PolicyBot
 from bot.domain.following import FeedCheckResult
 from bot.settings import Settings
@@ -139,3 +142,22 @@ async def test_close_stops_the_scheduler(bot: PolicyBot, scheduler: CountingSche
     await bot.close()
     assert not scheduler.running
     assert bot.is_closed()
+
+
+async def test_a_bot_process_stamps_its_heartbeat_each_minute_it_is_connected(
+    fake_discord: FakeDiscord, app: Application, chat_settings: Settings, tmp_path: Path
+) -> None:
+    """A ``--role bot`` process runs no ingestion cycle, so its health check reads the stamp
+    the client writes when its minute's look at the database succeeded while connected."""
+    beat = tmp_path / "policybot.heartbeat"
+    async with running_bot(fake_discord, app, chat_settings, heartbeat=beat) as bot:
+        check = bot.scheduler.get_job("check:digest-schedule")
+        assert check is not None
+        assert read_heartbeat(beat) is None  # not before the first check
+        await check.func()
+        stamped = read_heartbeat(beat)
+    assert stamped is not None
+    assert abs(datetime.now(UTC) - stamped) < timedelta(minutes=1)
+    beat.unlink()
+    await check.func()  # closed: no longer connected, so no stamp
+    assert read_heartbeat(beat) is None
