@@ -7,6 +7,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[1]
 DOCKERFILE = (REPO / "Dockerfile").read_text()
 
@@ -45,3 +47,20 @@ def test_the_compose_example_mounts_a_feed_list_and_the_data_volume() -> None:
     assert "./feeds.yaml:/app/feeds.yaml:ro" in compose
     assert "policybot-data:/data" in compose
     assert "policybot sync-commands" in compose
+
+
+def test_the_scaled_compose_example_runs_one_bot_and_two_pollers_on_postgresql() -> None:
+    compose = yaml.safe_load((REPO / "deploy" / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"db", "bot", "poller"}
+    assert "pg_isready" in " ".join(services["db"]["healthcheck"]["test"])
+    assert services["bot"]["command"] == ["policybot", "run", "--role", "bot"]
+    assert services["poller"]["command"] == ["policybot", "run", "--role", "poller"]
+    assert services["poller"]["deploy"]["replicas"] == 2
+    for name in ("bot", "poller"):
+        service = services[name]
+        assert service["build"] == ".."  # the one image, built from the repository's Dockerfile
+        assert service["depends_on"]["db"]["condition"] == "service_healthy"
+        assert service["environment"]["POLICYBOT_DATABASE_URL"].startswith("postgresql://")
+    assert "DISCORD_TOKEN" in services["bot"]["environment"]
+    assert "DISCORD_TOKEN" not in services["poller"]["environment"]
