@@ -41,7 +41,7 @@ from bot.storage.engine import make_engine, make_session_factory
 from bot.storage.schema import Base
 
 NAMES = (*COMMON_COMPANIES, *RARE_COMPANIES, *COMMON_LAWS, *RARE_LAWS, "eu-regulation")
-QUERIES = ("Cohere", "Airbus AND GDPR", '"NO FAKES"', "Korea", "Minnesota OR Aleph")
+QUERIES = ("Cohere", "Airbus Protection", '"NO FAKES"', "Korea -Meta", "Minnesota OR Aleph")
 ALL_MATCHES = 1_000_000
 
 

@@ -1,18 +1,21 @@
 """Copying an archive from one database to another (``policybot db copy``), e.g. SQLite to
 PostgreSQL when one machine is no longer enough.
 
-Every table of the schema is copied in foreign-key order with its ids; PostgreSQL's id
-sequences then continue after the highest copied id. The search index is not copied: the
+Every table of the schema is copied in foreign-key order with its ids, into PostgreSQL with
+its binary COPY (several times faster than INSERTs); PostgreSQL's id sequences then continue
+after the highest copied id. The search index is not copied: the
 target builds its own (PostgreSQL's expression index as rows arrive, SQLite's through the
 queue its triggers fill). The target must be empty, and the row counts are checked at the end.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Integer, Table, func, select
+import asyncpg
+from sqlalchemy import Integer, Row, Table, func, select
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -22,7 +25,7 @@ from bot.storage.engine import make_engine, make_session_factory
 from bot.storage.schema import Base
 from bot.storage.search import index_pending
 
-COPY_BATCH = 5_000
+COPY_BATCH = 20_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +68,8 @@ async def copy_archive(
             raise StorageError(f"the target is not empty ({listed}); copy into a new database")
         copied = []
         async with source.connect() as reading, target.begin() as writing:
+            # The driver begins the transaction at the first statement: a COPY must not be it.
+            await writing.scalar(select(1))
             for table in tables:
                 count = await _copy_table(reading, writing, table, batch=batch)
                 copied.append((table.name, count))
@@ -88,14 +93,39 @@ async def _count(connection: AsyncConnection, table: Table) -> int:
 async def _copy_table(
     reading: AsyncConnection, writing: AsyncConnection, table: Table, *, batch: int
 ) -> int:
-    """The rows in primary-key order, streamed and inserted ``batch`` at a time."""
+    """The rows in primary-key order, streamed and written ``batch`` at a time."""
     statement = select(table).order_by(*table.primary_key.columns)
     result = await reading.stream(statement.execution_options(yield_per=batch))
+    write = _copy_into_postgresql if writing.dialect.name == "postgresql" else _insert
     count = 0
     async for rows in result.partitions(batch):
-        await writing.execute(table.insert(), [row._asdict() for row in rows])
+        await write(writing, table, rows)
         count += len(rows)
     return count
+
+
+async def _insert(writing: AsyncConnection, table: Table, rows: Sequence[Row[Any]]) -> None:
+    await writing.execute(table.insert(), [row._asdict() for row in rows])
+
+
+async def _copy_into_postgresql(
+    writing: AsyncConnection, table: Table, rows: Sequence[Row[Any]]
+) -> None:
+    """asyncpg's COPY, in the transaction of ``writing``; every value bound as an INSERT
+    would bind it (an enum as its value, JSON as text, a date as UTC)."""
+    dialect = writing.dialect
+    bind = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in table.columns]
+    records = [
+        tuple(value if to is None else to(value) for to, value in zip(bind, row, strict=True))
+        for row in rows
+    ]
+    raw = await writing.get_raw_connection()
+    try:
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            table.name, records=records, columns=[column.name for column in table.columns]
+        )
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        raise StorageError(f"copying {table.name} into PostgreSQL failed: {exc}") from exc
 
 
 async def _continue_sequence(connection: AsyncConnection, table: Table) -> None:

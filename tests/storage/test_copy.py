@@ -45,6 +45,18 @@ async def _counts(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
         }
 
 
+async def _rows(sessions: async_sessionmaker[AsyncSession]) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of every table, as the models read it back (enums, JSON, aware dates)."""
+    async with sessions() as session:
+        return {
+            table.name: [
+                tuple(row)
+                for row in await session.execute(select(table).order_by(*table.primary_key.columns))
+            ]
+            for table in Base.metadata.sorted_tables
+        }
+
+
 async def _answers(app: Application) -> tuple[object, ...]:
     found = await app.archive.search("code practice")
     return (
@@ -70,6 +82,7 @@ async def test_a_copied_archive_has_the_same_rows_and_answers_and_takes_new_rows
     try:
         copied = make_session_factory(engine)
         assert await _counts(copied) == await _counts(sessions)
+        assert await _rows(copied) == await _rows(sessions)
         assert await _answers(Application(copied)) == before
         feed_id = await add_feed(copied, "https://new.example/rss", now=NOW)  # ids go on
         async with copied() as session:
