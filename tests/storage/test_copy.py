@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
 from bot.errors import StorageError
-from bot.storage.copy import copy_archive
+from bot.storage import migrate
+from bot.storage.copy import copy_archive, secondary_indexes
 from bot.storage.engine import make_engine, make_session_factory
 from bot.storage.schema import Base, Feed
 from tests.support.archive import Story, archive_of
@@ -57,6 +58,17 @@ async def _rows(sessions: async_sessionmaker[AsyncSession]) -> dict[str, list[tu
         }
 
 
+async def _indexes(url: URL, *, migrate_first: bool = False) -> dict[str, str]:
+    engine = make_engine(url)
+    try:
+        if migrate_first:
+            await migrate.upgrade_to_head(engine)
+        async with engine.connect() as connection:
+            return await secondary_indexes(connection)
+    finally:
+        await engine.dispose()
+
+
 async def _answers(app: Application) -> tuple[object, ...]:
     found = await app.archive.search("code practice")
     return (
@@ -75,7 +87,9 @@ async def test_a_copied_archive_has_the_same_rows_and_answers_and_takes_new_rows
     before = await _answers(app)
     assert before[0]  # the search finds something to compare
 
+    indexes = await _indexes(target_url, migrate_first=True)
     report = await copy_archive(migrated_url, target_url, batch=2)  # several batches per table
+    assert await _indexes(target_url) == indexes  # dropped for the copy, built again after
     assert dict(report.rows) == await _counts(sessions)
 
     engine = make_engine(target_url)
