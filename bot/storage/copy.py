@@ -82,6 +82,8 @@ async def copy_archive(
                     await _continue_sequence(writing, table)
         await _check_counts(source, target, copied)
         await _build_search_index(target)
+        if target.dialect.name == "postgresql":
+            await _vacuum(target)
         return CopyReport(tuple(copied))
     finally:
         await source.dispose()
@@ -197,6 +199,14 @@ async def _check_counts(
                     f"row counts differ after the copy for {name}: source {there[0]}, "
                     f"target {there[1]}, copied {count}"
                 )
+
+
+async def _vacuum(target: AsyncEngine) -> None:
+    """Statistics and the visibility map now, not when autovacuum comes round: until then
+    PostgreSQL scans whole tables where ``/stance`` should read a covering index alone."""
+    async with target.connect() as connection:
+        autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await autocommit.execute(text("VACUUM ANALYZE"))
 
 
 async def _build_search_index(target: AsyncEngine) -> None:
