@@ -40,6 +40,9 @@ from bench.archive import (
 )
 from bot.app import Application
 from bot.catalog import load_catalog
+from bot.domain.catalog import Company
+from bot.domain.positions import shown_claim_ids, weigh
+from bot.storage.analyses import AnalysisStore
 from bot.storage.engine import make_engine, make_session_factory
 
 REPEAT = 30
@@ -89,6 +92,42 @@ async def measure(url: str, *, freeze: bool) -> tuple[Timings, dict[str, str], i
     return timings, answers, connected, peak
 
 
+async def stages(url: str) -> dict[str, tuple[int, float, float, float]]:
+    """Where a cold answer's time goes, for the first name of each class: facts read, weighed,
+    texts read (ms, the best of three, each with a fresh store), and how many facts."""
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    catalog = load_catalog()
+    found: dict[str, tuple[int, float, float, float]] = {}
+    try:
+        for queries in CLASSES.values():
+            name, target = queries[0]
+            entry = catalog.resolve(name)
+            if entry is None:
+                continue
+            if isinstance(entry, Company):
+                wanted = {"company_id": entry.id, "target_ids": [target] if target else None}
+            else:
+                wanted = {"target_ids": [entry.id, *catalog.descendants(entry.id)]}
+            best = [float("inf")] * 3
+            for _ in range(3):
+                async with sessions() as session:
+                    store = AnalysisStore(session)
+                    start = time.perf_counter()
+                    facts = await store.claim_facts(**wanted)  # type: ignore[arg-type]
+                    read = time.perf_counter()
+                    weighed = weigh(facts, now=NOW)
+                    weighing = time.perf_counter()
+                    await store.claim_texts(shown_claim_ids(weighed))
+                    done = time.perf_counter()
+                spent = (read - start, weighing - read, done - weighing)
+                best = [min(b, 1000 * s) for b, s in zip(best, spent, strict=True)]
+            found[f"{name} on {target}" if target else name] = (len(facts), *best)  # type: ignore[assignment]
+    finally:
+        await engine.dispose()
+    return found
+
+
 async def timed(app: Application, name: str, target: str | None) -> float:
     start = time.perf_counter()
     await app.analysis.stance(name, now=NOW, target=target)
@@ -129,6 +168,10 @@ def _archive(database: str, items: int, server: str, fresh: bool) -> tuple[str, 
     return url.render_as_string(hide_password=False), generated
 
 
+def _stages(url: str) -> dict[str, tuple[int, float, float, float]]:
+    return asyncio.run(stages(url))
+
+
 def _measure(url: str, freeze: bool) -> tuple[Timings, dict[str, str], int, int]:
     return asyncio.run(measure(url, freeze=freeze))
 
@@ -147,6 +190,9 @@ def main() -> None:
         help="the PostgreSQL server the archive's database is made on",
     )
     parser.add_argument("--rounds", type=int, default=3, help="answering processes per database")
+    parser.add_argument(
+        "--stages", action="store_true", help="also time a cold answer's read, weighing, texts"
+    )
     parser.add_argument("--fresh", action="store_true", help="remake the archive, cached or not")
     parser.add_argument(
         "--no-freeze", action="store_true", help="leave start-up objects to the cyclic collector"
@@ -172,8 +218,17 @@ def main() -> None:
             _print_round(timings)
         if len(rounds) > 1:
             _print_spread(rounds)
-        for name, digest in answers[database].items():
+        for name, digest in answers.get(database, {}).items():
             print(f"    {name:32} {digest}")
+        if args.stages:
+            with spawn.Pool(1) as pool:
+                found = pool.apply(_stages, (url,))
+            print("  a cold answer's stages (ms, best of 3): facts read, weighed, texts read")
+            for name, (facts, read, weighing, texts) in found.items():
+                print(
+                    f"    {name:20} {facts:7} facts  read {read:7.1f}  weigh {weighing:7.1f}  "
+                    f"texts {texts:6.1f}"
+                )
     if len({tuple(found.items()) for found in answers.values()}) > 1:
         raise SystemExit("the databases gave different answers (see the digests above)")
     if len(answers) > 1:
