@@ -1,24 +1,21 @@
-"""Benchmark: ``/stance`` answers over an archive of 100,000 analysed items, on SQLite.
+"""Benchmark: ``/stance`` answers over a generated archive, on SQLite and on PostgreSQL.
 
-    /work/venv/bin/python bench/stance.py                # 100,000 items
-    /work/venv/bin/python bench/stance.py --items 20000  # a quick look
+    .venv/bin/python -m bench.stance                          # 1,000,000 items, both databases
+    .venv/bin/python -m bench.stance --items 100000 --on sqlite --rounds 1   # a quick look
 
-Generates an archive into a temporary SQLite database (migrated with the real migrations, bulk
-inserts), then times ``Application.stance`` -- the very call ``/stance`` makes -- for common and
-rare companies and laws, and prints p50 and p95 per name class (target: p95 < 50 ms): cold
-(a fresh facade, as after every analysis run, which empties the claims cache) and warm (every
-further answer until the next analysis). About 15 s in all on one core.
+Makes (or reuses, see ``bench/archive.py``) the archive on each database, then times
+``Analysis.stance`` -- the very call ``/stance`` makes -- for each name class, and prints p50,
+p95 and p99 per class (target: p95 < 50 ms), and the peak RSS of the process answering. Cold:
+a fresh facade (an empty claims cache), as after every analysis run; warm: every further
+answer until the next analysis. Each round answers in a new process (so its peak RSS is its
+own); rounds show the spread. The answers must be the same on both databases. At 1,000,000
+items making the archives takes about 6 min (SQLite) and 9 min (PostgreSQL) once, and each
+round several minutes, since an answer reads and weighs every claim of its name.
 
 After the first answer (which connects) the start-up objects are frozen out of the cyclic
 collector, as ``policybot run`` does before its first poll (``bot/service.py``); without that
 (``--no-freeze``), a full collection over every module's objects lands in a few answers and
 adds 40-120 ms to them, whatever ``/stance`` itself costs.
-
-What the archive looks like (assumptions, not measurements): three years of items from 60
-feeds; 35% relevant; every item names 0-3 companies and 0-2 laws; 40% of relevant items carry
-1-3 stance claims. Companies and laws are drawn with a Zipf-like skew over the shipped catalog
-(Meta, OpenAI and Google, the AI Act and the GDPR take most of the news; Cohere or the NO FAKES
-Act appear a few dozen times). One story in three reaches two or three feeds (shared story key).
 """
 
 from __future__ import annotations
@@ -27,211 +24,122 @@ import argparse
 import asyncio
 import gc
 import hashlib
-import random
+import multiprocessing
+import resource
 import statistics
-import tempfile
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any
 
-from sqlalchemy import create_engine, insert
-
+from bench.archive import (
+    COMMON_COMPANIES,
+    COMMON_LAWS,
+    NOW,
+    RARE_COMPANIES,
+    RARE_LAWS,
+    Generated,
+    postgresql_archive,
+    sqlite_archive,
+)
 from bot.app import Application
 from bot.catalog import load_catalog
-from bot.domain.analysis import ANALYSER_VERSION
-from bot.domain.model import Attribution, EntityKind, StanceLabel
-from bot.storage import migrate
+from bot.domain.catalog import Company
+from bot.domain.positions import shown_claim_ids, weigh
+from bot.storage.analyses import AnalysisStore
 from bot.storage.engine import make_engine, make_session_factory
-from bot.storage.schema import Feed, Item, ItemAnalysis, Mention, StanceClaim
 
-NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-SPAN = timedelta(days=3 * 365)
-FEEDS = 60
-RELEVANT_SHARE = 0.35
-CLAIM_SHARE = 0.40
-BATCH = 5_000
 REPEAT = 30
 COLD_REPEAT = 10
-COMMON_COMPANIES = ("meta", "openai", "google")
-RARE_COMPANIES = ("cohere", "airbus", "aleph-alpha")
-COMMON_LAWS = ("eu-ai-act", "gdpr", "us-ai-preemption")
-RARE_LAWS = ("us-no-fakes-act", "korea-ai-basic-act", "minnesota-deepfake-election-law")
-SENTENCE = (
-    "{company} said on Tuesday that the {law} {verb}, according to a statement sent to "
-    "reporters after the hearing in Brussels."
-)
-VERBS = {
-    StanceLabel.SUPPORT: "sets sensible guardrails it is ready to comply with",
-    StanceLabel.OPPOSE: "is an overreach that would throttle innovation in Europe",
-    StanceLabel.MIXED: "has merits but needs a longer transition period",
-    StanceLabel.NEUTRAL: "will be reviewed by its compliance teams",
+Query = tuple[str, str | None]  # a name, and the law it is narrowed to
+CLASSES: dict[str, tuple[Query, ...]] = {
+    "common company": tuple((name, None) for name in COMMON_COMPANIES),
+    "rare company": tuple((name, None) for name in RARE_COMPANIES),
+    "common law": tuple((name, None) for name in COMMON_LAWS),
+    "rare law": tuple((name, None) for name in RARE_LAWS),
+    "law and below": (("eu-regulation", None),),  # rolls up the AI Act, the DSA, ...
+    "company on law": (("meta", "eu-ai-act"), ("openai", "gdpr"), ("cohere", "eu-ai-act")),
+    "unknown name": (("metta", None), ("the flux capacitor act", None), ("acme robotics", None)),
 }
+Timings = dict[tuple[str, str], list[float]]
 
 
-def skewed(ids: Sequence[str], rng: random.Random, *, exponent: float = 1.1) -> list[str]:
-    """``ids`` weighted 1/rank^exponent, the shape of who and what makes the news."""
-    weights = [1 / (rank**exponent) for rank in range(1, len(ids) + 1)]
-    return rng.choices(list(ids), weights=weights, k=4)
+async def measure(url: str, *, freeze: bool) -> tuple[Timings, dict[str, str], int, int]:
+    """Milliseconds per ``Analysis.stance`` call per name class, cold and warm; a digest of
+    every answer; RSS after connecting and peak RSS, in KiB.
 
-
-def generate(path: Path, items: int, seed: int = 7) -> dict[str, int]:
-    """Fill a migrated SQLite file; returns row counts."""
-    rng = random.Random(seed)
-    catalog = load_catalog()
-    companies = [*COMMON_COMPANIES] + [
-        c.id for c in catalog.companies if c.id not in (*COMMON_COMPANIES, *RARE_COMPANIES)
-    ]
-    companies += list(RARE_COMPANIES)
-    laws = [*COMMON_LAWS] + [
-        law.id for law in catalog.laws if law.id not in (*COMMON_LAWS, *RARE_LAWS)
-    ]
-    laws += list(RARE_LAWS)
-    names = {c.id: c.name for c in catalog.companies} | {law.id: law.name for law in catalog.laws}
-    engine = create_engine(f"sqlite:///{path}")
-    counts = {"items": 0, "relevant": 0, "mentions": 0, "claims": 0}
-    with engine.begin() as connection:
-        connection.execute(
-            insert(Feed),
-            [
-                {
-                    "url": f"https://feed{n}.example/rss",
-                    "title": f"Policy feed {n}",
-                    "in_instance_list": True,
-                    "created_at": NOW - SPAN,
-                    "redirect_count": 0,
-                    "consecutive_errors": 0,
-                    "fetch_count": 0,
-                    "error_count": 0,
-                }
-                for n in range(1, FEEDS + 1)
-            ],
-        )
-    story = 0
-    for start in range(0, items, BATCH):
-        rows: list[dict[str, Any]] = []
-        analyses: list[dict[str, Any]] = []
-        mentions: list[dict[str, Any]] = []
-        claims: list[dict[str, Any]] = []
-        for item_id in range(start + 1, min(start + BATCH, items) + 1):
-            if rng.random() > 0.33 or story == 0:
-                story += 1  # else: the previous story again, from another feed
-            published = NOW - SPAN * rng.random() ** 1.3  # more news lately
-            relevant = rng.random() < RELEVANT_SHARE
-            company_ids = list(dict.fromkeys(skewed(companies, rng)[: rng.randint(0, 3)]))
-            law_ids = list(
-                dict.fromkeys(skewed(laws, rng)[: rng.randint(0 if not relevant else 1, 2)])
-            )
-            title = f"Story {story}: {' and '.join(names[i] for i in company_ids + law_ids)}"
-            rows.append(
-                {
-                    "id": item_id,
-                    "feed_id": rng.randint(1, FEEDS),
-                    "key": f"item-{item_id}",
-                    "url": f"https://news{item_id % 97}.example/{story}/{item_id}",
-                    "title": title,
-                    "summary": title + ". " + "Lawmakers and companies weigh the rules. " * 6,
-                    "published_at": published,
-                    "fetched_at": published + timedelta(minutes=rng.randint(5, 90)),
-                    "content_hash": hashlib.sha256(title.encode()).hexdigest(),
-                    "revision": 0,
-                    "is_backlog": False,
-                    "story_key": f"s:{story}",
-                }
-            )
-            analyses.append(
-                {
-                    "item_id": item_id,
-                    "is_relevant": relevant,
-                    "relevance": 0.9 if relevant else 0.1,
-                    "reasons": [f"law:{i}" for i in law_ids] if relevant else [],
-                    "analysed_at": NOW,
-                    "analyser_version": ANALYSER_VERSION,
-                }
-            )
-            for kind, ids in ((EntityKind.COMPANY, company_ids), (EntityKind.LAW, law_ids)):
-                mentions.extend(
-                    {"item_id": item_id, "kind": kind, "entity_id": i, "surface": names[i]}
-                    for i in ids
-                )
-            if relevant and company_ids and law_ids and rng.random() < CLAIM_SHARE:
-                for index in range(rng.randint(1, 3)):
-                    company, law = rng.choice(company_ids), rng.choice(law_ids)
-                    stance = rng.choices(list(StanceLabel), weights=[4, 4, 1, 2])[0]
-                    claims.append(
-                        {
-                            "item_id": item_id,
-                            "company_id": company,
-                            "target_id": law,
-                            "stance": stance,
-                            "evidence": SENTENCE.format(
-                                company=names[company], law=names[law], verb=VERBS[stance]
-                            ),
-                            "sentence_index": index,
-                            "confidence": round(rng.uniform(0.5, 0.95), 3),
-                            "attribution": rng.choice(list(Attribution)),
-                            # Copies of the item's, as AnalysisStore.save writes them.
-                            "is_relevant": True,
-                            "story_key": f"s:{story}",
-                            "reported_at": published,
-                        }
-                    )
-            counts["relevant"] += relevant
-        with engine.begin() as connection:
-            connection.execute(insert(Item), rows)
-            connection.execute(insert(ItemAnalysis), analyses)
-            if mentions:
-                connection.execute(insert(Mention), mentions)
-            if claims:
-                connection.execute(insert(StanceClaim), claims)
-        counts["items"] += len(rows)
-        counts["mentions"] += len(mentions)
-        counts["claims"] += len(claims)
-    engine.dispose()
-    return counts
-
-
-async def measure(path: Path, *, freeze: bool = True) -> dict[tuple[str, str], list[float]]:
-    """Milliseconds per ``Application.stance`` call, per name class, cold and warm.
-
-    Cold: a fresh facade (empty claims cache), as after every analysis run. Warm: the same
-    facade again, as for every further ``/stance`` until the next analysis. The engine (and
-    so SQLite's page cache) is shared, as in the running bot.
+    The engine (and so SQLite's page cache, or the pool) is shared, as in the running bot.
     """
-    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    engine = make_engine(url)
     sessions = make_session_factory(engine)
     catalog = load_catalog()
-    classes = {
-        "common company": COMMON_COMPANIES,
-        "rare company": RARE_COMPANIES,
-        "common law": COMMON_LAWS,
-        "rare law": RARE_LAWS,
-    }
-    timings: dict[tuple[str, str], list[float]] = {}
+    timings: Timings = {}
+    answers: dict[str, str] = {}
     try:
-        await Application(sessions, catalog=catalog).stance("meta", now=NOW)  # connect, warm up
+        await Application(sessions, catalog=catalog).analysis.stance("meta", now=NOW)  # connect
         if freeze:
             gc.freeze()
-        for name_class, names in classes.items():
+        connected = _rss_kib()
+        for name_class, queries in CLASSES.items():
             cold = timings.setdefault((name_class, "cold"), [])
             warm = timings.setdefault((name_class, "warm"), [])
-            for name in names:
+            for name, target in queries:
                 for _ in range(COLD_REPEAT):
                     app = Application(sessions, catalog=catalog)
-                    cold.append(await timed(app, name))
-                answer = await app.analysis.stance(name, now=NOW)
-                print(f"  {name}: {reports_in(answer)} reports in its positions")
-                warm.extend([await timed(app, name) for _ in range(REPEAT)])
+                    cold.append(await timed(app, name, target))
+                answer = await app.analysis.stance(name, now=NOW, target=target)
+                answers[f"{name} on {target}" if target else name] = _digest(answer)
+                warm.extend([await timed(app, name, target) for _ in range(REPEAT)])
     finally:
         await engine.dispose()
-    return timings
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return timings, answers, connected, peak
 
 
-async def timed(app: Application, name: str) -> float:
+async def stages(url: str) -> dict[str, tuple[int, float, float, float]]:
+    """Where a cold answer's time goes, for the first name of each class: facts read, weighed,
+    texts read (ms, the best of three, each with a fresh store), and how many facts."""
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    catalog = load_catalog()
+    found: dict[str, tuple[int, float, float, float]] = {}
+    try:
+        for queries in CLASSES.values():
+            name, target = queries[0]
+            entry = catalog.resolve(name)
+            if entry is None:
+                continue
+            if isinstance(entry, Company):
+                wanted = {"company_id": entry.id, "target_ids": [target] if target else None}
+            else:
+                wanted = {"target_ids": [entry.id, *catalog.descendants(entry.id)]}
+            best = [float("inf")] * 3
+            for _ in range(3):
+                async with sessions() as session:
+                    store = AnalysisStore(session)
+                    start = time.perf_counter()
+                    facts = await store.claim_facts(**wanted)  # type: ignore[arg-type]
+                    read = time.perf_counter()
+                    weighed = weigh(facts, now=NOW)
+                    weighing = time.perf_counter()
+                    await store.claim_texts(shown_claim_ids(weighed))
+                    done = time.perf_counter()
+                spent = (read - start, weighing - read, done - weighing)
+                best = [min(b, 1000 * s) for b, s in zip(best, spent, strict=True)]
+            found[f"{name} on {target}" if target else name] = (len(facts), *best)  # type: ignore[assignment]
+    finally:
+        await engine.dispose()
+    return found
+
+
+async def timed(app: Application, name: str, target: str | None) -> float:
     start = time.perf_counter()
-    await app.analysis.stance(name, now=NOW)
+    await app.analysis.stance(name, now=NOW, target=target)
     return (time.perf_counter() - start) * 1000
+
+
+def _digest(answer: object) -> str:
+    """A short fingerprint of an answer, equal when every field of it is."""
+    fingerprint = hashlib.sha256(repr(answer).encode()).hexdigest()[:12]
+    return f"{reports_in(answer):>5} reports, {fingerprint}"
 
 
 def reports_in(answer: object) -> int:
@@ -241,38 +149,107 @@ def reports_in(answer: object) -> int:
     return sum(position.reports for position in found)
 
 
-def percentile(values: list[float], share: float) -> float:
+def _rss_kib() -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def percentile(values: Sequence[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
+def _archive(database: str, items: int, server: str, fresh: bool) -> tuple[str, Generated]:
+    if database == "sqlite":
+        path, generated = sqlite_archive(items, fresh=fresh)
+        return f"sqlite+aiosqlite:///{path}", generated
+    url, generated = postgresql_archive(server, items, fresh=fresh)
+    return url.render_as_string(hide_password=False), generated
+
+
+def _stages(url: str) -> dict[str, tuple[int, float, float, float]]:
+    return asyncio.run(stages(url))
+
+
+def _measure(url: str, freeze: bool) -> tuple[Timings, dict[str, str], int, int]:
+    return asyncio.run(measure(url, freeze=freeze))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument(
+        "--on",
+        default="sqlite,postgresql",
+        help="the databases, comma-separated (default: sqlite,postgresql)",
+    )
+    parser.add_argument(
+        "--server",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="the PostgreSQL server the archive's database is made on",
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="answering processes per database")
+    parser.add_argument(
+        "--stages", action="store_true", help="also time a cold answer's read, weighing, texts"
+    )
+    parser.add_argument("--fresh", action="store_true", help="remake the archive, cached or not")
     parser.add_argument(
         "--no-freeze", action="store_true", help="leave start-up objects to the cyclic collector"
     )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="policybot-bench-") as folder:
-        path = Path(folder) / "stance.db"
-        migrate.upgrade(f"sqlite+aiosqlite:///{path}")
-        start = time.perf_counter()
-        counts = generate(path, args.items)
-        print(
-            f"archive: {counts['items']} items ({counts['relevant']} relevant), "
-            f"{counts['mentions']} mentions, {counts['claims']} stance claims; "
-            f"generated in {time.perf_counter() - start:.1f} s"
-        )
-        timings = asyncio.run(measure(path, freeze=not args.no_freeze))
-    print(
-        f"Application.stance (ms): cold = {COLD_REPEAT} calls per name with an empty claims "
-        f"cache, warm = {REPEAT} calls per name after one answer"
-    )
+    spawn = multiprocessing.get_context("spawn")  # each process's peak RSS is its own
+    answers: dict[str, dict[str, str]] = {}
+    for database in args.on.split(","):
+        with spawn.Pool(1) as pool:
+            url, generated = pool.apply(_archive, (database, args.items, args.server, args.fresh))
+        print(f"{database}: {generated.describe()}")
+        rounds: list[Timings] = []
+        for number in range(1, args.rounds + 1):
+            with spawn.Pool(1) as pool:
+                timings, answers[database], connected, peak = pool.apply(
+                    _measure, (url, not args.no_freeze)
+                )
+            rounds.append(timings)
+            print(
+                f"  round {number}: RSS {connected / 1024:.0f} MiB after connecting, "
+                f"peak {peak / 1024:.0f} MiB"
+            )
+            _print_round(timings)
+        if len(rounds) > 1:
+            _print_spread(rounds)
+        for name, digest in answers.get(database, {}).items():
+            print(f"    {name:32} {digest}")
+        if args.stages:
+            with spawn.Pool(1) as pool:
+                found = pool.apply(_stages, (url,))
+            print("  a cold answer's stages (ms, best of 3): facts read, weighed, texts read")
+            for name, (facts, read, weighing, texts) in found.items():
+                print(
+                    f"    {name:20} {facts:7} facts  read {read:7.1f}  weigh {weighing:7.1f}  "
+                    f"texts {texts:6.1f}"
+                )
+    if len({tuple(found.items()) for found in answers.values()}) > 1:
+        raise SystemExit("the databases gave different answers (see the digests above)")
+    if len(answers) > 1:
+        print(f"answers identical on {' and '.join(answers)}")
+
+
+def _print_round(timings: Timings) -> None:
     for (name_class, mode), values in timings.items():
         print(
-            f"  {name_class:15} {mode}  p50 {statistics.median(values):6.1f}   "
-            f"p95 {percentile(values, 0.95):6.1f}"
+            f"    {name_class:15} {mode}  p50 {statistics.median(values):6.1f}  "
+            f"p95 {percentile(values, 0.95):6.1f}  p99 {percentile(values, 0.99):6.1f} ms"
         )
+
+
+def _print_spread(rounds: list[Timings]) -> None:
+    print(f"  p95 over {len(rounds)} rounds (min-max ms):")
+    for key in rounds[0]:
+        p95s = [percentile(timings[key], 0.95) for timings in rounds]
+        print(f"    {key[0]:15} {key[1]}  {min(p95s):6.1f} - {max(p95s):6.1f}")
 
 
 if __name__ == "__main__":
