@@ -110,7 +110,11 @@ async def open_poller(
             sessions,
             fetcher,
             parser,
-            PollSettings(policy=policy, concurrency=settings.poll_concurrency),
+            PollSettings(
+                policy=policy,
+                concurrency=settings.poll_concurrency,
+                lease_seconds=settings.poll_lease_seconds,
+            ),
         )
     finally:
         await asyncio.to_thread(parser.close)

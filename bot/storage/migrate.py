@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 # The newest migration in migrations/versions: a new migration must change this too
 # (tests/storage/test_migrations.py fails until it does).
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 log = logging.getLogger(__name__)
 _VERSIONS = table("alembic_version", column("version_num"))
 
