@@ -246,7 +246,13 @@ class FeedPoller:
             async with asyncio.TaskGroup() as group:
                 after_id = 0
                 while not failures:
-                    batch = await self._lease(now=now, only_due=only_due, after_id=after_id)
+                    try:
+                        batch = await self._lease(now=now, only_due=only_due, after_id=after_id)
+                    except Exception as exc:  # raised here, the group would wrap it
+                        failures.append(exc)
+                        for task in running:
+                            task.cancel()
+                        break
                     if not batch:
                         break
                     after_id = batch[-1].id

@@ -14,9 +14,9 @@ pollers never take the same feed), renews the leases of the feeds still in fligh
 and releases a feed by writing its outcome (``apply``, in the same transaction as its new fetch
 state). A lease that is not renewed (its poller died) expires, and the feed goes to the next
 poller that asks. The feed-list writers that every poller runs at start-up (the feeds.yaml
-sync, ``spread_due``) take one advisory transaction lock first, so two pollers starting
-together run them one after the other. SQLite has one writer and neither SKIP LOCKED nor
-advisory locks; the same statements run there without them.
+sync, ``spread_due``) take one lock first (``lock_feed_list``), so two pollers starting
+together run them one after the other. SQLite has one writer and no SKIP LOCKED; the same
+statements run there without it.
 """
 
 from __future__ import annotations
@@ -299,11 +299,18 @@ class FeedStore:
 
     async def lock_feed_list(self) -> None:
         """Wait for (and hold until this transaction ends) the lock of the feed-list writers
-        that pollers run at start-up; a no-op on SQLite, whose one writer serialises them."""
+        that pollers run at start-up, before their first read.
+
+        PostgreSQL: an advisory transaction lock. SQLite: its one write lock, taken at once by
+        a write that changes nothing (as ``BEGIN IMMEDIATE`` would); its reads would otherwise
+        run before the transaction begins, and a concurrent sync add the same URLs.
+        """
         if self._session.get_bind().dialect.name == "postgresql":
             await self._session.execute(
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LIST_LOCK_KEY}
             )
+        else:
+            await self._session.execute(text("UPDATE feeds SET id = id WHERE 0"))
 
     async def states_for_update(self, ids: Sequence[int]) -> dict[int, FeedState]:
         """The decider's view of these feeds, read in the transaction that will apply it."""
