@@ -280,3 +280,19 @@ async def test_two_concurrent_drains_analyse_disjoint_items_each_once(
         saved = await session.scalar(select(func.count()).select_from(ItemAnalysis))
         assert await AnalysisQueue(session).size() == 0
     assert saved == len(ids)
+
+
+async def test_pollers_starting_together_requeue_stale_analyses_once(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The start-up re-queue is idempotent: two at once queue each stale item once, no error."""
+    ids = await _queue_items(sessions, 30)
+    catalog = load_catalog()
+    first, second = (Analysis(sessions, catalog, lease_owner=f"start-{n}") for n in range(2))
+    assert (await first.drain(now=NOW)).analysed == len(ids)
+    async with sessions.begin() as session:  # a rules change made every analysis stale
+        await session.execute(update(ItemAnalysis).values(analyser_version="rules-0"))
+    queued = await asyncio.gather(first.requeue_stale(), second.requeue_stale())
+    assert sum(queued) == len(ids)
+    async with sessions() as session:
+        assert await AnalysisQueue(session).size() == len(ids)
