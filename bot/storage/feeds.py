@@ -253,12 +253,22 @@ class FeedStore:
         return int(await self._session.scalar(query) or 0)
 
     async def renew(self, ids: Sequence[int], *, owner: str, until: datetime) -> set[int]:
-        """Extend ``owner``'s leases on these feeds to ``until``; the ids it still held."""
+        """Extend ``owner``'s leases on these feeds to ``until``; the ids it still held.
+
+        Rows another transaction has locked are skipped, not waited for: the writer storing
+        them (whose write ends the lease anyway) or a poller taking over a lapsed lease. A
+        renewal never waits, so it never deadlocks with a writer's batch.
+        """
         if not ids:
             return set()
+        held = (
+            select(Feed.id)
+            .where(Feed.id.in_(list(ids)), Feed.lease_owner == owner)
+            .with_for_update(of=Feed, skip_locked=True)
+        )
         statement = (
             update(Feed)
-            .where(Feed.id.in_(list(ids)), Feed.lease_owner == owner)
+            .where(Feed.id.in_(held.scalar_subquery()))
             .values(lease_expires_at=until)
             .returning(Feed.id)
             .execution_options(synchronize_session=False)
