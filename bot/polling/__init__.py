@@ -119,12 +119,16 @@ class PollReport:
 @dataclass(frozen=True, slots=True)
 class PollSettings:
     """``lease_seconds``: how long a feed stays leased to this poller without a renewal
-    (renewed every third of it while in flight); a dead poller's feeds wait that long."""
+    (renewed every third of it while in flight); a dead poller's feeds wait that long.
+    ``lease_batch``: feeds leased per statement; by default as many as are fetched at once,
+    so pollers sharing a database split a cycle finely. A lone poller (SQLite) can take a
+    cycle in a few statements instead of waiting for the writer's lock before each one."""
 
     policy: schedule.SchedulePolicy = field(default_factory=schedule.SchedulePolicy)
     concurrency: int = 20
     failing_after_errors: int = feed_health.FAILING_AFTER_ERRORS
     lease_seconds: float = 120.0
+    lease_batch: int | None = None
 
 
 def new_lease_owner() -> str:
@@ -178,6 +182,7 @@ class FeedPoller:
         self._rng = rng or random.Random()
         self.lease_owner = lease_owner or new_lease_owner()
         self._clock = clock
+        self._lease_batch = self._settings.lease_batch or self._settings.concurrency
         self._writer = FeedWriter(
             sessions,
             policy=self._settings.policy,
@@ -256,7 +261,7 @@ class FeedPoller:
                     if not batch:
                         break
                     after_id = batch[-1].id
-                    last = len(batch) < self._settings.concurrency  # nothing more to lease
+                    last = len(batch) < self._lease_batch  # nothing more to lease now
                     held.update(feed.id for feed in batch)
                     fetching.update(feed.id for feed in batch)
                     for feed in batch:
@@ -344,7 +349,7 @@ class FeedPoller:
                 now=now,
                 leased_at=leased_at,
                 until=until,
-                limit=self._settings.concurrency,
+                limit=self._lease_batch,
                 after_id=after_id,
                 only_due=only_due,
             )
