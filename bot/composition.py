@@ -31,6 +31,9 @@ from bot.storage import migrate
 from bot.storage.engine import make_engine, make_session_factory
 from bot.storage.sqlite_file import check_sqlite_writable
 
+# Feeds a lone SQLite poller leases per statement: a cycle's worth of most instances.
+SQLITE_LEASE_BATCH = 500
+
 if TYPE_CHECKING:
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -111,10 +114,20 @@ async def open_poller(
             sessions,
             fetcher,
             parser,
-            PollSettings(policy=policy, concurrency=settings.poll_concurrency),
+            PollSettings(
+                policy=policy,
+                concurrency=settings.poll_concurrency,
+                lease_seconds=settings.poll_lease_seconds,
+                lease_batch=None if _shared(settings) else SQLITE_LEASE_BATCH,
+            ),
         )
     finally:
         await asyncio.to_thread(parser.close)
+
+
+def _shared(settings: Settings) -> bool:
+    """Whether several pollers may share the database (PostgreSQL), or one has it (SQLite)."""
+    return settings.database.get_backend_name() == "postgresql"
 
 
 def make_scheduler() -> AsyncIOScheduler:

@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     poll_concurrency: int = Field(default=20, ge=1, le=200)
     poll_per_host: int = Field(default=2, ge=1, le=8)
     poll_tick_seconds: float = Field(default=60.0, gt=0)
+    # Pollers sharing a PostgreSQL database lease the feeds they fetch for this long, renewed
+    # while in flight; a poller that dies leaves its feeds to the others after it.
+    poll_lease_seconds: float = Field(default=120.0, ge=3, le=3600)
     user_agent: str = "policybot/0.1 (+https://github.com/policybot/policybot; self-hosted)"
     fetch_timeout_seconds: float = Field(default=30.0, gt=0)
     fetch_connect_timeout_seconds: float = Field(default=10.0, gt=0)

@@ -2,7 +2,8 @@
 
 Items wait in a durable queue (``bot.storage.analysis_queue``) from the transaction that
 stores them to the one that saves their analysis; ``drain`` empties it after every cycle
-(the first one runs right after start-up). ``/stance``, ``/why`` and their command-line
+(the first one runs right after start-up). Each batch is leased first, so drains of several
+pollers sharing a database analyse disjoint items. ``/stance``, ``/why`` and their command-line
 twins read what the analyser stored; the rules run in a worker thread so the event loop keeps
 serving Discord.
 """
@@ -12,8 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,6 +24,7 @@ from bot.domain.clustering import StoryItem, cluster_batch
 from bot.domain.explanation import UnseenUrl, WhyAnswer, explain, lookup_urls
 from bot.domain.positions import CompanyStance, LawStance, StanceAnswer, UnknownName, by_label
 from bot.domain.relevance import Relevance
+from bot.polling import dead_local_owners, new_lease_owner
 from bot.storage.analyses import AnalysedItem, AnalysisStore, ItemText
 from bot.storage.analysis_queue import AnalysisQueue
 from bot.storage.claims_cache import ClaimsCache
@@ -33,13 +35,31 @@ log = logging.getLogger(__name__)
 DRAIN_BATCH = 100
 # Item ids per re-queue transaction (one INSERT ... SELECT each).
 REQUEUE_BATCH = 10_000
+# How long a drain holds its batch: many times what a batch takes to analyse and save, so a
+# live drain never loses it; a dead one's batch waits this long (less on its own host).
+DRAIN_LEASE_SECONDS = 300.0
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 class Analysis:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], catalog: Catalog) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        catalog: Catalog,
+        *,
+        lease_owner: str | None = None,
+        clock: Callable[[], datetime] = _wall_clock,
+    ) -> None:
+        """``lease_owner`` names this process's batch leases (default: a new one); ``clock``
+        is the wall clock they are taken by."""
         self._sessions = sessions
         self._analyser = Analyser(catalog)
         self._claims = ClaimsCache()
+        self._lease_owner = lease_owner or new_lease_owner()
+        self._clock = clock
 
     @property
     def catalog(self) -> Catalog:
@@ -74,9 +94,9 @@ class Analysis:
         """
         started = time.monotonic()
         total = AnalysisRun()
+        await self._reclaim_dead_leases()
         while True:
-            async with self._sessions() as session:
-                batch = await AnalysisQueue(session).next_batch(limit=batch_size)
+            batch = await self._lease(batch_size)
             if not batch:
                 break
             total += await self._analyse_queued(batch, now=now)
@@ -84,6 +104,26 @@ class Analysis:
                 break
         self._log_run(total)
         return total
+
+    async def _lease(self, limit: int) -> list[int]:
+        leased_at = self._clock()
+        async with self._sessions.begin() as session:
+            return await AnalysisQueue(session).lease_batch(
+                limit=limit,
+                owner=self._lease_owner,
+                now=leased_at,
+                until=leased_at + timedelta(seconds=DRAIN_LEASE_SECONDS),
+            )
+
+    async def _reclaim_dead_leases(self) -> None:
+        """Free the batches of drains of this host that died, rather than wait out their lease."""
+        async with self._sessions() as session:
+            owners = await AnalysisQueue(session).lease_owners(now=self._clock())
+        dead = dead_local_owners(owners)
+        if dead:
+            async with self._sessions.begin() as session:
+                released = await AnalysisQueue(session).release_owners(dead)
+            log.info("analysis leases of a dead drain released items=%d", released)
 
     async def queued(self) -> int:
         """How many items wait for analysis."""

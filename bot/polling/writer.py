@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -73,28 +73,30 @@ class FeedWriter:
         policy: schedule.SchedulePolicy,
         failing_after: int,
         rng: random.Random,
+        lease_owner: str | None = None,
     ) -> None:
+        """``lease_owner``: the poller whose feed leases a write releases."""
         self._sessions = sessions
         self._policy = policy
         self._failing_after = failing_after
         self._rng = rng
+        self._lease_owner = lease_owner
         self._lock = asyncio.Lock()
 
     async def write_batches(
-        self, queue: asyncio.Queue[PendingWrite], *, now: datetime, expected: int
+        self, queue: asyncio.Queue[PendingWrite], *, now: datetime, more: Callable[[], bool]
     ) -> None:
         """The single writer: what queues up within a short window is written in ONE transaction.
 
         Group commit keeps SQLite's one writer busy with work, not with per-feed commits;
         a batch is atomic, so a crash still loses or duplicates nothing. The window closes
-        early once all ``expected`` feeds of the cycle have arrived.
+        early once ``more()`` says no other feed of the cycle is on its way.
         """
         loop = asyncio.get_running_loop()
-        received = 0
         while True:
             batch = [await queue.get()]
             deadline = loop.time() + WRITE_GATHER_SECONDS
-            while len(batch) < WRITE_BATCH and received + len(batch) < expected:
+            while len(batch) < WRITE_BATCH and (more() or not queue.empty()):
                 if not queue.empty():
                     batch.append(queue.get_nowait())
                     continue
@@ -103,7 +105,6 @@ class FeedWriter:
                         batch.append(await queue.get())
                 except TimeoutError:
                     break
-            received += len(batch)
             await self._write(batch, now=now)
 
     async def _write(self, batch: Sequence[PendingWrite], *, now: datetime) -> None:
@@ -190,7 +191,7 @@ class FeedWriter:
                     expect_new=update.backlog,
                 )
             new_ids, updated_ids = saved.new_ids, saved.updated_ids
-        url = await store.apply(update)
+        url = await store.apply(update, lease_owner=self._lease_owner)
         event = update.event
         if event is not None and event.url != url:  # a redirect was adopted in this very poll
             event = replace(event, url=url)

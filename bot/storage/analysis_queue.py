@@ -5,14 +5,20 @@ changed items in the transaction that stores them, and the analysis of an item l
 queue only in the transaction that saves it (``take``), so a crash or a failed analysis in
 between leaves the item queued for the next drain. The same statements run on SQLite and
 PostgreSQL. Receives a session; the caller commits.
+
+Concurrent drains (several pollers on one PostgreSQL database) take disjoint batches: a drain
+leases its batch (``lease_batch``, rows picked ``FOR UPDATE SKIP LOCKED``), and a lease that
+lapses (its drain died) lets the items go to the next one. ``take`` stays the guard that saves
+an item's analysis once, whatever happened to its lease.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import Table, delete, exists, func, select
+from sqlalchemy import Table, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,23 +68,62 @@ class AnalysisQueue:
         """The highest item id (0 for an empty archive): where a re-queue by ranges stops."""
         return int(await self._session.scalar(select(func.max(Item.id))) or 0)
 
-    async def next_batch(self, *, limit: int) -> list[int]:
-        """Up to ``limit`` queued item ids: new items before backlog (what a feed's first
-        fetch found), oldest first within each, so a cold archive's backlog never holds up
-        the news that digests wait for."""
-        statement = (
+    async def lease_batch(
+        self, *, limit: int, owner: str, now: datetime, until: datetime
+    ) -> list[int]:
+        """Lease up to ``limit`` queued items nobody holds at ``now`` to ``owner`` until
+        ``until``; their ids, in order. The batch is new items before backlog (what a feed's
+        first fetch found), oldest first within each, so a cold archive's backlog never holds
+        up the news that digests wait for."""
+        chosen = (
             select(PendingAnalysis.item_id)
             .join(Item, Item.id == PendingAnalysis.item_id)
+            .where(
+                or_(
+                    PendingAnalysis.lease_expires_at.is_(None),
+                    PendingAnalysis.lease_expires_at <= now,
+                )
+            )
             .order_by(Item.is_backlog, PendingAnalysis.item_id)
             .limit(limit)
+            .with_for_update(of=PendingAnalysis, skip_locked=True)
         )
-        return list(await self._session.scalars(statement))
+        statement = (
+            update(PendingAnalysis)
+            .where(PendingAnalysis.item_id.in_(chosen.scalar_subquery()))
+            .values(lease_owner=owner, lease_expires_at=until)
+            .returning(PendingAnalysis.item_id)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted((await self._session.scalars(statement)).all())
+
+    async def lease_owners(self, *, now: datetime) -> set[str]:
+        """The drains holding a lease on some queued item at ``now``."""
+        query = (
+            select(PendingAnalysis.lease_owner)
+            .where(PendingAnalysis.lease_expires_at > now)
+            .distinct()
+        )
+        return {owner for owner in await self._session.scalars(query) if owner is not None}
+
+    async def release_owners(self, owners: Sequence[str]) -> int:
+        """Drop every lease these (dead) drains hold; how many items they held."""
+        if not owners:
+            return 0
+        statement = (
+            update(PendingAnalysis)
+            .where(PendingAnalysis.lease_owner.in_(list(owners)))
+            .values(lease_owner=None, lease_expires_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        result = await self._session.execute(statement)
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def take(self, item_ids: Collection[int]) -> set[int]:
         """Remove these items from the queue; the ones that were still queued.
 
-        The caller saves analyses only for those: a concurrent drain (``policybot reanalyse``
-        beside a running service) that took them first has already saved theirs.
+        The caller saves analyses only for those: a concurrent drain that took them first
+        (one whose lease on them had lapsed) has already saved theirs.
         """
         if not item_ids:
             return set()

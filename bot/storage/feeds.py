@@ -7,6 +7,16 @@ it decided back, resuming paused feeds and spreading overdue ones after a restar
 A feed is known by its ``url`` and by the other URLs of ``feed_urls`` (``known_as``): when a
 permanent redirect is adopted the old URL stays the feed's, so feeds.yaml and server admins
 find it by the URL they gave; a feed that moves onto another feed's URL is merged into it.
+
+Several pollers may share one PostgreSQL database. Each leases the due feeds it fetches
+(``lease_due``: one short ``UPDATE`` whose rows are chosen ``FOR UPDATE SKIP LOCKED``, so two
+pollers never take the same feed), renews the leases of the feeds still in flight (``renew``)
+and releases a feed by writing its outcome (``apply``, in the same transaction as its new fetch
+state). A lease that is not renewed (its poller died) expires, and the feed goes to the next
+poller that asks. The feed-list writers that every poller runs at start-up (the feeds.yaml
+sync, ``spread_due``) take one lock first (``lock_feed_list``), so two pollers starting
+together run them one after the other. SQLite has one writer and no SKIP LOCKED; the same
+statements run there without it.
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
@@ -30,6 +40,10 @@ from bot.domain.model import FeedSource, FeedStatus
 from bot.storage.schema import Feed, FeedUrl, GuildFeed, Item
 
 log = logging.getLogger(__name__)
+
+# The key of the advisory lock that serialises the feed-list writers of start-up (any 64-bit
+# number no other lock of the database uses: "policybot feeds" in ASCII, cut to 8 bytes).
+FEED_LIST_LOCK_KEY = 0x706F6C6963796266
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +152,10 @@ class FeedStore:
         servers may still follow them, and the archive is never thrown away.
 
         The comparison reads plain columns (every ``poll --once`` syncs, and a thousand ORM
-        rows cost it 100 ms); only feeds that changed are loaded as ORM objects.
+        rows cost it 100 ms); only feeds that changed are loaded as ORM objects. Concurrent
+        syncs (pollers starting together) run one after the other (``lock_feed_list``).
         """
+        await self.lock_feed_list()  # another poller's sync would add the same new URLs
         wanted = {source.url: source for source in sources}
         rows = (await self._session.execute(select(Feed.id, *_DESCRIBED).order_by(Feed.id))).all()
         existing = {row.url: row for row in rows}
@@ -180,12 +196,42 @@ class FeedStore:
             tuple(removed.values()),
         )
 
-    async def due(self, *, now: datetime, only_due: bool = True) -> list[DueFeed]:
-        """Feeds to poll, by id: those due at ``now`` (or every active one), never paused."""
-        # Columns, not ORM entities: a thousand feeds load in a few ms instead of one long
-        # stall of the event loop that the Discord gateway shares.
-        query = (
-            select(
+    async def lease_due(
+        self,
+        *,
+        owner: str,
+        now: datetime,
+        leased_at: datetime,
+        until: datetime,
+        limit: int,
+        after_id: int = 0,
+        only_due: bool = True,
+    ) -> list[DueFeed]:
+        """Lease up to ``limit`` feeds to ``owner`` until ``until``, by id from ``after_id``
+        on: those due at the cycle's clock ``now`` (or every active one), never paused, that
+        nobody holds at ``leased_at`` (no lease, or an expired one). A cycle walks the feeds
+        once, each batch after the last one's highest id.
+
+        One statement: the rows are picked ``FOR UPDATE SKIP LOCKED``, so a concurrent leaser
+        skips them (and the rows it picked are skipped here) instead of waiting; the caller
+        commits at once. The feeds' fetch state comes back with the lease.
+        """
+        unleased = or_(Feed.lease_expires_at.is_(None), Feed.lease_expires_at <= leased_at)
+        wanted = [Feed.id > after_id, Feed.status != FeedStatus.PAUSED, _followed(), unleased]
+        if only_due:
+            wanted.append(_due(now))
+        chosen = (
+            select(Feed.id)
+            .where(*wanted)
+            .order_by(Feed.id)
+            .limit(limit)
+            .with_for_update(of=Feed, skip_locked=True)
+        )
+        statement = (
+            update(Feed)
+            .where(Feed.id.in_(chosen.scalar_subquery()))
+            .values(lease_owner=owner, lease_expires_at=until)
+            .returning(
                 Feed.id,
                 Feed.url,
                 Feed.title,
@@ -194,12 +240,87 @@ class FeedStore:
                 Feed.body_hash,
                 Feed.interval_minutes,
             )
-            .where(Feed.status != FeedStatus.PAUSED, _followed())
-            .order_by(Feed.id)
+            .execution_options(synchronize_session=False)
         )
+        rows = (await self._session.execute(statement)).all()
+        return sorted((DueFeed(*row) for row in rows), key=lambda feed: feed.id)
+
+    async def count_due(self, *, now: datetime, only_due: bool = True) -> int:
+        """How many feeds a cycle at ``now`` would poll, leased or not (a progress bar's total)."""
+        query = select(func.count()).where(Feed.status != FeedStatus.PAUSED, _followed())
         if only_due:
             query = query.where(_due(now))
-        return [DueFeed(*row) for row in await self._session.execute(query)]
+        return int(await self._session.scalar(query) or 0)
+
+    async def renew(self, ids: Sequence[int], *, owner: str, until: datetime) -> set[int]:
+        """Extend ``owner``'s leases on these feeds to ``until``; the ids it still held.
+
+        Rows another transaction has locked are skipped, not waited for: the writer storing
+        them (whose write ends the lease anyway) or a poller taking over a lapsed lease. A
+        renewal never waits, so it never deadlocks with a writer's batch.
+        """
+        if not ids:
+            return set()
+        held = (
+            select(Feed.id)
+            .where(Feed.id.in_(list(ids)), Feed.lease_owner == owner)
+            .with_for_update(of=Feed, skip_locked=True)
+        )
+        statement = (
+            update(Feed)
+            .where(Feed.id.in_(held.scalar_subquery()))
+            .values(lease_expires_at=until)
+            .returning(Feed.id)
+            .execution_options(synchronize_session=False)
+        )
+        return set((await self._session.scalars(statement)).all())
+
+    async def release(self, ids: Sequence[int], *, owner: str) -> int:
+        """Give up ``owner``'s leases on these feeds unwritten (a cycle that stopped early): the
+        next poller takes them at once instead of after the lease time; how many it held."""
+        if not ids:
+            return 0
+        statement = (
+            update(Feed)
+            .where(Feed.id.in_(list(ids)), Feed.lease_owner == owner)
+            .values(lease_owner=None, lease_expires_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        result = await self._session.execute(statement)
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def lease_owners(self, *, now: datetime) -> set[str]:
+        """The pollers holding a lease on some feed at ``now``."""
+        query = select(Feed.lease_owner).where(Feed.lease_expires_at > now).distinct()
+        return {owner for owner in await self._session.scalars(query) if owner is not None}
+
+    async def release_owners(self, owners: Sequence[str]) -> int:
+        """Drop every lease these (dead) pollers hold; how many feeds they held."""
+        if not owners:
+            return 0
+        statement = (
+            update(Feed)
+            .where(Feed.lease_owner.in_(list(owners)))
+            .values(lease_owner=None, lease_expires_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        result = await self._session.execute(statement)
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def lock_feed_list(self) -> None:
+        """Wait for (and hold until this transaction ends) the lock of the feed-list writers
+        that pollers run at start-up, before their first read.
+
+        PostgreSQL: an advisory transaction lock. SQLite: its one write lock, taken at once by
+        a write that changes nothing (as ``BEGIN IMMEDIATE`` would); its reads would otherwise
+        run before the transaction begins, and a concurrent sync add the same URLs.
+        """
+        if self._session.get_bind().dialect.name == "postgresql":
+            await self._session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": FEED_LIST_LOCK_KEY}
+            )
+        else:
+            await self._session.execute(text("UPDATE feeds SET id = id WHERE 0"))
 
     async def states_for_update(self, ids: Sequence[int]) -> dict[int, FeedState]:
         """The decider's view of these feeds, read in the transaction that will apply it."""
@@ -207,12 +328,19 @@ class FeedStore:
         self._for_update.update((feed.id, feed) for feed in rows)
         return {feed.id: _state(feed) for feed in rows}
 
-    async def apply(self, update: FeedUpdate) -> str:
-        """Write what the decider decided; the feed's URL afterwards (a redirect may move it)."""
+    async def apply(self, update: FeedUpdate, *, lease_owner: str | None = None) -> str:
+        """Write what the decider decided; the feed's URL afterwards (a redirect may move it).
+
+        The write releases ``lease_owner``'s lease on the feed; a lease another poller holds
+        (this one's expired and was taken over) stays that poller's.
+        """
         new = update.feed
         feed = self._for_update.get(new.id)
         if feed is None:
             feed = await self._session.get_one(Feed, new.id)
+        if lease_owner is not None and feed.lease_owner == lease_owner:
+            feed.lease_owner = None
+            feed.lease_expires_at = None
         feed.title = new.title
         feed.site_url = new.site_url
         feed.etag = new.etag
@@ -319,7 +447,13 @@ class FeedStore:
         self, *, now: datetime, policy: schedule.SchedulePolicy, jitter: Callable[[], float]
     ) -> int:
         """After a restart, scatter overdue feeds over one interval; feeds never fetched stay
-        due, so a fresh install fetches them in its first cycle."""
+        due, so a fresh install fetches them in its first cycle.
+
+        Feeds another poller holds a lease on are in flight and stay as they are. Pollers
+        starting together spread one after the other (``lock_feed_list``), and the second
+        finds nothing overdue left: no feed is spread twice.
+        """
+        await self.lock_feed_list()
         feeds = (
             await self._session.scalars(
                 select(Feed).where(
@@ -327,6 +461,7 @@ class FeedStore:
                     _followed(),
                     _due(now),
                     Feed.last_checked_at.is_not(None),
+                    or_(Feed.lease_expires_at.is_(None), Feed.lease_expires_at <= now),
                 )
             )
         ).all()

@@ -137,6 +137,11 @@ class Feed(Base):
     fetch_count: Mapped[int] = mapped_column(Integer, default=0)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
 
+    # The poller fetching the feed now (``hostname:pid:random``) and until when its lease holds;
+    # the write of the fetch's outcome clears both. See ``FeedStore.lease_due``.
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None]
+
     created_at: Mapped[datetime]
 
     items: Mapped[list[Item]] = relationship(back_populates="feed", passive_deletes=True)
@@ -221,6 +226,10 @@ class PendingAnalysis(Base):
     item_id: Mapped[int] = mapped_column(
         ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
     )
+    # The drain analysing the item now and until when, so concurrent drains take disjoint
+    # batches (``AnalysisQueue.lease_batch``).
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None]
 
 
 class Mention(Base):
