@@ -92,6 +92,7 @@ async def test_200_long_unicode_titles_split_within_every_limit_and_nothing_is_l
     app: Application,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
+    fake_discord.quicken_buckets()  # a dozen parts into one channel, in seconds
     view = await subscribe(
         app, fake_discord.guilds[0].id, digest_channel(fake_discord), max_stories=50
     )
