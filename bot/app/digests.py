@@ -56,6 +56,7 @@ from bot.errors import ChannelRefused, DeliveryError, DeliveryFailed
 from bot.storage.analyses import AnalysisStore
 from bot.storage.digests import DigestStore
 from bot.storage.guilds import GuildStore
+from bot.storage.retry import in_transaction
 from bot.storage.schema import Digest as DigestRun
 
 if TYPE_CHECKING:
@@ -421,8 +422,10 @@ class Digests:
             digest = _plan_of(pending)
             if digest is not None:
                 return await self._deliver(subscription, settings, pending, digest, channel, now)
-            async with self._sessions.begin() as session:  # its unsent items are offered again
-                await DigestStore(session).give_up(pending.id, error="unreadable plan")
+            await in_transaction(  # its unsent items are offered again
+                self._sessions,
+                lambda session: DigestStore(session).give_up(pending.id, error="unreadable plan"),
+            )
         scheduled = self._scheduled(subscription, settings.timezone)
         async with self._sessions() as session:
             digest = await self._compose(session, scheduled, now=now)
@@ -430,10 +433,13 @@ class Digests:
             await self._record_empty(subscription, digest, now=now)
             return RunResult(subscription_id, RunOutcome.NOTHING_NEW)
         parts = channel.render(digest)
-        async with self._sessions.begin() as session:
-            run = await DigestStore(session).create_run(
-                subscription, plan=digest_to_plan(digest), parts_total=len(parts), now=now
-            )
+        plan = digest_to_plan(digest)
+        run = await in_transaction(
+            self._sessions,
+            lambda session: DigestStore(session).create_run(
+                subscription, plan=plan, parts_total=len(parts), now=now
+            ),
+        )
         log.info(
             "digest composed subscription=%s run=%s stories=%d parts=%d",
             subscription_id,
@@ -483,10 +489,7 @@ class Digests:
             entries = {i: dispositions[i] for i in part.item_ids if i in dispositions}
             if index == len(parts) - 1:  # counted, covered, and anything no part carried
                 entries |= {i: d for i, d in dispositions.items() if i not in assigned}
-            async with self._sessions.begin() as session:
-                await DigestStore(session).record_part(
-                    run.id, index, message_id=message_id, entries=entries, now=now
-                )
+            await self._record_part(run.id, index, message_id, entries, now=now)
             sent += 1
         result = RunResult(
             subscription.id,
@@ -496,10 +499,12 @@ class Digests:
             stories=digest.story_count,
             run_id=run.id,
         )
-        async with self._sessions.begin() as session:
-            await DigestStore(session).record_result(
+        await in_transaction(
+            self._sessions,
+            lambda session: DigestStore(session).record_result(
                 subscription.id, result=result.describe(), ran_at=digest.as_of, now=now
-            )
+            ),
+        )
         log.info(
             "digest posted subscription=%s run=%s parts=%d resumed_at=%d",
             subscription.id,
@@ -508,6 +513,24 @@ class Digests:
             len(parts) - sent,
         )
         return result
+
+    async def _record_part(
+        self,
+        run_id: int,
+        index: int,
+        message_id: int,
+        entries: dict[int, DigestDisposition],
+        *,
+        now: datetime,
+    ) -> None:
+        """The part Discord accepted, in a transaction of its own, run again while SQLite is
+        busy with another run's write (recording a part twice records it once)."""
+        await in_transaction(
+            self._sessions,
+            lambda session: DigestStore(session).record_part(
+                run_id, index, message_id=message_id, entries=entries, now=now
+            ),
+        )
 
     async def _failed(
         self,
@@ -521,10 +544,13 @@ class Digests:
         """A part Discord did not take: pause (403/404), retry later (may pass) or give up."""
         reason = _reason(error)
         if isinstance(error, ChannelRefused):
-            async with self._sessions.begin() as session:
+
+            async def pause(session: AsyncSession) -> bool:
                 store = DigestStore(session)
                 await store.record_attempt(run.id, error=reason)
-                newly = await store.pause(subscription.id, reason=reason, now=now)
+                return await store.pause(subscription.id, reason=reason, now=now)
+
+            newly = await in_transaction(self._sessions, pause)
             log.warning(
                 "digest paused subscription=%s channel=%s status=%s code=%s",
                 subscription.id,
@@ -540,12 +566,15 @@ class Digests:
             return RunOutcome.PAUSED, None
         if isinstance(error, DeliveryFailed):
             retry_at = now + retry_delay(subscription.failures + 1)
-            async with self._sessions.begin() as session:
+
+            async def interrupt(session: AsyncSession) -> None:
                 store = DigestStore(session)
                 await store.record_attempt(run.id, error=reason)
                 await store.record_failure(
                     subscription.id, reason=reason, retry_at=retry_at, now=now
                 )
+
+            await in_transaction(self._sessions, interrupt)
             log.warning(
                 "digest interrupted subscription=%s run=%s status=%s retry_at=%s",
                 subscription.id,
@@ -566,19 +595,23 @@ class Digests:
             error.code,
             error.reason,
         )
-        async with self._sessions.begin() as session:
+
+        async def give_up(session: AsyncSession) -> None:
             store = DigestStore(session)
             await store.give_up(run.id, error=reason)
             await store.record_result(
                 subscription.id, result=f"failed: {reason}", ran_at=None, now=now
             )
+
+        await in_transaction(self._sessions, give_up)
         return RunOutcome.FAILED, None
 
     async def _record_empty(
         self, subscription: Subscription, digest: Digest, *, now: datetime
     ) -> None:
         """Nothing to post: the covered items go in the ledger (no message), the run is done."""
-        async with self._sessions.begin() as session:
+
+        async def record(session: AsyncSession) -> None:
             store = DigestStore(session)
             if digest.covered_item_ids:
                 run = await store.create_run(
@@ -597,6 +630,8 @@ class Digests:
                 ran_at=digest.as_of,
                 now=now,
             )
+
+        await in_transaction(self._sessions, record)
 
     # -- the schedule --------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.digest.cadence import Cadence
@@ -41,6 +41,7 @@ from bot.storage.schema import (
 
 # Items per IN (...) list: well under SQLite's and asyncpg's bound-parameter limits.
 _CHUNK = 5000
+_SHOWN = frozenset({DigestDisposition.POSTED, DigestDisposition.LISTED})  # with a message id
 # How far back the ledger is read for stories already posted: clustering links reports of one
 # story published within a few days of each other, so older posts cannot match a new item.
 POSTED_STORY_WINDOW = timedelta(days=14)
@@ -231,21 +232,21 @@ class DigestStore:
                     )
                 )
             )
-        for item_id, disposition in entries.items():
-            if item_id in known:
-                continue
-            shown = disposition in (DigestDisposition.POSTED, DigestDisposition.LISTED)
-            self._session.add(
-                DigestEntry(
-                    digest_id=run.id,
-                    subscription_id=run.subscription_id,
-                    guild_id=run.guild_id,
-                    item_id=item_id,
-                    disposition=disposition,
-                    part=part,
-                    message_id=message_id if shown else None,
-                )
-            )
+        rows = [
+            {
+                "digest_id": run.id,
+                "subscription_id": run.subscription_id,
+                "guild_id": run.guild_id,
+                "item_id": item_id,
+                "disposition": disposition,
+                "part": part,
+                "message_id": message_id if disposition in _SHOWN else None,
+            }
+            for item_id, disposition in entries.items()
+            if item_id not in known
+        ]
+        if rows:  # one statement for the part's rows (a digest's last part carries hundreds)
+            await self._session.execute(insert(DigestEntry), rows)
         run.parts_sent = part + 1
         if run.parts_sent >= run.parts_total:
             run.status = DigestStatus.POSTED
