@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app.cycle import IngestionCycle
+from bot.app.digest_candidates import CandidateSnapshot, SharedCandidates
 from bot.app.digest_schedule import DigestJobs, missed, next_fire_time
 from bot.domain.admin import AdminNotice, DigestPaused, ServerSettings
 from bot.domain.catalog import Catalog
@@ -123,6 +124,7 @@ class Digests:
         self._runs = asyncio.Semaphore(CONCURRENT_RUNS)
         self._jobs: DigestJobs | None = None
         self._timezones: frozenset[str] | None = None
+        self._shared = SharedCandidates()
 
     # -- subscriptions -------------------------------------------------------------------
 
@@ -336,10 +338,20 @@ class Digests:
     ) -> Digest:
         """Gather the candidates and what composing needs, then compose in a worker thread."""
         store = DigestStore(session)
-        candidates = await store.candidates(
-            since=since, until=now, guild_id=guild_id, subscription_id=subscription_id
+        snapshot: CandidateSnapshot | None = None
+        if subscription_id is not None and not (
+            guild_id is not None and await store.follows_own_feeds(guild_id)
+        ):  # the instance list alone: what the other runs of this minute read too
+            snapshot = await self._shared.snapshot(session, since=since, now=now)
+            ledgered = await store.ledgered_since(subscription_id, since=since)
+            candidates = snapshot.of_run(since=since, ledgered=ledgered)
+        else:
+            candidates = await store.candidates(
+                since=since, until=now, guild_id=guild_id, subscription_id=subscription_id
+            )
+        previous = await self._previous_positions(
+            session, candidates, before=as_of_previous, snapshot=snapshot
         )
-        previous = await self._previous_positions(session, candidates, before=as_of_previous)
         posted: frozenset[str] = frozenset()
         if subscription_id is not None:
             posted = await store.posted_story_keys(subscription_id, now=now)
@@ -375,10 +387,15 @@ class Digests:
         return await self._compose(session, self._scheduled(draft, settings.timezone), now=now)
 
     async def _previous_positions(
-        self, session: AsyncSession, candidates: Sequence[Candidate], *, before: datetime
+        self,
+        session: AsyncSession,
+        candidates: Sequence[Candidate],
+        *,
+        before: datetime,
+        snapshot: CandidateSnapshot | None = None,
     ) -> dict[tuple[str, str], StanceLabel]:
         """Each (company, law) the candidates take a side on, as the claims reported before
-        ``before`` (the candidates' own aside) weighed it."""
+        ``before`` (the candidates' own aside) weighed it; read once per ``snapshot``."""
         pairs = {(c.company_id, c.target_id) for item in candidates for c in item.claims}
         if not pairs:
             return {}
@@ -387,7 +404,10 @@ class Digests:
         facts: list[ClaimFact] = []
         for company in sorted({company for company, _ in pairs}):
             targets = sorted({target for who, target in pairs if who == company})
-            found = await store.claim_facts(company_id=company, target_ids=targets)
+            if snapshot is not None:
+                found = await snapshot.claim_facts(session, company, targets)
+            else:
+                found = await store.claim_facts(company_id=company, target_ids=targets)
             facts += [f for f in found if f.reported_at < before and f.item_id not in own]
         return {(p.company_id, p.target_id): p.label for p in weigh(facts, now=before)}
 

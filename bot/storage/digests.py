@@ -355,6 +355,34 @@ class DigestStore:
             ) in rows
         ]
 
+    async def follows_own_feeds(self, guild_id: int) -> bool:
+        """Whether the server added feeds of its own (else it reads the instance list alone)."""
+        found = await self._session.scalar(select(exists().where(GuildFeed.guild_id == guild_id)))
+        return bool(found)
+
+    async def ledgered_since(self, subscription_id: int, *, since: datetime) -> set[int]:
+        """The items fetched after ``since`` that the subscription's ledger holds."""
+        rows = await self._session.scalars(
+            select(DigestEntry.item_id)
+            .join(Item, Item.id == DigestEntry.item_id)
+            .where(DigestEntry.subscription_id == subscription_id, Item.fetched_at > since)
+        )
+        return set(rows)
+
+    async def analysis_watermark(self) -> tuple[int, int, datetime | None]:
+        """Changes whenever an item is analysed, or analysed again: a read of candidates is
+        still current while this stays the same."""
+        row = (
+            await self._session.execute(
+                select(
+                    func.count(ItemAnalysis.item_id),
+                    func.max(ItemAnalysis.item_id),
+                    func.max(ItemAnalysis.analysed_at),
+                )
+            )
+        ).one()
+        return int(row[0] or 0), int(row[1] or 0), row[2]
+
     async def posted_story_keys(self, subscription_id: int, *, now: datetime) -> frozenset[str]:
         """The stories this subscription showed lately (posted or listed), by story key and URL."""
         rows = await self._session.execute(
