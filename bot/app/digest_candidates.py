@@ -3,7 +3,8 @@
 Most servers follow the instance list alone, so the runs of a busy minute would each read the
 same hundreds of items, with their mentions and claims, and the same claim history. A
 ``CandidateSnapshot`` is one such read, kept for at most ``FRESH_FOR`` and only while no item
-has been analysed since (the store's analysis watermark); each run takes from it the items
+has been analysed since (the store's analysis watermark; an item analysed again, by
+``policybot reanalyse``, waits out the minute); each run takes from it the items
 fetched after its own ``since`` and not in its own ledger, so it composes what its own read
 would have found. An item fetched within the snapshot's minute but after it is not lost: the
 run is recorded as of its own ``now``, and the next run's window reaches a day further back
@@ -36,7 +37,7 @@ class CandidateSnapshot:
 
     since: datetime
     as_of: datetime
-    watermark: tuple[int, int, datetime | None]
+    watermark: tuple[int, int]
     candidates: tuple[Candidate, ...]
     # Per company: its stored claims on every law the snapshot's candidates pair it with.
     _facts: dict[str, list[ClaimFact]] = field(default_factory=dict)
@@ -46,7 +47,7 @@ class CandidateSnapshot:
         *,
         since: datetime,
         now: datetime,
-        watermark: tuple[int, int, datetime | None],
+        watermark: tuple[int, int],
         fresh_for: timedelta,
     ) -> bool:
         return (
@@ -92,8 +93,13 @@ class SharedCandidates:
         self, session: AsyncSession, *, since: datetime, now: datetime
     ) -> CandidateSnapshot:
         store = DigestStore(session)
-        async with self._lock:
-            watermark = await store.analysis_watermark()
+        watermark = await store.analysis_watermark()
+        found = self._snapshot
+        if found is not None and found.covers(
+            since=since, now=now, watermark=watermark, fresh_for=self._fresh_for
+        ):
+            return found
+        async with self._lock:  # one read; the runs waiting on it take it
             found = self._snapshot
             if found is None or not found.covers(
                 since=since, now=now, watermark=watermark, fresh_for=self._fresh_for

@@ -452,8 +452,7 @@ class Digests:
         if digest.is_empty:
             await self._record_empty(subscription, digest, now=now)
             return RunResult(subscription_id, RunOutcome.NOTHING_NEW)
-        parts = channel.render(digest)
-        plan = digest_to_plan(digest)
+        parts, plan = await asyncio.to_thread(_render_and_plan, channel, digest)
         run = await in_transaction(
             self._sessions,
             lambda session: DigestStore(session).create_run(
@@ -733,6 +732,14 @@ class Digests:
             next_fire_time(scheduled, after=now),
             describe_topics(scheduled.subscription.topics, self._catalog),
         )
+
+
+def _render_and_plan(
+    channel: DigestChannel[Any], digest: Digest
+) -> tuple[Sequence[RenderedPart], dict[str, Any]]:
+    """The digest's messages and its stored plan: pure work, done in a worker thread so a
+    minute of digests does not hold the event loop."""
+    return channel.render(digest), digest_to_plan(digest)
 
 
 def _plan_of(run: DigestRun) -> Digest | None:

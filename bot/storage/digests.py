@@ -369,19 +369,15 @@ class DigestStore:
         )
         return set(rows)
 
-    async def analysis_watermark(self) -> tuple[int, int, datetime | None]:
-        """Changes whenever an item is analysed, or analysed again: a read of candidates is
-        still current while this stays the same."""
+    async def analysis_watermark(self) -> tuple[int, int]:
+        """How many items are analysed, and the newest: changes whenever an item is analysed
+        for the first time (both from the primary key's index, cheap at any size)."""
         row = (
             await self._session.execute(
-                select(
-                    func.count(ItemAnalysis.item_id),
-                    func.max(ItemAnalysis.item_id),
-                    func.max(ItemAnalysis.analysed_at),
-                )
+                select(func.count(ItemAnalysis.item_id), func.max(ItemAnalysis.item_id))
             )
         ).one()
-        return int(row[0] or 0), int(row[1] or 0), row[2]
+        return int(row[0] or 0), int(row[1] or 0)
 
     async def posted_story_keys(self, subscription_id: int, *, now: datetime) -> frozenset[str]:
         """The stories this subscription showed lately (posted or listed), by story key and URL."""
