@@ -14,11 +14,14 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import discord
 import pytest
 from sqlalchemy.engine import URL
 
 from bot.app import Application
 from bot.chat.client import PolicyBot
+from bot.chat.delivery import DiscordDigestChannel
+from bot.chat.render.digest import DigestMessage
 from bot.settings import Settings
 from tests.fake_discord import FakeDiscord
 from tests.fake_discord.harness import point_discord_at, running_bot
@@ -281,3 +284,32 @@ async def test_a_fan_out_past_the_global_limit_pauses_and_every_channel_gets_its
         assert all(len(fake.messages_in(c)) == 1 for c in channels)
         assert fake.rate_limited["global"] >= 1
         assert fake.rate_limited["user"] == 0
+
+
+async def test_digest_parts_fanned_out_stay_under_the_global_limit_where_unpaced_ones_do_not(
+    monkeypatch: pytest.MonkeyPatch, app: Application, chat_settings: Settings
+) -> None:
+    """discord.py does not pace a process under the global limit; the digest channel does."""
+    part = DigestMessage((discord.Embed(title="AI policy digest"),))
+    async with FakeDiscord(global_per_second=6) as fake:
+        point_discord_at(fake, monkeypatch)
+        async with running_bot(fake, app, chat_settings) as bot:
+            channels = sorted(c for guild in fake.guilds for c in guild.channel_ids)
+            for name, rate in (("paced", 5.0), ("unpaced", 1000.0)):
+                digests = DiscordDigestChannel(bot, sends_per_second=rate)
+                fake.rate_limited.clear()
+                fake.advance(1.0)  # the global window of the previous round is over
+
+                await asyncio.gather(
+                    *(
+                        digests.send(c, part, nonce=f"{name}-{i}-{n}")
+                        for i, c in enumerate(channels)
+                        for n in (0, 1)
+                    )
+                )
+
+                if name == "paced":
+                    assert fake.rate_limited == {}
+                else:
+                    assert fake.rate_limited["global"] >= 1
+            assert all(len(fake.messages_in(c)) == 4 for c in channels)
