@@ -1,7 +1,8 @@
 """The instance list's digest candidates, read once for the runs due around the same time.
 
-Most servers follow the instance list alone, so the runs of a busy minute would each read the
-same hundreds of items, with their mentions and claims, and the same claim history. A
+Every server follows the instance list (most follow it alone), so the runs of a busy minute
+would each read the same hundreds of items, with their mentions and claims, and the same claim
+history; a server's own feeds outside the list are read by its runs alone. A
 ``CandidateSnapshot`` is one such read, kept for at most ``FRESH_FOR`` and only while no item
 has been analysed since (the store's analysis watermark; an item analysed again, by
 ``policybot reanalyse``, waits out the minute); each run takes from it the items
@@ -39,8 +40,8 @@ class CandidateSnapshot:
     as_of: datetime
     watermark: tuple[int, int]
     candidates: tuple[Candidate, ...]
-    # Per company: its stored claims on every law the snapshot's candidates pair it with.
-    _facts: dict[str, list[ClaimFact]] = field(default_factory=dict)
+    # Per company: the laws read for it so far, and its stored claims on them.
+    _facts: dict[str, tuple[frozenset[str], list[ClaimFact]]] = field(default_factory=dict)
 
     def covers(
         self,
@@ -63,22 +64,26 @@ class CandidateSnapshot:
     async def claim_facts(
         self, session: AsyncSession, company_id: str, target_ids: Sequence[str]
     ) -> list[ClaimFact]:
-        """The company's stored claims on ``target_ids``, read once per snapshot."""
-        if company_id not in self._facts:
-            targets = sorted(
-                {
+        """The company's stored claims on ``target_ids``, read once per snapshot (again only
+        for a law the snapshot's candidates did not pair it with, from a server's own feed)."""
+        wanted = frozenset(target_ids)
+        read, facts = self._facts.get(company_id, (frozenset(), []))
+        if not wanted <= read:
+            read = (
+                wanted
+                | read
+                | {
                     claim.target_id
                     for item in self.candidates
                     for claim in item.claims
                     if claim.company_id == company_id
                 }
-                | set(target_ids)
             )
-            self._facts[company_id] = await AnalysisStore(session).claim_facts(
-                company_id=company_id, target_ids=targets
+            facts = await AnalysisStore(session).claim_facts(
+                company_id=company_id, target_ids=sorted(read)
             )
-        wanted = set(target_ids)
-        return [fact for fact in self._facts[company_id] if fact.target_id in wanted]
+            self._facts[company_id] = (read, facts)
+        return [fact for fact in facts if fact.target_id in wanted]
 
 
 class SharedCandidates:

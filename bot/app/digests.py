@@ -339,12 +339,19 @@ class Digests:
         """Gather the candidates and what composing needs, then compose in a worker thread."""
         store = DigestStore(session)
         snapshot: CandidateSnapshot | None = None
-        if subscription_id is not None and not (
-            guild_id is not None and await store.follows_own_feeds(guild_id)
-        ):  # the instance list alone: what the other runs of this minute read too
+        if subscription_id is not None:  # the instance list: what this minute's runs all read
             snapshot = await self._shared.snapshot(session, since=since, now=now)
             ledgered = await store.ledgered_since(subscription_id, since=since)
             candidates = snapshot.of_run(since=since, ledgered=ledgered)
+            if guild_id is not None and await store.follows_own_feeds(guild_id):
+                own = await store.candidates(
+                    since=since,
+                    until=now,
+                    guild_id=guild_id,
+                    subscription_id=subscription_id,
+                    own_feeds_only=True,
+                )
+                candidates = sorted([*candidates, *own], key=lambda item: item.item_id)
         else:
             candidates = await store.candidates(
                 since=since, until=now, guild_id=guild_id, subscription_id=subscription_id

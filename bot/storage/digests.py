@@ -278,16 +278,16 @@ class DigestStore:
         until: datetime,
         guild_id: int | None,
         subscription_id: int | None,
+        own_feeds_only: bool = False,
     ) -> list[Candidate]:
         """Relevant, non-backlog items fetched in (since, until] from the feeds a server follows
-        (the instance list and its own; the instance list alone without ``guild_id``), and not
-        in the subscription's ledger. Oldest first."""
+        (the instance list and its own; the instance list alone without ``guild_id``; with
+        ``own_feeds_only``, the server's own feeds outside the instance list), and not in the
+        subscription's ledger. Oldest first."""
         followed: ColumnElement[bool] = Feed.in_instance_list.is_(True)
         if guild_id is not None:
-            followed = or_(
-                followed,
-                exists().where(GuildFeed.guild_id == guild_id, GuildFeed.feed_id == Feed.id),
-            )
+            own = exists().where(GuildFeed.guild_id == guild_id, GuildFeed.feed_id == Feed.id)
+            followed = (~followed & own) if own_feeds_only else or_(followed, own)
         statement = (
             select(
                 Item.id,
