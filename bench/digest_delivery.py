@@ -329,6 +329,7 @@ class Figures:
     jobs: int = 0
     job_errors: int = 0
     lags: list[float] | None = None
+    longest_scheduler_pass: float = 0.0
     worst_lag_at: float = 0.0  # seconds after the first job fired
     slow_ticks: int = 0  # ticks later than 50 ms
     outcomes: dict[str, int] | None = None
@@ -381,7 +382,19 @@ async def deliver(args: argparse.Namespace, database_url: str, port: int) -> Fig
     submitted: list[float] = []
     finished: list[float] = []
     errors: list[object] = []
-    scheduler = AsyncIOScheduler(timezone=UTC)
+    passes: list[float] = []
+
+    class TimedScheduler(AsyncIOScheduler):  # type: ignore[misc]
+        """APScheduler as it is, timing each synchronous pass over the due jobs."""
+
+        def _process_jobs(self) -> Any:
+            started = time.perf_counter()
+            try:
+                return super()._process_jobs()
+            finally:
+                passes.append(time.perf_counter() - started)
+
+    scheduler = TimedScheduler(timezone=UTC)
     scheduler.add_listener(lambda event: submitted.append(time.perf_counter()), EVENT_JOB_SUBMITTED)
 
     every_job_done = asyncio.Event()
@@ -421,6 +434,7 @@ async def deliver(args: argparse.Namespace, database_url: str, port: int) -> Fig
             worst_at, _ = max(lags, key=lambda tick: tick[1])
             figures.worst_lag_at = worst_at - min(submitted)
         figures.slow_ticks = sum(1 for _, lag in lags if lag > 0.05)
+        figures.longest_scheduler_pass = max(passes, default=0.0)
         figures.jobs = len(finished)
         figures.job_errors = len(errors)
         if submitted and finished:
@@ -433,7 +447,12 @@ async def deliver(args: argparse.Namespace, database_url: str, port: int) -> Fig
         results = (await session.execute(select(DigestSubscription.last_result))).scalars()
         figures.outcomes = dict(Counter((r or "none").split(" ")[0].rstrip(":") for r in results))
         figures.parts_recorded = int(
-            await session.scalar(select(func.coalesce(func.sum(DigestRun.parts_sent), 0))) or 0
+            await session.scalar(
+                select(func.coalesce(func.sum(DigestRun.parts_sent), 0)).where(
+                    DigestRun.created_at > fire - timedelta(hours=1)  # not yesterday's
+                )
+            )
+            or 0
         )
         twice = (
             select(DigestEntry.subscription_id)
@@ -519,7 +538,8 @@ def report(args: argparse.Namespace, figures: Figures, fake: dict[str, Any]) -> 
         f"event-loop lag      max {lags[-1] * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms,"
         f" median {statistics.median(lags) * 1000:.1f} ms over {len(lags):,} ticks;"
         f" worst {figures.worst_lag_at:.1f} s after the first job fired,"
-        f" {figures.slow_ticks} ticks over 50 ms"
+        f" {figures.slow_ticks} ticks over 50 ms; APScheduler's longest pass over due jobs"
+        f" {figures.longest_scheduler_pass * 1000:.0f} ms"
         "  (target < 50 ms)"
     )
     print(
