@@ -16,7 +16,10 @@
   servers that follow those feeds.
 
 Runs wait for an ingestion cycle in progress to finish first (up to ``CYCLE_WAIT``), so a digest
-due mid-cycle carries what that cycle fetched and analysed.
+due mid-cycle carries what that cycle fetched and analysed. At most ``CONCURRENT_RUNS`` run at
+once; the runs of a busy minute share one read of the instance list's candidates
+(``digest_candidates``), and every write of a run is retried while SQLite is busy with
+another's (``storage.retry``).
 """
 
 from __future__ import annotations
