@@ -17,6 +17,7 @@ from bot.app import Application
 from bot.chat.client import PolicyBot
 from bot.chat.delivery import DiscordDigestChannel
 from bot.domain.digest.delivery import RunOutcome
+from bot.domain.model import StanceLabel
 from tests.fake_discord import FakeDiscord
 from tests.support.clock import NOW
 from tests.support.digests import NewsItem, add_feed, add_items, subscribe
@@ -122,3 +123,56 @@ async def test_an_item_analysed_between_two_runs_of_a_minute_is_in_the_later_one
     assert titles(fake_discord, one) == {"First AI Act story"}
     assert titles(fake_discord, two) == {"First AI Act story", "Just analysed AI Act story"}
     assert len(candidate_reads) == 2
+
+
+async def test_a_stance_on_a_law_only_a_servers_own_feed_reports_is_weighed_against_its_history(
+    fake_discord: FakeDiscord, app: Application, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The shared claim history read for a company covers the laws of the instance list's
+    items; a law only a server's own feed pairs it with is read as well."""
+    a, b = fake_discord.guilds
+    wire = await add_feed(sessions, url="https://wire.example/rss", title="Policy Wire")
+    own = await add_feed(
+        sessions,
+        url="https://b.example/rss",
+        title="B's Own",
+        in_instance_list=False,
+        followed_by=[b.id],
+    )
+    said = "OpenAI said it backs the rules."
+    await add_items(
+        sessions,
+        wire,
+        [
+            NewsItem(
+                "OpenAI on the AI Act, last week",
+                hours_ago=24 * 8,
+                claims=(("openai", "eu-ai-act", StanceLabel.SUPPORT, said),),
+            ),
+            NewsItem(
+                "OpenAI on GDPR",
+                claims=(("openai", "gdpr", StanceLabel.SUPPORT, "OpenAI said it backs GDPR."),),
+            ),
+        ],
+    )
+    await add_items(
+        sessions,
+        own,
+        [
+            NewsItem(
+                "OpenAI turns on the AI Act",
+                claims=(("openai", "eu-ai-act", StanceLabel.OPPOSE, "OpenAI said it opposes it."),),
+            )
+        ],
+    )
+    first = await subscribe(app, a.id, a.channels[0].id)
+    second = await subscribe(app, b.id, b.channels[0].id)
+
+    shared_only = await app.digests.preview(a.id, first.subscription.id, now=NOW)
+    with_own = await app.digests.preview(b.id, second.subscription.id, now=NOW)
+
+    assert shared_only is not None
+    assert with_own is not None
+    assert [
+        (c.before, c.after) for c in with_own.stance_changes if c.after is StanceLabel.OPPOSE
+    ] == [(StanceLabel.SUPPORT, StanceLabel.OPPOSE)]
