@@ -25,6 +25,10 @@ ends; a process killed mid-run loses the lease when it expires, and the next run
 pending run from its first unsent part. A scheduled run whose time another process already
 ran is skipped. With ``shards``, a process schedules, and tells admins, only for the servers
 on its Discord shards.
+
+At most ``CONCURRENT_RUNS`` run at once; the runs of a busy minute share one read of the
+instance list's candidates (``digest_candidates``), and every write of a run is retried while
+SQLite is busy with another's (``storage.retry``).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app.cycle import IngestionCycle
+from bot.app.digest_candidates import CandidateSnapshot, SharedCandidates
 from bot.app.digest_schedule import DigestJobs, missed, next_fire_time
 from bot.domain.admin import AdminNotice, DigestPaused, ServerSettings
 from bot.domain.catalog import Catalog
@@ -70,6 +75,7 @@ from bot.storage.analyses import AnalysisStore
 from bot.storage.digests import DigestStore
 from bot.storage.guilds import GuildStore
 from bot.storage.health_notices import HealthNoticeStore
+from bot.storage.retry import in_transaction
 from bot.storage.schema import Digest as DigestRun
 
 if TYPE_CHECKING:
@@ -154,6 +160,7 @@ class Digests:
         self._jobs: DigestJobs | None = None
         self._shards: Shards | None = None
         self._timezones: frozenset[str] | None = None
+        self._shared = SharedCandidates()
 
     # -- subscriptions -------------------------------------------------------------------
 
@@ -374,10 +381,27 @@ class Digests:
     ) -> Digest:
         """Gather the candidates and what composing needs, then compose in a worker thread."""
         store = DigestStore(session)
-        candidates = await store.candidates(
-            since=since, until=now, guild_id=guild_id, subscription_id=subscription_id
+        snapshot: CandidateSnapshot | None = None
+        if subscription_id is not None:  # the instance list: what this minute's runs all read
+            snapshot = await self._shared.snapshot(session, since=since, now=now)
+            ledgered = await store.ledgered_since(subscription_id, since=since)
+            candidates = snapshot.of_run(since=since, ledgered=ledgered)
+            if guild_id is not None and await store.follows_own_feeds(guild_id):
+                own = await store.candidates(
+                    since=since,
+                    until=now,
+                    guild_id=guild_id,
+                    subscription_id=subscription_id,
+                    own_feeds_only=True,
+                )
+                candidates = sorted([*candidates, *own], key=lambda item: item.item_id)
+        else:
+            candidates = await store.candidates(
+                since=since, until=now, guild_id=guild_id, subscription_id=subscription_id
+            )
+        previous = await self._previous_positions(
+            session, candidates, before=as_of_previous, snapshot=snapshot
         )
-        previous = await self._previous_positions(session, candidates, before=as_of_previous)
         posted: frozenset[str] = frozenset()
         if subscription_id is not None:
             posted = await store.posted_story_keys(subscription_id, now=now)
@@ -413,10 +437,15 @@ class Digests:
         return await self._compose(session, self._scheduled(draft, settings.timezone), now=now)
 
     async def _previous_positions(
-        self, session: AsyncSession, candidates: Sequence[Candidate], *, before: datetime
+        self,
+        session: AsyncSession,
+        candidates: Sequence[Candidate],
+        *,
+        before: datetime,
+        snapshot: CandidateSnapshot | None = None,
     ) -> dict[tuple[str, str], StanceLabel]:
         """Each (company, law) the candidates take a side on, as the claims reported before
-        ``before`` (the candidates' own aside) weighed it."""
+        ``before`` (the candidates' own aside) weighed it; read once per ``snapshot``."""
         pairs = {(c.company_id, c.target_id) for item in candidates for c in item.claims}
         if not pairs:
             return {}
@@ -425,7 +454,10 @@ class Digests:
         facts: list[ClaimFact] = []
         for company in sorted({company for company, _ in pairs}):
             targets = sorted({target for who, target in pairs if who == company})
-            found = await store.claim_facts(company_id=company, target_ids=targets)
+            if snapshot is not None:
+                found = await snapshot.claim_facts(session, company, targets)
+            else:
+                found = await store.claim_facts(company_id=company, target_ids=targets)
             facts += [f for f in found if f.reported_at < before and f.item_id not in own]
         return {(p.company_id, p.target_id): p.label for p in weigh(facts, now=before)}
 
@@ -491,8 +523,10 @@ class Digests:
                 return await self._deliver(
                     subscription, settings, pending, digest, channel, now, lease
                 )
-            async with self._sessions.begin() as session:  # its unsent items are offered again
-                await DigestStore(session).give_up(pending.id, error="unreadable plan")
+            await in_transaction(  # its unsent items are offered again
+                self._sessions,
+                lambda session: DigestStore(session).give_up(pending.id, error="unreadable plan"),
+            )
         planned = self._scheduled(subscription, settings.timezone)
         if scheduled and pending is None and not missed(planned, now=now):
             return RunResult(
@@ -503,11 +537,13 @@ class Digests:
         if digest.is_empty:
             await self._record_empty(subscription, digest, now=now)
             return RunResult(subscription_id, RunOutcome.NOTHING_NEW)
-        parts = channel.render(digest)
-        async with self._sessions.begin() as session:
-            run = await DigestStore(session).create_run(
-                subscription, plan=digest_to_plan(digest), parts_total=len(parts), now=now
-            )
+        parts, plan = await asyncio.to_thread(_render_and_plan, channel, digest)
+        run = await in_transaction(
+            self._sessions,
+            lambda session: DigestStore(session).create_run(
+                subscription, plan=plan, parts_total=len(parts), now=now
+            ),
+        )
         log.info(
             "digest composed subscription=%s run=%s stories=%d parts=%d",
             subscription_id,
@@ -559,12 +595,7 @@ class Digests:
             entries = {i: dispositions[i] for i in part.item_ids if i in dispositions}
             if index == len(parts) - 1:  # counted, covered, and anything no part carried
                 entries |= {i: d for i, d in dispositions.items() if i not in assigned}
-            async with self._sessions.begin() as session:
-                store = DigestStore(session)
-                await store.record_part(
-                    run.id, index, message_id=message_id, entries=entries, now=now
-                )
-                kept = await lease.renew(store)
+            kept = await self._record_part(run.id, index, message_id, entries, lease, now=now)
             sent += 1
             if not kept and index < len(parts) - 1:
                 log.warning("digest run lease lost subscription=%s run=%s", subscription.id, run.id)
@@ -584,10 +615,12 @@ class Digests:
             stories=digest.story_count,
             run_id=run.id,
         )
-        async with self._sessions.begin() as session:
-            await DigestStore(session).record_result(
+        await in_transaction(
+            self._sessions,
+            lambda session: DigestStore(session).record_result(
                 subscription.id, result=result.describe(), ran_at=digest.as_of, now=now
-            )
+            ),
+        )
         log.info(
             "digest posted subscription=%s run=%s parts=%d resumed_at=%d",
             subscription.id,
@@ -596,6 +629,27 @@ class Digests:
             len(parts) - sent,
         )
         return result
+
+    async def _record_part(
+        self,
+        run_id: int,
+        index: int,
+        message_id: int,
+        entries: dict[int, DigestDisposition],
+        lease: RunLease,
+        *,
+        now: datetime,
+    ) -> bool:
+        """The part Discord accepted, with the lease renewed, in a transaction of its own, run
+        again while SQLite is busy with another run's write (recording a part twice records it
+        once); False when the lease was lost meanwhile."""
+
+        async def record(session: AsyncSession) -> bool:
+            store = DigestStore(session)
+            await store.record_part(run_id, index, message_id=message_id, entries=entries, now=now)
+            return await lease.renew(store)
+
+        return await in_transaction(self._sessions, record)
 
     async def _failed(
         self,
@@ -609,10 +663,13 @@ class Digests:
         """A part Discord did not take: pause (403/404), retry later (may pass) or give up."""
         reason = _reason(error)
         if isinstance(error, ChannelRefused):
-            async with self._sessions.begin() as session:
+
+            async def pause(session: AsyncSession) -> bool:
                 store = DigestStore(session)
                 await store.record_attempt(run.id, error=reason)
-                newly = await store.pause(subscription.id, reason=reason, now=now)
+                return await store.pause(subscription.id, reason=reason, now=now)
+
+            newly = await in_transaction(self._sessions, pause)
             log.warning(
                 "digest paused subscription=%s channel=%s status=%s code=%s",
                 subscription.id,
@@ -628,12 +685,15 @@ class Digests:
             return RunOutcome.PAUSED, None
         if isinstance(error, DeliveryFailed):
             retry_at = now + retry_delay(subscription.failures + 1)
-            async with self._sessions.begin() as session:
+
+            async def interrupt(session: AsyncSession) -> None:
                 store = DigestStore(session)
                 await store.record_attempt(run.id, error=reason)
                 await store.record_failure(
                     subscription.id, reason=reason, retry_at=retry_at, now=now
                 )
+
+            await in_transaction(self._sessions, interrupt)
             log.warning(
                 "digest interrupted subscription=%s run=%s status=%s retry_at=%s",
                 subscription.id,
@@ -654,19 +714,23 @@ class Digests:
             error.code,
             error.reason,
         )
-        async with self._sessions.begin() as session:
+
+        async def give_up(session: AsyncSession) -> None:
             store = DigestStore(session)
             await store.give_up(run.id, error=reason)
             await store.record_result(
                 subscription.id, result=f"failed: {reason}", ran_at=None, now=now
             )
+
+        await in_transaction(self._sessions, give_up)
         return RunOutcome.FAILED, None
 
     async def _record_empty(
         self, subscription: Subscription, digest: Digest, *, now: datetime
     ) -> None:
         """Nothing to post: the covered items go in the ledger (no message), the run is done."""
-        async with self._sessions.begin() as session:
+
+        async def record(session: AsyncSession) -> None:
             store = DigestStore(session)
             if digest.covered_item_ids:
                 run = await store.create_run(
@@ -685,6 +749,8 @@ class Digests:
                 ran_at=digest.as_of,
                 now=now,
             )
+
+        await in_transaction(self._sessions, record)
 
     # -- the schedule --------------------------------------------------------------------
 
@@ -825,6 +891,14 @@ class RunLease:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _render_and_plan(
+    channel: DigestChannel[Any], digest: Digest
+) -> tuple[Sequence[RenderedPart], dict[str, Any]]:
+    """The digest's messages and its stored plan: pure work, done in a worker thread so a
+    minute of digests does not hold the event loop."""
+    return channel.render(digest), digest_to_plan(digest)
 
 
 def _plan_of(run: DigestRun) -> Digest | None:

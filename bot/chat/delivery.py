@@ -6,6 +6,10 @@ message it already created for a repeated nonce instead of posting it twice) and
 Discord's answers become the delivery errors here, and only here: 403 and 404 are
 ``ChannelRefused``; 5xx, a 429 beyond discord.py's own retries, a timeout or a lost connection
 are ``DeliveryFailed``; anything else (a 400: the message as built) is ``DeliveryError``.
+
+Every message waits for its slot in ``SendPacing`` first: discord.py keeps each channel within
+its bucket from the headers, but it does not pace a process under Discord's global 50
+requests a second; a due minute of digests across hundreds of channels would get global 429s.
 """
 
 from __future__ import annotations
@@ -21,22 +25,38 @@ from bot.chat.render.notices import notice_embed
 from bot.chat.render.text import NO_MENTIONS
 from bot.domain.admin import AdminNotice
 from bot.domain.digest.compose import Digest
+from bot.domain.digest.delivery import SendPacing
 from bot.errors import ChannelRefused, DeliveryError, DeliveryFailed
 
 log = logging.getLogger(__name__)
 SEND_TIMEOUT = 60.0  # seconds for one part, retries included; then it is retried later
+# Below Discord's 50 requests a second per bot: room for commands, notices and followups.
+SENDS_PER_SECOND = 40.0
 
 
 class DiscordDigestChannel:
-    def __init__(self, client: discord.Client, *, send_timeout: float = SEND_TIMEOUT) -> None:
+    def __init__(
+        self,
+        client: discord.Client,
+        *,
+        send_timeout: float = SEND_TIMEOUT,
+        sends_per_second: float = SENDS_PER_SECOND,
+    ) -> None:
         self._client = client
         self._send_timeout = send_timeout
+        self._pacing = SendPacing(sends_per_second)
+
+    async def _slot(self) -> None:
+        delay = self._pacing.reserve(asyncio.get_running_loop().time())
+        if delay > 0:
+            await asyncio.sleep(delay)
 
     def render(self, digest: Digest) -> tuple[DigestMessage, ...]:
         return digest_messages(digest)
 
     async def send(self, channel_id: int, part: DigestMessage, *, nonce: str) -> int:
         channel = self._client.get_partial_messageable(channel_id)
+        await self._slot()
         try:
             async with asyncio.timeout(self._send_timeout):
                 message = await channel.send(
@@ -71,6 +91,7 @@ class DiscordDigestChannel:
     async def notify(self, channel_id: int, notice: AdminNotice) -> bool:
         """Post an admin notice; False (and a log line) when Discord does not take it."""
         channel = self._client.get_partial_messageable(channel_id)
+        await self._slot()
         try:
             async with asyncio.timeout(self._send_timeout):
                 await channel.send(embed=notice_embed(notice), allowed_mentions=NO_MENTIONS)

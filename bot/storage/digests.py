@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, CursorResult, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.digest.cadence import Cadence
@@ -41,6 +41,7 @@ from bot.storage.schema import (
 
 # Items per IN (...) list: well under SQLite's and asyncpg's bound-parameter limits.
 _CHUNK = 5000
+_SHOWN = frozenset({DigestDisposition.POSTED, DigestDisposition.LISTED})  # with a message id
 # How far back the ledger is read for stories already posted: clustering links reports of one
 # story published within a few days of each other, so older posts cannot match a new item.
 POSTED_STORY_WINDOW = timedelta(days=14)
@@ -278,21 +279,21 @@ class DigestStore:
                     )
                 )
             )
-        for item_id, disposition in entries.items():
-            if item_id in known:
-                continue
-            shown = disposition in (DigestDisposition.POSTED, DigestDisposition.LISTED)
-            self._session.add(
-                DigestEntry(
-                    digest_id=run.id,
-                    subscription_id=run.subscription_id,
-                    guild_id=run.guild_id,
-                    item_id=item_id,
-                    disposition=disposition,
-                    part=part,
-                    message_id=message_id if shown else None,
-                )
-            )
+        rows = [
+            {
+                "digest_id": run.id,
+                "subscription_id": run.subscription_id,
+                "guild_id": run.guild_id,
+                "item_id": item_id,
+                "disposition": disposition,
+                "part": part,
+                "message_id": message_id if disposition in _SHOWN else None,
+            }
+            for item_id, disposition in entries.items()
+            if item_id not in known
+        ]
+        if rows:  # one statement for the part's rows (a digest's last part carries hundreds)
+            await self._session.execute(insert(DigestEntry), rows)
         run.parts_sent = part + 1
         if run.parts_sent >= run.parts_total:
             run.status = DigestStatus.POSTED
@@ -324,16 +325,16 @@ class DigestStore:
         until: datetime,
         guild_id: int | None,
         subscription_id: int | None,
+        own_feeds_only: bool = False,
     ) -> list[Candidate]:
         """Relevant, non-backlog items fetched in (since, until] from the feeds a server follows
-        (the instance list and its own; the instance list alone without ``guild_id``), and not
-        in the subscription's ledger. Oldest first."""
+        (the instance list and its own; the instance list alone without ``guild_id``; with
+        ``own_feeds_only``, the server's own feeds outside the instance list), and not in the
+        subscription's ledger. Oldest first."""
         followed: ColumnElement[bool] = Feed.in_instance_list.is_(True)
         if guild_id is not None:
-            followed = or_(
-                followed,
-                exists().where(GuildFeed.guild_id == guild_id, GuildFeed.feed_id == Feed.id),
-            )
+            own = exists().where(GuildFeed.guild_id == guild_id, GuildFeed.feed_id == Feed.id)
+            followed = (~followed & own) if own_feeds_only else or_(followed, own)
         statement = (
             select(
                 Item.id,
@@ -400,6 +401,30 @@ class DigestStore:
                 jurisdictions,
             ) in rows
         ]
+
+    async def follows_own_feeds(self, guild_id: int) -> bool:
+        """Whether the server added feeds of its own (else it reads the instance list alone)."""
+        found = await self._session.scalar(select(exists().where(GuildFeed.guild_id == guild_id)))
+        return bool(found)
+
+    async def ledgered_since(self, subscription_id: int, *, since: datetime) -> set[int]:
+        """The items fetched after ``since`` that the subscription's ledger holds."""
+        rows = await self._session.scalars(
+            select(DigestEntry.item_id)
+            .join(Item, Item.id == DigestEntry.item_id)
+            .where(DigestEntry.subscription_id == subscription_id, Item.fetched_at > since)
+        )
+        return set(rows)
+
+    async def analysis_watermark(self) -> tuple[int, int]:
+        """How many items are analysed, and the newest: changes whenever an item is analysed
+        for the first time (both from the primary key's index, cheap at any size)."""
+        row = (
+            await self._session.execute(
+                select(func.count(ItemAnalysis.item_id), func.max(ItemAnalysis.item_id))
+            )
+        ).one()
+        return int(row[0] or 0), int(row[1] or 0)
 
     async def posted_story_keys(self, subscription_id: int, *, now: datetime) -> frozenset[str]:
         """The stories this subscription showed lately (posted or listed), by story key and URL."""

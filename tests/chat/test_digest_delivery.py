@@ -4,6 +4,7 @@ the first unsent part, paused (once, with a word to the admins) on a 403 or 404.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import timedelta
 
@@ -92,6 +93,7 @@ async def test_200_long_unicode_titles_split_within_every_limit_and_nothing_is_l
     app: Application,
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
+    fake_discord.quicken_buckets()  # a dozen parts into one channel, in seconds
     view = await subscribe(
         app, fake_discord.guilds[0].id, digest_channel(fake_discord), max_stories=50
     )
@@ -368,3 +370,37 @@ async def test_two_servers_following_different_feeds_get_different_digests(
 
     assert titles(0) == {"Shared AI Act story", "Story only A follows"}
     assert titles(1) == {"Shared AI Act story", "Story only B follows"}
+
+
+async def test_digests_due_at_once_each_post_and_record_every_part(
+    bot: PolicyBot,
+    fake_discord: FakeDiscord,
+    app: Application,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Runs in parallel write the same database between sends (on SQLite, a run that read
+    while another wrote must try its write again); none loses a part it posted."""
+    fake_discord.quicken_buckets()
+    await wire(sessions, 25, laws=("eu-ai-act",))
+    channel = DiscordDigestChannel(bot)
+    views = [
+        await subscribe(app, guild.id, target.id, time=f"09:{minute:02d}", max_stories=25)
+        for guild in fake_discord.guilds
+        for target in guild.channels[:2]
+        for minute in range(5)
+    ]
+
+    results = await asyncio.gather(
+        *(app.digests.run(view.subscription.id, channel, now=NOW) for view in views)
+    )
+
+    assert {result.outcome for result in results} == {RunOutcome.POSTED}
+    assert all(result.parts_sent == result.parts_total > 1 for result in results)
+    posted = sum(
+        len(fake_discord.messages_in(c.id)) for g in fake_discord.guilds for c in g.channels
+    )
+    assert posted == sum(result.parts_total for result in results)
+    for view in views:
+        rows = await ledger(sessions, view.subscription.id)
+        assert len(rows) == 25
+        assert all(row.message_id is not None for row in rows)

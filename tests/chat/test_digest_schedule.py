@@ -84,6 +84,7 @@ async def test_a_daily_digest_posts_once_a_day_for_a_week_across_a_dst_change(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
     """Europe/Brussels moves to summer time on 2026-03-29: 09:00 stays 09:00 local."""
+    fake_discord.quicken_buckets()  # a week of digests into one channel, in seconds
     guild = fake_discord.guilds[0]
     start = datetime(2026, 3, 25, 12, 0, tzinfo=UTC)
     view = await subscribe(

@@ -13,6 +13,10 @@ Typical use (``tests/chat/conftest.py`` has the fixtures ``fake_discord`` and ``
 - ``fail_next(pattern, status, code=...)`` and ``rate_limit_next(pattern, ...)`` inject errors;
   ``reconnect()``, ``invalidate_session()``, ``close_gateway(code)`` and ``dispatch(t, d)``
   drive the gateway; ``until(predicate)`` waits for anything.
+- Discord's rate limits are on by default (``rate_limits=False`` turns them off): 50 requests
+  a second per token, Create Message in buckets of 5 per 5 s per channel (``quicken_buckets``
+  shortens the reset for tests that post days of digests); ``rate_limited`` counts the 429s
+  answered, by scope.
 - Everything is recorded: ``requests`` (raw JSON bodies), ``interactions``,
   ``channel_messages``, ``identifies``, ``resumes``, ``commands`` (per scope), and
   ``unexpected`` (calls to routes the fake does not know; the fixture fails the test on any).

@@ -1,13 +1,15 @@
-"""Discord's documented limits, checked on every body the bot sends to the fake.
+"""Discord's documented limits: on every body the bot sends, and on how fast it sends.
 
-discord.py checks none of these before sending; Discord answers a violation with
+discord.py checks none of the body limits before sending; Discord answers a violation with
 ``400 {"code": 50035, "message": "Invalid Form Body", "errors": {...}}``. Each check returns
-``Problem``s naming the JSON path, so the fake can build that exact shape.
+``Problem``s naming the JSON path, so the fake can build that exact shape. ``RateLimiter``
+decides the 429s: the global limit and the per-route buckets (see the section below).
 """
 
 from __future__ import annotations
 
 import re
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -274,3 +276,113 @@ def _command_text_length(node: Mapping[str, Any]) -> int:
     for choice in node.get("choices") or []:
         total += len(str(choice.get("name", ""))) + len(str(choice.get("value", "")))
     return total + sum(_command_text_length(option) for option in node.get("options") or [])
+
+
+# -- rate limits ---------------------------------------------------------------------------
+#
+# Discord documents the shape of its rate limits, not every number: a global limit of 50
+# requests per second per bot token (interaction endpoints exempt), and per-route buckets
+# keyed by the top-level resource (channel, guild, webhook), announced in X-RateLimit-*
+# headers on every response. Create Message answers with a bucket of 5 per 5 seconds per
+# channel, which is what these defaults model. Time is passed in, in seconds on the fake's
+# clock; nothing here reads a clock.
+
+GLOBAL_PER_SECOND = 50
+MESSAGE_BUCKET_LIMIT = 5
+MESSAGE_BUCKET_RESET = 5.0
+GLOBAL, USER = "global", "user"
+_MESSAGE_CREATE = re.compile(r"/channels/(?P<channel>\d+)/messages")
+
+
+@dataclass(frozen=True, slots=True)
+class BucketRule:
+    """A per-route limit: ``limit`` requests per ``reset`` seconds for each top-level resource."""
+
+    bucket: str  # the X-RateLimit-Bucket hash Discord sends (the same for every channel)
+    limit: int
+    reset: float
+
+
+MESSAGE_CREATE = BucketRule("fake-message-create", MESSAGE_BUCKET_LIMIT, MESSAGE_BUCKET_RESET)
+
+
+@dataclass(frozen=True, slots=True)
+class BucketState:
+    """What the X-RateLimit-* headers of one response say about its bucket."""
+
+    rule: BucketRule
+    remaining: int
+    reset_after: float
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimited:
+    """A request refused with a 429: which limit, and how long until it may be tried again."""
+
+    scope: str  # "global" or "user"
+    retry_after: float
+    bucket: BucketState | None = None
+
+
+@dataclass
+class _Window:
+    resets_at: float
+    used: int = 0
+
+
+def under_global_limit(path: str) -> bool:
+    """Every route but the interaction endpoints (callbacks and their webhook followups)."""
+    return not path.startswith(("/interactions/", "/webhooks/"))
+
+
+def route_bucket(
+    method: str, path: str, message_create: BucketRule = MESSAGE_CREATE
+) -> tuple[BucketRule, str] | None:
+    """The rule and top-level resource of a bucketed route (Create Message, per channel)."""
+    match = _MESSAGE_CREATE.fullmatch(path)
+    if method == "POST" and match:
+        return message_create, match["channel"]
+    return None
+
+
+class RateLimiter:
+    """Discord's global limit (a sliding second) and per-route buckets (fixed windows that
+    start at a bucket's first request and reset ``rule.reset`` seconds later).
+
+    A refused request uses up nothing; ``admit`` either counts the request against both
+    limits or says which one refused it.
+    """
+
+    def __init__(self, *, global_per_second: int = GLOBAL_PER_SECOND) -> None:
+        self.global_per_second = global_per_second
+        self._recent: deque[float] = deque()
+        self._windows: dict[tuple[str, str], _Window] = {}
+
+    def admit(
+        self,
+        *,
+        now: float,
+        counts_globally: bool,
+        bucket: tuple[BucketRule, str] | None,
+    ) -> BucketState | RateLimited | None:
+        """The bucket's state after this request (None for an unbucketed route), or the 429."""
+        while self._recent and self._recent[0] <= now - 1.0:
+            self._recent.popleft()
+        window: _Window | None = None
+        state: BucketState | None = None
+        if bucket is not None:
+            rule, resource = bucket
+            window = self._windows.get((rule.bucket, resource))
+            if window is None or now >= window.resets_at:
+                window = self._windows[(rule.bucket, resource)] = _Window(now + rule.reset)
+            state = BucketState(rule, rule.limit - window.used, window.resets_at - now)
+        if counts_globally and len(self._recent) >= self.global_per_second:
+            return RateLimited(GLOBAL, self._recent[0] + 1.0 - now)
+        if window is not None and state is not None:
+            if window.used >= state.rule.limit:
+                return RateLimited(USER, state.reset_after, state)
+            window.used += 1
+            state = BucketState(state.rule, state.remaining - 1, state.reset_after)
+        if counts_globally:
+            self._recent.append(now)
+        return state

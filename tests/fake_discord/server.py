@@ -16,6 +16,14 @@ string of at most 25 characters; with ``enforce_nonce``, "it will be checked for
 the past few minutes. If another message was created by the same author with the same nonce,
 that message will be returned and no new message will be created"). The window is
 ``nonce_window`` seconds on the fake's clock, which ``advance`` moves on.
+
+Rate limits are on unless ``rate_limits=False``: 50 requests per second per bot token
+(interaction callbacks and followups exempt), and Create Message in buckets of 5 per 5 s per
+channel. Every response on a bucketed route carries ``X-RateLimit-Limit``, ``-Remaining``,
+``-Reset``, ``-Reset-After`` and ``-Bucket``; a request over a limit gets the 429 Discord
+sends (``retry_after`` and ``global`` in the body, ``Retry-After``, ``X-RateLimit-Scope``
+and, for the global limit, ``X-RateLimit-Global``). ``rate_limited`` counts every 429
+answered, by scope.
 """
 
 from __future__ import annotations
@@ -24,7 +32,10 @@ import asyncio
 import contextlib
 import itertools
 import json
+import math
 import re
+import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -189,8 +200,16 @@ class FakeDiscord:
         ack_deadline: float = 3.0,
         token_lifetime: float = 15 * 60,
         nonce_window: float = 5 * 60,
+        rate_limits: bool = True,
+        global_per_second: int = limits.GLOBAL_PER_SECOND,
+        message_bucket: limits.BucketRule = limits.MESSAGE_CREATE,
     ) -> None:
         self.token = token
+        self.limiter = (
+            limits.RateLimiter(global_per_second=global_per_second) if rate_limits else None
+        )
+        self.message_bucket = message_bucket
+        self.rate_limited: Counter[str] = Counter()  # 429s answered, by X-RateLimit-Scope
         self.nonce_window = nonce_window
         self.guilds = guilds if guilds is not None else default_guilds()
         self.ack_deadline = ack_deadline
@@ -365,6 +384,13 @@ class FakeDiscord:
     def forbid_channel(self, channel_id: int) -> None:
         """The bot lost its permissions there: sends answer 403 Missing Permissions (50013)."""
         self.forbidden_channels.add(channel_id)
+
+    def quicken_buckets(self, reset: float = 0.2) -> None:
+        """Discord's bucket sizes with a shorter reset, for a test that posts days of digests
+        in seconds (call it before the first message)."""
+        self.message_bucket = limits.BucketRule(
+            self.message_bucket.bucket, self.message_bucket.limit, reset
+        )
 
     def advance(self, seconds: float) -> None:
         """Move the fake's clock on (for the nonce window)."""
@@ -709,19 +735,46 @@ class FakeDiscord:
             asyncio.get_running_loop().time(),
         )
         self.requests.append(recorded)
+        admitted = self._admit(request.method, path)
+        if isinstance(admitted, limits.RateLimited):
+            response = _too_many_requests(admitted, self._wall_clock())
+        else:
+            response = await self._answer(request, recorded, path)
+            if admitted is not None:
+                response.headers.update(_bucket_headers(admitted, self._wall_clock()))
+        recorded.status = response.status
+        if response.status == 429:
+            self.rate_limited[response.headers.get("X-RateLimit-Scope", "unknown")] += 1
+        return response
+
+    async def _answer(
+        self, request: web.Request, recorded: RecordedRequest, path: str
+    ) -> web.Response:
+        """The answer of a request the rate limits let through: injected, or the route's."""
         failure = self._injected(request.method, path)
         if failure is not None and not failure.after_effect:
-            response = _json(failure.status, failure.body, failure.headers)
-        else:
-            response = await self._route(request, recorded, path)
-            held = self._held(path)
-            if held is not None:
-                held.reached.set()
-                await held.release.wait()
-            if failure is not None:
-                response = _json(failure.status, failure.body, failure.headers)
-        recorded.status = response.status
+            return _json(failure.status, failure.body, failure.headers)
+        response = await self._route(request, recorded, path)
+        held = self._held(path)
+        if held is not None:
+            held.reached.set()
+            await held.release.wait()
+        if failure is not None:
+            return _json(failure.status, failure.body, failure.headers)
         return response
+
+    def _admit(self, method: str, path: str) -> limits.BucketState | limits.RateLimited | None:
+        if self.limiter is None:
+            return None
+        return self.limiter.admit(
+            now=self._now(),
+            counts_globally=limits.under_global_limit(path),
+            bucket=limits.route_bucket(method, path, self.message_bucket),
+        )
+
+    def _wall_clock(self) -> float:
+        """Unix time on the fake's clock, for X-RateLimit-Reset."""
+        return time.time() + self._clock_offset
 
     def _held(self, path: str) -> HeldRequest | None:
         for held in self._holds:
@@ -1008,6 +1061,35 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> web.
         body=json.dumps(body).encode(),
         headers={"Content-Type": "application/json", **(headers or {})},
     )
+
+
+def _bucket_headers(state: limits.BucketState, wall_clock: float) -> dict[str, str]:
+    return {
+        "X-RateLimit-Limit": str(state.rule.limit),
+        "X-RateLimit-Remaining": str(state.remaining),
+        "X-RateLimit-Reset": f"{wall_clock + state.reset_after:.3f}",
+        "X-RateLimit-Reset-After": f"{state.reset_after:.3f}",
+        "X-RateLimit-Bucket": state.rule.bucket,
+    }
+
+
+def _too_many_requests(limited: limits.RateLimited, wall_clock: float) -> web.Response:
+    """Discord's 429: ``Via`` set (else discord.py takes it for a Cloudflare ban)."""
+    headers = {
+        "Retry-After": str(math.ceil(limited.retry_after)),
+        "X-RateLimit-Scope": limited.scope,
+        "Via": "1.1 google",
+    }
+    if limited.scope == limits.GLOBAL:
+        headers["X-RateLimit-Global"] = "true"
+    if limited.bucket is not None:
+        headers |= _bucket_headers(limited.bucket, wall_clock)
+    body = {
+        "message": "You are being rate limited.",
+        "retry_after": math.ceil(limited.retry_after * 1000) / 1000,
+        "global": limited.scope == limits.GLOBAL,
+    }
+    return _json(429, body, headers)
 
 
 async def _body(request: web.Request) -> Any:

@@ -5,6 +5,9 @@ Each message part carries a nonce derived from its run and its place in it. Sent
 message it already created instead of posting it twice, so a retry after a crash or a lost
 answer is safe. Transient failures (5xx, a 429 beyond the client's retries, a timeout) are
 retried with exponential backoff; 403 and 404 pause the subscription instead.
+
+Discord allows a bot 50 requests a second in all, and discord.py only sleeps out the global
+429s it gets; ``SendPacing`` spaces a process's digest messages evenly under that instead.
 """
 
 from __future__ import annotations
@@ -34,6 +37,25 @@ def retry_delay(failures: int) -> timedelta:
     exponent = min(max(failures - 1, 0), 10)
     delay: timedelta = FIRST_RETRY * (2**exponent)
     return min(delay, MAX_RETRY)
+
+
+class SendPacing:
+    """Evenly spaced sends, ``per_second`` at most: each send takes the next free slot.
+
+    Times are seconds on any monotonic clock, passed in.
+    """
+
+    def __init__(self, per_second: float) -> None:
+        if per_second <= 0:
+            raise ValueError("per_second must be positive")
+        self._spacing = 1.0 / per_second
+        self._next = float("-inf")
+
+    def reserve(self, now: float) -> float:
+        """Take the next slot; how long to wait for it (0 when it is free now)."""
+        start = max(now, self._next)
+        self._next = start + self._spacing
+        return start - now
 
 
 class RunOutcome(StrEnum):
