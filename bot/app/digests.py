@@ -771,7 +771,7 @@ class Digests:
             result = await self.run(subscription_id, channel, now=clock(), scheduled=True)
             log.info("digest run subscription=%s outcome=%s", subscription_id, result.outcome.value)
 
-        self._jobs = DigestJobs(scheduler, fire)
+        self._jobs = DigestJobs(scheduler, fire, concurrency=CONCURRENT_RUNS)
         scheduled = await self._every_scheduled()
         self._jobs.rebuild(scheduled)
         for subscription_id in await self.due_at_start(now=clock(), scheduled=scheduled):

@@ -1,4 +1,4 @@
-"""Digest schedules on APScheduler: one CronTrigger job per subscription in its timezone,
+"""Digest schedules on APScheduler: one CronTrigger job per digest time in its timezone,
 rebuilt from the database at start-up and on every change; a week of daily runs across a DST
 change posts once a day at 09:00 local; runs missed while the bot was down post once."""
 
@@ -47,9 +47,17 @@ async def test_jobs_are_built_from_the_database_at_start_up_in_each_timezone(
 
     async with running_bot(fake_discord, app, chat_settings, scheduler=scheduler):
         found = jobs(scheduler)
+        daily_next = app.digests.next_run(daily.subscription.id)
+        weekly_next = app.digests.next_run(weekly.subscription.id)
 
-    daily_next = found[f"digest:{daily.subscription.id}"].astimezone(BRUSSELS)
-    weekly_next = found[f"digest:{weekly.subscription.id}"].astimezone(ZoneInfo("America/New_York"))
+    assert {job for job in found if job.startswith("digest:")} == {
+        "digest:daily 09:00 Europe/Brussels",
+        "digest:weekly fri 18:30 America/New_York",
+    }
+    assert daily_next is not None
+    assert weekly_next is not None
+    daily_next = daily_next.astimezone(BRUSSELS)
+    weekly_next = weekly_next.astimezone(ZoneInfo("America/New_York"))
     assert (daily_next.hour, daily_next.minute) == (9, 0)
     assert (weekly_next.weekday(), weekly_next.hour, weekly_next.minute) == (4, 18, 30)
 
@@ -60,10 +68,10 @@ async def test_every_change_rebuilds_the_jobs(
     guild = fake_discord.guilds[0]
 
     view = await subscribe(app, guild.id, guild.channels[0].id)  # the server's timezone: UTC
-    job = f"digest:{view.subscription.id}"
-    added = jobs(scheduler)[job].astimezone(UTC)
+    added = jobs(scheduler)["digest:daily 09:00 UTC"].astimezone(UTC)
     await app.digests.update_settings(guild.id, guild_name="A", now=NOW, timezone="Asia/Tokyo")
-    moved = jobs(scheduler)[job].astimezone(ZoneInfo("Asia/Tokyo"))
+    moved = set(jobs(scheduler))
+    tokyo = app.digests.next_run(view.subscription.id)
     await app.digests.pause(guild.id, view.subscription.id, by="alice", now=NOW)
     paused = set(jobs(scheduler))
     await app.digests.resume(guild.id, view.subscription.id, now=NOW)
@@ -71,10 +79,13 @@ async def test_every_change_rebuilds_the_jobs(
     await app.digests.remove(guild.id, view.subscription.id)
 
     assert (added.hour, added.minute) == (9, 0)
-    assert (moved.hour, moved.minute) == (9, 0)  # 09:00 in Tokyo now
-    assert job not in paused
-    assert job in resumed
-    assert job not in jobs(scheduler)
+    assert "digest:daily 09:00 Asia/Tokyo" in moved
+    assert "digest:daily 09:00 UTC" not in moved
+    assert tokyo is not None
+    assert (tokyo.astimezone(ZoneInfo("Asia/Tokyo")).hour, tokyo.minute) == (9, 0)
+    assert not any(job.startswith("digest:") for job in paused)
+    assert "digest:daily 09:00 Asia/Tokyo" in resumed
+    assert not any(job.startswith("digest:") for job in jobs(scheduler))
 
 
 async def test_a_daily_digest_posts_once_a_day_for_a_week_across_a_dst_change(
@@ -178,3 +189,33 @@ async def test_a_transient_failure_schedules_a_retry_with_backoff(
     retry = scheduler.get_job(f"digest-retry:{view.subscription.id}")
     assert retry is not None
     assert (await app.digests.due_at_start(now=NOW)) == [view.subscription.id]  # pending
+
+
+async def test_subscriptions_due_at_one_time_share_one_job_that_runs_them_all(
+    bot: PolicyBot,
+    fake_discord: FakeDiscord,
+    app: Application,
+    scheduler: CountingScheduler,
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The busiest minute is one job per digest time, not one per subscription, so the
+    scheduler's pass over its due jobs stays short; the job runs every subscription due."""
+    guild = fake_discord.guilds[0]
+    first, second, third = [
+        await subscribe(app, guild.id, channel.id) for channel in guild.channels[:3]
+    ]
+    await app.digests.pause(guild.id, third.subscription.id, by="alice", now=NOW)
+    job = scheduler.get_job("digest:daily 09:00 UTC")
+    assert job is not None
+    fires_at = job.next_run_time
+    assert list(job.args) == [(first.subscription.id, second.subscription.id)]  # not the paused
+    await app.digests.resume(guild.id, third.subscription.id, now=NOW)
+    job = scheduler.get_job("digest:daily 09:00 UTC")
+    assert job is not None
+    assert job.next_run_time == fires_at  # a change of its members keeps its time
+    assert len(job.args[0]) == 3
+
+    feed = await add_feed(sessions, url="https://wire.example/rss", title="Policy Wire")
+    await add_items(sessions, feed, [NewsItem("AI Act news of the day")])
+    await job.func(*job.args)
+    assert [len(fake_discord.messages_in(channel.id)) for channel in guild.channels[:3]] == [1] * 3
