@@ -182,15 +182,20 @@ async def test_a_new_user_polls_once_and_finds_positions(
     assert versions == [(ANALYSER_VERSION,)]
 
 
-async def test_poll_once_analyses_for_its_budget_and_the_next_poll_goes_on(
-    settings: Settings, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _serve_a_batch_and_20_more(feed_server: FeedServer) -> None:
+    """One feed of one analysis batch and 20 items more, all relevant."""
     items = [(f"i{n}", f"Meta and the AI Act, part {n}") for n in range(DRAIN_BATCH + 20)]
 
     async def handler(request: web.Request) -> web.Response:
         return web.Response(body=rss(items), content_type="application/rss+xml")
 
     feed_server.routes["/feed"] = handler
+
+
+async def test_poll_once_analyses_for_its_budget_and_the_next_poll_goes_on(
+    settings: Settings, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _serve_a_batch_and_20_more(feed_server)
     assert await poll_command(_poll("--once", "--analyse-for", "0.001"), settings) == 0
     summary = capsys.readouterr().out
     assert _summary_count(summary, "items analysed") == DRAIN_BATCH  # one batch, then stop
@@ -206,12 +211,7 @@ async def test_poll_once_analyses_for_its_budget_and_the_next_poll_goes_on(
 async def test_poll_once_analyses_for_the_slice_each_cycle_of_run_has(
     settings: Settings, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    items = [(f"i{n}", f"Meta and the AI Act, part {n}") for n in range(DRAIN_BATCH + 20)]
-
-    async def handler(request: web.Request) -> web.Response:
-        return web.Response(body=rss(items), content_type="application/rss+xml")
-
-    feed_server.routes["/feed"] = handler
+    _serve_a_batch_and_20_more(feed_server)
     sliced = settings.model_copy(update={"analysis_slice_seconds": 0.001})
     assert await poll_command(_poll("--once"), sliced) == 0
     summary = capsys.readouterr().out
