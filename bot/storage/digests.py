@@ -367,7 +367,11 @@ class DigestStore:
                     DigestEntry.item_id == Item.id,
                 )
             )
-        rows = (await self._session.execute(statement)).all()
+        # Streamed in partitions: converting a day of rows (dates above all) is CPU work on the
+        # event loop, and a busy minute of digests must not stall it in one piece.
+        rows: list[Any] = []
+        async for partition in (await self._session.stream(statement)).partitions(_PARTITION):
+            rows.extend(partition)
         ids = [row[0] for row in rows]
         mentions = await self._mentions(ids)
         claims = await self._claims(ids)
@@ -480,19 +484,20 @@ class DigestStore:
     async def _mentions(self, item_ids: Sequence[int]) -> dict[tuple[int, EntityKind], list[str]]:
         found: dict[tuple[int, EntityKind], list[str]] = {}
         for chunk in _chunks(item_ids):
-            rows = await self._session.execute(
+            rows = await self._session.stream(
                 select(Mention.item_id, Mention.kind, Mention.entity_id)
                 .where(Mention.item_id.in_(chunk))
                 .order_by(Mention.item_id, Mention.count.desc(), Mention.id)
             )
-            for item_id, kind, entity_id in rows:
-                found.setdefault((item_id, kind), []).append(entity_id)
+            async for partition in rows.partitions(_PARTITION):
+                for item_id, kind, entity_id in partition:
+                    found.setdefault((item_id, kind), []).append(entity_id)
         return found
 
     async def _claims(self, item_ids: Sequence[int]) -> dict[int, list[CandidateClaim]]:
         found: dict[int, list[CandidateClaim]] = {}
         for chunk in _chunks(item_ids):
-            rows = await self._session.execute(
+            rows = await self._session.stream(
                 select(
                     StanceClaim.item_id,
                     StanceClaim.company_id,
@@ -505,10 +510,19 @@ class DigestStore:
                 .where(StanceClaim.item_id.in_(chunk))
                 .order_by(StanceClaim.item_id, StanceClaim.sentence_index, StanceClaim.id)
             )
-            for item_id, company, target, stance, evidence, confidence, attribution in rows:
-                found.setdefault(item_id, []).append(
-                    CandidateClaim(company, target, stance, evidence, confidence, attribution)
-                )
+            async for partition in rows.partitions(_PARTITION):
+                for (
+                    item_id,
+                    company,
+                    target,
+                    stance,
+                    evidence,
+                    confidence,
+                    attribution,
+                ) in partition:
+                    found.setdefault(item_id, []).append(
+                        CandidateClaim(company, target, stance, evidence, confidence, attribution)
+                    )
         return found
 
 
@@ -548,6 +562,9 @@ def _feed_kind(kind: str | None) -> FeedKind:
 
 def _rowcount(result: Any) -> int:
     return result.rowcount if isinstance(result, CursorResult) else 0
+
+
+_PARTITION = 250
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
