@@ -475,6 +475,7 @@ def database(args: argparse.Namespace) -> Iterator[str]:
     from sqlalchemy.engine import make_url
 
     from bot.storage import migrate
+    from tests.support.postgres import admin_execute
 
     if args.postgres is None:
         with tempfile.TemporaryDirectory() as folder:
@@ -484,25 +485,13 @@ def database(args: argparse.Namespace) -> Iterator[str]:
         return
     admin = make_url(args.postgres).set(drivername="postgresql+asyncpg")
     name = f"policybot_bench_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_admin_execute(admin, f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_execute(admin, f'CREATE DATABASE "{name}"'))
     try:
         url = admin.set(database=name)
         migrate.upgrade(url)
         yield url.render_as_string(hide_password=False)
     finally:
-        asyncio.run(_admin_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _admin_execute(admin: Any, statement: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
+        asyncio.run(admin_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def report(args: argparse.Namespace, figures: Figures, fake: dict[str, Any]) -> None:

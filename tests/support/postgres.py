@@ -24,7 +24,8 @@ def postgres_admin_url() -> URL | None:
     return url.set(drivername="postgresql+asyncpg")
 
 
-async def _admin_execute(admin: URL, statement: str) -> None:
+async def admin_execute(admin: URL, statement: str) -> None:
+    """One statement outside a transaction (CREATE/DROP DATABASE) on the server ``admin`` names."""
     engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as connection:
@@ -39,8 +40,8 @@ def fresh_postgres_database() -> Iterator[URL]:
     if admin is None:
         pytest.skip(f"{POSTGRES_ENV} is not set")
     name = f"policybot_test_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin_execute(admin, f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin_execute(admin, f'CREATE DATABASE "{name}"'))
     try:
         yield admin.set(database=name)
     finally:
-        asyncio.run(_admin_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(admin_execute(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
