@@ -395,7 +395,12 @@ async def deliver(args: argparse.Namespace, database_url: str, port: int) -> Fig
                 passes.append(time.perf_counter() - started)
 
     scheduler = TimedScheduler(timezone=UTC)
-    scheduler.add_listener(lambda event: submitted.append(time.perf_counter()), EVENT_JOB_SUBMITTED)
+
+    def fired(event: Any) -> None:  # the digest jobs only: the periodic checks fire at start
+        if event.job_id.startswith("digest"):
+            submitted.append(time.perf_counter())
+
+    scheduler.add_listener(fired, EVENT_JOB_SUBMITTED)
 
     every_job_done = asyncio.Event()
     loop = asyncio.get_running_loop()
