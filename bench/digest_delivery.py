@@ -351,11 +351,11 @@ async def deliver(args: argparse.Namespace, database_url: str, port: int) -> Fig
     import discord
     import yarl
     from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
     from sqlalchemy import func, select
 
     from bot.app import Application
     from bot.chat.client import PolicyBot
+    from bot.chat.scheduler import JobScheduler
     from bot.settings import Settings
     from bot.storage.engine import make_engine, make_session_factory
     from bot.storage.schema import Digest as DigestRun
@@ -384,7 +384,7 @@ async def deliver(args: argparse.Namespace, database_url: str, port: int) -> Fig
     errors: list[object] = []
     passes: list[float] = []
 
-    class TimedScheduler(AsyncIOScheduler):  # type: ignore[misc]
+    class TimedScheduler(JobScheduler):  # type: ignore[misc]
         """APScheduler as it is, timing each synchronous pass over the due jobs."""
 
         def _process_jobs(self) -> Any:

@@ -35,9 +35,8 @@ from bot.storage.sqlite_file import check_sqlite_writable
 SQLITE_LEASE_BATCH = 500
 
 if TYPE_CHECKING:
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
     from bot.chat.client import PolicyBot
+    from bot.chat.scheduler import JobScheduler
 
 
 @asynccontextmanager
@@ -130,18 +129,18 @@ def _shared(settings: Settings) -> bool:
     return settings.database.get_backend_name() == "postgresql"
 
 
-def make_scheduler() -> AsyncIOScheduler:
+def make_scheduler() -> JobScheduler:
     """The process's one scheduler for timed jobs, in UTC; the Discord bot starts it."""
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+    from bot.chat.scheduler import JobScheduler
 
-    return AsyncIOScheduler(timezone=UTC)
+    return JobScheduler(timezone=UTC)
 
 
 @asynccontextmanager
 async def open_chat_bot(
     app: Application,
     settings: Settings,
-    scheduler: AsyncIOScheduler,
+    scheduler: JobScheduler,
     *,
     run_digests: bool = True,
     heartbeat: Path | None = None,

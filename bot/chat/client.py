@@ -21,7 +21,6 @@ from typing import Any
 
 import aiohttp
 import discord
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from discord import app_commands
 from discord.ext import commands
 
@@ -37,6 +36,7 @@ from bot.chat.delivery import DiscordDigestChannel
 from bot.chat.failures import interaction_expired, reply_for_error
 from bot.chat.render.text import NO_MENTIONS
 from bot.chat.replies import send_reply
+from bot.chat.scheduler import JobScheduler
 from bot.domain.shards import Shards
 from bot.errors import ChatError, PolicybotError
 from bot.settings import Settings
@@ -87,7 +87,7 @@ class PolicyBot(commands.Bot):
         app: Application,
         settings: Settings,
         *,
-        scheduler: AsyncIOScheduler,
+        scheduler: JobScheduler,
         clock: Callable[[], datetime] | None = None,
         run_digests: bool = True,
         heartbeat: Path | None = None,
@@ -211,9 +211,7 @@ class PolicyBot(commands.Bot):
         log.info("discord session resumed")
 
     async def close(self) -> None:
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
-            log.info("scheduler stopped")
+        await self.scheduler.stop()
         await super().close()
 
     async def sync_commands(
@@ -261,7 +259,7 @@ def configured_shards(settings: Settings) -> Shards | None:
 
 
 def build_bot(
-    app: Application, settings: Settings, *, scheduler: AsyncIOScheduler, **options: Any
+    app: Application, settings: Settings, *, scheduler: JobScheduler, **options: Any
 ) -> PolicyBot:
     """The client the settings ask for: sharded on POLICYBOT_SHARD_IDS, else plain."""
     shards = configured_shards(settings)

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import discord
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import Application
 from bot.app.cycle import read_heartbeat
@@ -142,6 +143,35 @@ async def test_close_stops_the_scheduler(bot: PolicyBot, scheduler: CountingSche
     await bot.close()
     assert not scheduler.running
     assert bot.is_closed()
+
+
+async def test_close_waits_until_a_running_job_has_given_its_connection_back(
+    bot: PolicyBot, scheduler: CountingScheduler, engine: AsyncEngine
+) -> None:
+    """A job cancelled mid-transaction rolls back and returns its connection before
+    ``close()`` returns, so nothing is left for the garbage collector once the loop ends."""
+    inside = asyncio.Event()
+    unwound: list[bool] = []
+
+    async def holds_a_transaction() -> None:
+        async with AsyncSession(engine) as session, session.begin():
+            await session.execute(text("SELECT 1"))
+            inside.set()
+            try:
+                await asyncio.Event().wait()
+            finally:
+                await asyncio.sleep(0.3)  # an unwind that takes a while (a slow rollback)
+                unwound.append(True)
+
+    scheduler.add_job(holds_a_transaction, next_run_time=datetime.now(UTC), id="holds")
+    scheduler.resume()
+    await asyncio.wait_for(inside.wait(), 5)
+    assert engine.pool.checkedout() == 1
+
+    await bot.close()
+
+    assert unwound == [True]
+    assert engine.pool.checkedout() == 0
 
 
 async def test_a_bot_process_stamps_its_heartbeat_each_minute_it_is_connected(

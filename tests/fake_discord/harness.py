@@ -11,10 +11,10 @@ from typing import Any
 import discord
 import pytest
 import yarl
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import Application
 from bot.chat.client import PolicyBot
+from bot.chat.scheduler import JobScheduler
 from bot.settings import Settings
 from tests.fake_discord.server import FakeDiscord
 from tests.support.clock import NOW
@@ -28,7 +28,7 @@ def point_discord_at(fake: FakeDiscord, monkeypatch: pytest.MonkeyPatch) -> None
     )
 
 
-class CountingScheduler(AsyncIOScheduler):  # type: ignore[misc]
+class CountingScheduler(JobScheduler):  # type: ignore[misc]
     """A real scheduler that counts how often it was started.
 
     It starts paused: jobs are added and get their next run times, but nothing fires on the
@@ -60,7 +60,7 @@ async def running_bot(
     app: Application,
     settings: Settings,
     *,
-    scheduler: AsyncIOScheduler | None = None,
+    scheduler: JobScheduler | None = None,
     register_commands: bool = True,
     **options: Any,
 ) -> AsyncIterator[PolicyBot]:
