@@ -416,7 +416,9 @@ async def deliver(args: argparse.Namespace, database_url: str, port: int) -> Fig
 
     scheduler.add_listener(done, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     settings = Settings(database_url=database_url, discord_token="fake-token")
-    bot = PolicyBot(app, settings, scheduler=scheduler, guild_ready_timeout=0.05)
+    bot = PolicyBot(  # start-up frozen out of the collector, as in the bot process
+        app, settings, scheduler=scheduler, guild_ready_timeout=0.05, freeze_start_up=True
+    )
 
     async def identify_at_once(shard_id: int | None, *, initial: bool = False) -> None:
         """The fake has no IDENTIFY limit."""

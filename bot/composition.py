@@ -152,7 +152,12 @@ async def open_chat_bot(
     from bot.chat.client import build_bot
 
     bot = build_bot(
-        app, settings, scheduler=scheduler, run_digests=run_digests, heartbeat=heartbeat
+        app,
+        settings,
+        scheduler=scheduler,
+        run_digests=run_digests,
+        heartbeat=heartbeat,
+        freeze_start_up=True,
     )
     try:
         yield bot

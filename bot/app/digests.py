@@ -459,7 +459,8 @@ class Digests:
             else:
                 found = await store.claim_facts(company_id=company, target_ids=targets)
             facts += [f for f in found if f.reported_at < before and f.item_id not in own]
-        return {(p.company_id, p.target_id): p.label for p in weigh(facts, now=before)}
+        weighed = await asyncio.to_thread(weigh, facts, now=before)  # thousands of facts
+        return {(p.company_id, p.target_id): p.label for p in weighed}
 
     # -- running -------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, CursorResult, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import undefer
 
 from bot.domain.digest.cadence import Cadence
 from bot.domain.digest.compose import Candidate, CandidateClaim, story_keys
@@ -98,12 +99,17 @@ class DigestStore:
 
     async def every(self) -> list[tuple[Subscription, str | None]]:
         """Every subscription with its server's default timezone (for the scheduler)."""
-        rows = await self._session.execute(
+        statement = (
             select(DigestSubscription, Guild.timezone)
             .join(Guild, Guild.id == DigestSubscription.guild_id)
             .order_by(DigestSubscription.id)
         )
-        return [(subscription_of(row), timezone) for row, timezone in rows.all()]
+        # Streamed in partitions: the refresh reads every subscription each few minutes, and
+        # converting a thousand rows in one piece would stall the event loop Discord shares.
+        found: list[tuple[Subscription, str | None]] = []
+        async for partition in (await self._session.stream(statement)).partitions(_PARTITION):
+            found.extend((subscription_of(row), timezone) for row, timezone in partition)
+        return found
 
     async def remove(self, subscription_id: int, *, guild_id: int) -> bool:
         row = await self.row(subscription_id, guild_id=guild_id)
@@ -216,6 +222,7 @@ class DigestStore:
     async def pending_run(self, subscription_id: int) -> Digest | None:
         return await self._session.scalar(
             select(Digest)
+            .options(undefer(Digest.plan))
             .where(Digest.subscription_id == subscription_id, Digest.status == DigestStatus.PENDING)
             .order_by(Digest.id)
             .limit(1)
@@ -224,7 +231,10 @@ class DigestStore:
     async def pending_runs(self) -> list[Digest]:
         """Every run still pending, oldest first (resumed at start-up)."""
         rows = await self._session.scalars(
-            select(Digest).where(Digest.status == DigestStatus.PENDING).order_by(Digest.id)
+            select(Digest)
+            .options(undefer(Digest.plan))
+            .where(Digest.status == DigestStatus.PENDING)
+            .order_by(Digest.id)
         )
         return list(rows)
 
@@ -292,8 +302,11 @@ class DigestStore:
             for item_id, disposition in entries.items()
             if item_id not in known
         ]
-        if rows:  # one statement for the part's rows (a digest's last part carries hundreds)
-            await self._session.execute(insert(DigestEntry), rows)
+        if rows:  # a digest's last part carries hundreds: a few statements, not one per row
+            connection = await self._session.connection()
+            for start in range(0, len(rows), _LEDGER_ROWS_PER_STATEMENT):
+                chunk = rows[start : start + _LEDGER_ROWS_PER_STATEMENT]
+                await connection.execute(insert(DigestEntry), chunk)
         run.parts_sent = part + 1
         if run.parts_sent >= run.parts_total:
             run.status = DigestStatus.POSTED
@@ -565,6 +578,7 @@ def _rowcount(result: Any) -> int:
 
 
 _PARTITION = 250
+_LEDGER_ROWS_PER_STATEMENT = 100
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:

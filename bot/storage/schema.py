@@ -382,7 +382,9 @@ class Digest(Base):
     )
     channel_id: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[DigestStatus] = mapped_column(_enum(DigestStatus), default=DigestStatus.PENDING)
-    plan: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Deferred: each part's record reads the run, and decoding its plan (a whole digest)
+    # there was event-loop time for nothing; the runs that resume read it (``undefer``).
+    plan: Mapped[dict[str, Any]] = mapped_column(JSON, deferred=True)
     parts_total: Mapped[int] = mapped_column(Integer, default=0)
     parts_sent: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -8,6 +8,7 @@ or is invalidated, answers a fast command while a slow one runs, and stops clean
 from __future__ import annotations
 
 import asyncio
+import gc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -172,6 +173,20 @@ async def test_close_waits_until_a_running_job_has_given_its_connection_back(
 
     assert unwound == [True]
     assert engine.pool.checkedout() == 0
+
+
+async def test_the_bot_process_freezes_its_start_up_out_of_the_collector_once_ready(
+    fake_discord: FakeDiscord, app: Application, chat_settings: Settings
+) -> None:
+    """Full collections walking every start-up object stalled the loop 100-200 ms at a
+    time while a minute of digests was posted."""
+    gc.unfreeze()
+    try:
+        async with running_bot(fake_discord, app, chat_settings, freeze_start_up=True):
+            frozen = gc.get_freeze_count()
+        assert frozen > 10_000  # the modules, discord.py's client, the catalog ...
+    finally:
+        gc.unfreeze()
 
 
 async def test_a_bot_process_stamps_its_heartbeat_each_minute_it_is_connected(
