@@ -43,7 +43,7 @@ import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -111,6 +111,8 @@ class RenderedPart(Protocol):
 
 
 PartT = TypeVar("PartT", bound=RenderedPart)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class DigestChannel(Protocol[PartT]):
@@ -156,11 +158,19 @@ class Digests:
         self._process = process_name()
         self._tokens = itertools.count(1)
         self._runs = asyncio.Semaphore(CONCURRENT_RUNS)
+        # One run's pure work (weighing, composing, rendering) in a worker thread at a time:
+        # threads share one GIL, so more of them add no speed, only make the event loop wait
+        # longer for it between callbacks.
+        self._pure_work = asyncio.Semaphore(1)
         self._telling = asyncio.Lock()
         self._jobs: DigestJobs | None = None
         self._shards: Shards | None = None
         self._timezones: frozenset[str] | None = None
         self._shared = SharedCandidates()
+
+    async def _in_worker(self, function: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        async with self._pure_work:
+            return await asyncio.to_thread(function, *args, **kwargs)
 
     # -- subscriptions -------------------------------------------------------------------
 
@@ -406,7 +416,7 @@ class Digests:
         if subscription_id is not None:
             posted = await store.posted_story_keys(subscription_id, now=now)
         failing = await store.failing_feed_count(guild_id)
-        return await asyncio.to_thread(
+        return await self._in_worker(
             compose_digest,
             candidates,
             catalog=self._catalog,
@@ -459,7 +469,7 @@ class Digests:
             else:
                 found = await store.claim_facts(company_id=company, target_ids=targets)
             facts += [f for f in found if f.reported_at < before and f.item_id not in own]
-        weighed = await asyncio.to_thread(weigh, facts, now=before)  # thousands of facts
+        weighed = await self._in_worker(weigh, facts, now=before)  # thousands of facts
         return {(p.company_id, p.target_id): p.label for p in weighed}
 
     # -- running -------------------------------------------------------------------------
@@ -538,7 +548,7 @@ class Digests:
         if digest.is_empty:
             await self._record_empty(subscription, digest, now=now)
             return RunResult(subscription_id, RunOutcome.NOTHING_NEW)
-        parts, plan = await asyncio.to_thread(_render_and_plan, channel, digest)
+        parts, plan = await self._in_worker(_render_and_plan, channel, digest)
         run = await in_transaction(
             self._sessions,
             lambda session: DigestStore(session).create_run(
