@@ -25,9 +25,13 @@ for reader, a ``python -c`` process that opens its database (the feeds added bef
 untimed process) and runs ``update_feeds(workers=...)``, then ``update_search()`` when reader's
 search is on, as policybot's poll indexes too. Printed with the ratios and their targets
 (warm >= 10x, cold >= 3.5x) and the load average, since other work on the machine skews
-both tools. policybot's ``poll --once`` analyses for its 30 s slice and leaves the rest queued;
+both tools. policybot's ``poll --once`` analyses for what its polling left of the cycle's 30 s
+slice (one batch at least) and leaves the rest queued;
 between the cold and the warm run an untimed ``poll --once --analyse-for 0`` analyses that
 backlog (its rate is printed), so the warm run meets the steady state a cron job meets.
+policybot's modules are byte-compiled first, as an installed copy (or any copy that has run
+once where Python may write its caches) has them, and as reader's come from its wheel; where
+PYTHONDONTWRITEBYTECODE is set, each process would otherwise compile them all again.
 ``--no-in-process`` skips the in-process cycles for a quick look.
 """
 
@@ -383,6 +387,8 @@ def run_whole_processes(args: argparse.Namespace) -> dict[str, float]:
         policybot = [sys.executable, "-m", "bot", "poll", "--once", "--all"]
         reader_db = str(workdir / "reader.sqlite")
         reader = [sys.executable, "-c", READER_UPDATE, reader_db, str(args.reader_workers), search]
+        package = Path(__file__).resolve().parents[1] / "bot"
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
         subprocess.run(
             [sys.executable, "-c", READER_ADD_FEEDS, reader_db, search],
             input="\n".join(urls),
@@ -416,8 +422,8 @@ def print_whole_processes(args: argparse.Namespace, times: dict[str, float]) -> 
     for cycle in ("cold", "warm"):
         print(
             f"policybot {cycle}: {times[f'analysed_{cycle}']:.0f} items analysed, "
-            f"{times[f'queued_{cycle}']:.0f} left queued for the next poll (its 30 s slice), "
-            f"{times[f'analysis_{cycle}']:.1f} s of the run"
+            f"{times[f'queued_{cycle}']:.0f} left queued for the next poll, "
+            f"{times[f'analysis_{cycle}']:.1f} s of the run (what polling left of its 30 s slice)"
         )
     items, seconds = times["backlog_items"], times["backlog_seconds"]
     print(

@@ -251,7 +251,7 @@ class IngestionLoops:
                     log.info("polling started spread=%d tick_seconds=%s", spread, tick)
                 report = await cycle.run(
                     now=datetime.now(UTC),
-                    analysis_budget=self._settings.analysis_slice_seconds,
+                    slice_seconds=self._settings.analysis_slice_seconds,
                 )
             except PolicybotError as exc:  # the storage edge translates database failures
                 raise_if_cancelled()

@@ -87,9 +87,10 @@ class Settings(BaseSettings):
     # Each parser process's address space, in MB: a document that needs more is refused.
     parse_memory_mb: int = Field(default=512, ge=192, le=65536)
     feeds_file_check_seconds: float = Field(default=10.0, gt=0)
-    # Analysis per ingestion cycle (run's and `poll --once`'s alike): a backlog (a cold
-    # archive, a re-queue after a rules change) goes in slices this long, newest items
-    # first, so feeds are still polled on time and a cron poll ends within its interval.
+    # One ingestion cycle's slice (run's and `poll --once`'s alike): analysis gets what
+    # polling and indexing left of it (one batch at least), so a backlog (a cold archive, a
+    # re-queue after a rules change) goes on over cycles, newest items first, feeds are still
+    # polled on time and a cron poll ends within its interval.
     analysis_slice_seconds: float = Field(default=30.0, gt=0, le=3600)
     # Stamped after every cycle; `policybot health` (a container's HEALTHCHECK) reads it.
     # Unset: next to the SQLite file, or data/heartbeat with PostgreSQL.

@@ -94,14 +94,17 @@ class IngestionCycle:
         on_feed: Callable[[FeedPollResult], None] | None = None,
         on_start: Callable[[int], None] | None = None,
         analysis_budget: float | None = None,
+        slice_seconds: float | None = None,
     ) -> CycleReport:
         """Poll (due feeds, or all), then index and analyse what is queued: what this poll
         stored or changed, and whatever earlier runs left in the queues.
 
         ``now`` is the cycle's clock for every feed and for the analyses it records. With
-        ``analysis_budget`` (seconds), analysis stops after the batch that used it up; the
-        rest stays queued for the next cycle, so a cold archive of many thousand items does
-        not hold up polling (or a cron job) for its whole length.
+        ``slice_seconds``, the cycle's slice, analysis gets what polling and indexing left of
+        it (one batch at least); with ``analysis_budget``, that many seconds of analysis. The
+        rest stays queued for the next cycle, so a cold archive of many thousand items holds
+        up neither polling nor a cron job, whose cycle takes about the slice whatever it
+        fetched. Neither: analysis until the queue is empty.
         """
         self._idle.clear()
         try:
@@ -111,6 +114,7 @@ class IngestionCycle:
                 on_feed=on_feed,
                 on_start=on_start,
                 analysis_budget=analysis_budget,
+                slice_seconds=slice_seconds,
             )
         finally:
             self._idle.set()
@@ -123,7 +127,9 @@ class IngestionCycle:
         on_feed: Callable[[FeedPollResult], None] | None,
         on_start: Callable[[int], None] | None,
         analysis_budget: float | None,
+        slice_seconds: float | None,
     ) -> CycleReport:
+        cycle_started = time.monotonic()
         report = await self._poller.poll(
             now=now, only_due=only_due, on_feed=on_feed, on_start=on_start
         )
@@ -139,7 +145,10 @@ class IngestionCycle:
         indexed = await self._index()
         # Before anyone reads the report (digests), so new items arrive analysed.
         started = time.monotonic()
-        analysed, queued = await self._analyse(now=now, budget=analysis_budget)
+        budget = analysis_budget
+        if budget is None and slice_seconds is not None:
+            budget = max(slice_seconds - (started - cycle_started), 0.0)
+        analysed, queued = await self._analyse(now=now, budget=budget)
         seconds = time.monotonic() - started
         await self._beat(now)
         return CycleReport(report, indexed, analysed, queued, seconds)

@@ -116,11 +116,9 @@ async def poll_command(args: argparse.Namespace, settings: Settings) -> int:
                 only_due=not args.all,
                 on_feed=bar.advance,
                 on_start=bar.start,
-                analysis_budget=(
-                    settings.analysis_slice_seconds
-                    if args.analyse_for is None
-                    else args.analyse_for or None  # 0: until the queue is empty
-                ),
+                # run's slice, or analysis for --analyse-for seconds (0: until it is empty)
+                slice_seconds=settings.analysis_slice_seconds if args.analyse_for is None else None,
+                analysis_budget=args.analyse_for or None,
             )
         finally:
             bar.finish()

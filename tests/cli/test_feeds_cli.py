@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import pty
@@ -217,6 +218,30 @@ async def test_poll_once_analyses_for_the_slice_each_cycle_of_run_has(
     summary = capsys.readouterr().out
     assert _summary_count(summary, "items analysed") == DRAIN_BATCH
     assert _summary_count(summary, "  still queued") == 20
+
+
+async def test_polling_that_takes_the_whole_slice_leaves_analysis_one_batch(
+    settings: Settings, feed_server: FeedServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The slice is the cycle's: a cron poll lasts about the slice, however long it fetched."""
+    items = [(f"i{n}", f"Meta and the AI Act, part {n}") for n in range(DRAIN_BATCH + 20)]
+
+    async def slow(request: web.Request) -> web.Response:
+        await asyncio.sleep(1.0)
+        return web.Response(body=rss(items), content_type="application/rss+xml")
+
+    feed_server.routes["/feed"] = slow
+    sliced = settings.model_copy(update={"analysis_slice_seconds": 0.5})
+    assert await poll_command(_poll("--once"), sliced) == 0
+    summary = capsys.readouterr().out
+    assert _summary_count(summary, "items analysed") == DRAIN_BATCH
+    assert _summary_count(summary, "  still queued") == 20
+
+    roomy = settings.model_copy(update={"analysis_slice_seconds": 60})
+    assert await poll_command(_poll("--once"), roomy) == 0  # polled in 1 s: 59 s to analyse
+    summary = capsys.readouterr().out
+    assert _summary_count(summary, "items analysed") == 20
+    assert _summary_count(summary, "  still queued") == 0
 
 
 def test_poll_refuses_a_negative_analysis_budget(capsys: pytest.CaptureFixture[str]) -> None:
