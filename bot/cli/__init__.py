@@ -174,8 +174,8 @@ def _add_feed_commands(commands: Any) -> None:
         default=None,
         metavar="SECONDS",
         help="with --once: analyse for at most this long, leaving the rest queued for the "
-        "next poll or for run (0: until the queue is empty; default: "
-        "POLICYBOT_ANALYSIS_SLICE_SECONDS, 30, as each cycle of run)",
+        "next poll or for run (0: until the queue is empty; default: what polling left of "
+        "the cycle's POLICYBOT_ANALYSIS_SLICE_SECONDS, 30, as each cycle of run)",
     )
     poll.set_defaults(
         handler=HandlerRef(
