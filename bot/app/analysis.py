@@ -22,13 +22,29 @@ from bot.domain.analysis import ANALYSER_VERSION, Analyser, AnalysisRun, ItemAna
 from bot.domain.catalog import Catalog, Company, Law
 from bot.domain.clustering import StoryItem, cluster_batch
 from bot.domain.explanation import UnseenUrl, WhyAnswer, explain, lookup_urls
-from bot.domain.positions import CompanyStance, LawStance, StanceAnswer, UnknownName, by_label
+from bot.domain.positions import (
+    ClaimFact,
+    CompanyStance,
+    LawStance,
+    Position,
+    StanceAnswer,
+    UnknownName,
+    Weighed,
+    by_label,
+    ranked,
+    settle,
+    weigh_pairs,
+    with_texts,
+)
 from bot.domain.relevance import Relevance
+from bot.errors import StorageError
 from bot.polling import dead_local_owners, new_lease_owner
 from bot.storage.analyses import AnalysedItem, AnalysisStore, ItemText
 from bot.storage.analysis_queue import AnalysisQueue
 from bot.storage.claims_cache import ClaimsCache
 from bot.storage.item_history import ItemHistoryStore
+from bot.storage.position_queue import LeasedPair, Pair, PositionQueue
+from bot.storage.positions import PositionStore
 
 log = logging.getLogger(__name__)
 # Items per drain transaction: its ORM flush runs on the event loop the Discord gateway shares.
@@ -38,6 +54,8 @@ REQUEUE_BATCH = 10_000
 # How long a drain holds its batch: many times what a batch takes to analyse and save, so a
 # live drain never loses it; a dead one's batch waits this long (less on its own host).
 DRAIN_LEASE_SECONDS = 300.0
+# (company, target) pairs per position refresh: a common pair has thousands of claims.
+REFRESH_BATCH = 20
 
 
 def _wall_clock() -> datetime:
@@ -77,6 +95,7 @@ class Analysis:
         for start in range(0, len(ids), DRAIN_BATCH):
             total += await self._analyse_queued(ids[start : start + DRAIN_BATCH], now=now)
         self._log_run(total)
+        await self.refresh_positions(now=now)
         return total
 
     async def drain(
@@ -103,6 +122,7 @@ class Analysis:
             if budget_seconds is not None and time.monotonic() - started >= budget_seconds:
                 break
         self._log_run(total)
+        await self.refresh_positions(now=now)
         return total
 
     async def _lease(self, limit: int) -> list[int]:
@@ -194,6 +214,53 @@ class Analysis:
             claims=sum(len(r.claims) for r in results),
         )
 
+    async def refresh_positions(self, *, now: datetime, batch_size: int = REFRESH_BATCH) -> int:
+        """Weigh the queued (company, target) pairs again and store their positions, a batch
+        per transaction, until no pair is left that another drain does not hold; how many
+        positions were refreshed. ``drain`` runs this after analysis, which queues the pairs
+        whose claims it changed."""
+        refreshed = 0
+        while True:
+            leased = await self._lease_pairs(batch_size)
+            if not leased:
+                break
+            refreshed += await self._refresh(leased, now=now)
+        if refreshed:
+            log.info("stance positions refreshed pairs=%d", refreshed)
+        return refreshed
+
+    async def positions_queued(self) -> int:
+        """How many (company, target) pairs wait for their position to be weighed again."""
+        async with self._sessions() as session:
+            return await PositionQueue(session).size()
+
+    async def _lease_pairs(self, limit: int) -> list[LeasedPair]:
+        leased_at = self._clock()
+        async with self._sessions.begin() as session:
+            return await PositionQueue(session).lease_batch(
+                limit=limit,
+                owner=self._lease_owner,
+                now=leased_at,
+                until=leased_at + timedelta(seconds=DRAIN_LEASE_SECONDS),
+            )
+
+    async def _refresh(self, leased: Sequence[LeasedPair], *, now: datetime) -> int:
+        """Weigh the leased pairs' claims (in a worker thread) and store the positions of those
+        whose claims did not change meanwhile (``PositionQueue.finish``)."""
+        targets: dict[str, list[str]] = {}
+        for pair in leased:
+            targets.setdefault(pair.company_id, []).append(pair.target_id)
+        facts: list[ClaimFact] = []
+        async with self._sessions() as session:
+            store = AnalysisStore(session)
+            for company_id, target_ids in targets.items():
+                facts += await store.claim_facts(company_id=company_id, target_ids=target_ids)
+        settled = await asyncio.to_thread(settle, facts, now=now)
+        async with self._sessions.begin() as session:
+            done = await PositionQueue(session).finish(leased)
+            await PositionStore(session).replace(done, settled)
+        return len(done)
+
     @staticmethod
     def _log_run(run: AnalysisRun) -> None:
         if run.analysed:
@@ -226,20 +293,92 @@ class Analysis:
             if not isinstance(law, Law):
                 return self._not_a_law(target)
             target_ids = [law.id]
-        async with self._sessions() as session:
-            store = AnalysisStore(session)
-            # Light facts weighed in a thread; text only for the claims the answer shows.
-            if isinstance(entry, Company):
-                found = await self._claims.positions(
-                    store, now=now, company_id=entry.id, target_ids=target_ids, since=since
-                )
-                return CompanyStance(entry.id, entry.name, found)
+        company_id = entry.id if isinstance(entry, Company) else None
+        children: tuple[str, ...] = ()
+        if company_id is None:
             # A law's answer rolls up the laws below it (EU regulation takes in the AI Act).
-            children = self.catalog.descendants(entry.id)
-            found = await self._claims.positions(
-                store, now=now, target_ids=[entry.id, *children], since=since
-            )
+            children = tuple(self.catalog.descendants(entry.id))
+            target_ids = [entry.id, *children]
+        async with self._sessions() as session:
+            if since is None:
+                found = await self._stored_positions(
+                    session, now=now, company_id=company_id, target_ids=target_ids
+                )
+            else:  # light facts weighed in a thread; text only for the claims it shows
+                found = await self._claims.positions(
+                    AnalysisStore(session),
+                    now=now,
+                    company_id=company_id,
+                    target_ids=target_ids,
+                    since=since,
+                )
+        if isinstance(entry, Company):
+            return CompanyStance(entry.id, entry.name, found)
         return LawStance(entry.id, entry.name, by_label(entry.id, found, children=children))
+
+    async def _stored_positions(
+        self,
+        session: AsyncSession,
+        *,
+        now: datetime,
+        company_id: str | None,
+        target_ids: Sequence[str] | None,
+    ) -> tuple[Position, ...]:
+        """What weighing every claim of the name gives, from the stored positions.
+
+        Weighed live, as before: the pairs still queued (their claims changed since), those
+        with a claim old enough to fade (its weight depends on ``now``) and those whose shown
+        claims another process replaced meanwhile. An answer that finds even a live pair's
+        claims replaced is read again, once.
+        """
+        for _ in range(2):
+            found = await self._read_positions(
+                session, now=now, company_id=company_id, target_ids=target_ids
+            )
+            if found is not None:
+                return found
+        raise StorageError("stance claims were replaced while being read; ask again")
+
+    async def _read_positions(
+        self,
+        session: AsyncSession,
+        *,
+        now: datetime,
+        company_id: str | None,
+        target_ids: Sequence[str] | None,
+    ) -> tuple[Position, ...] | None:
+        store = AnalysisStore(session)
+        settled = await PositionStore(session).settled(company_id=company_id, target_ids=target_ids)
+        live: set[Pair] = await PositionQueue(session).pairs(
+            company_id=company_id, target_ids=target_ids
+        )
+        kept = [position for position in settled if position.pair not in live]
+        kept = [position for position in kept if position.holds_at(now)]
+        facts, texts = await store.shown_claims(
+            {claim_id for position in kept for claim_id in position.shown_claim_ids}
+        )
+        found: list[tuple[Weighed[ClaimFact], tuple[datetime, int]]] = []
+        for position in kept:
+            weighed = position.weighed(facts)
+            if weighed is None:
+                live.add(position.pair)
+            else:
+                found.append((weighed, position.first_claim))
+        live.update(position.pair for position in settled if position not in kept)
+        if live:
+            # A company's live pairs are exactly its claims on their targets; a law's are
+            # some companies' claims on its targets, picked out in the thread.
+            read = await store.claim_facts(
+                company_id=company_id, target_ids=sorted({target for _, target in live})
+            )
+            weighed_live = await asyncio.to_thread(_weigh_live, read, live, now=now)
+            shown = {fact.claim_id for weighed, _ in weighed_live for fact in weighed.shown}
+            live_texts = await store.claim_texts(shown)
+            if len(live_texts) != len(shown):
+                return None
+            texts |= live_texts
+            found += weighed_live
+        return with_texts(ranked(found), texts)
 
     def unknown_stance_name(self, name: str, *, target: str | None = None) -> UnknownName | None:
         """The name (or target) ``stance`` would not know, checked in memory before any work.
@@ -299,3 +438,14 @@ class Analysis:
             log.exception("analysis of item %d failed; stored as not relevant", text.item_id)
             reason = f"analysis failed: {type(error).__name__}"
             return ItemAnalysis(Relevance(0.0, False, (reason,)), (), ())
+
+
+def _weigh_live(
+    facts: Sequence[ClaimFact], pairs: set[Pair], *, now: datetime
+) -> list[tuple[Weighed[ClaimFact], tuple[datetime, int]]]:
+    """The positions of ``pairs`` weighed from ``facts`` (pure work, run in a thread)."""
+    wanted = (fact for fact in facts if (fact.company_id, fact.target_id) in pairs)
+    return [
+        (weighed, (first.reported_at, first.claim_id))
+        for weighed, first in weigh_pairs(wanted, now=now)
+    ]

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, NamedTuple, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from bot.domain.model import Attribution, StanceLabel
 
@@ -199,6 +199,115 @@ def positions(claims: Iterable[ClaimRecord], *, now: datetime) -> tuple[Position
 def shown_claim_ids(weighed: Iterable[Weighed[ClaimFact]]) -> set[int]:
     """The claims whose text an answer shows: a handful per position, never thousands."""
     return {fact.claim_id for found in weighed for fact in found.shown}
+
+
+@dataclass(frozen=True, slots=True)
+class SettledPosition:
+    """A pair's weighed position with the claims it shows named by id, as stored.
+
+    ``weigh`` depends on ``now`` only through ``weight``, and a claim no older than
+    ``FULL_WEIGHT_FOR`` weighs the same whatever ``now`` is: so while the pair's claims stay
+    as they were, this is what weighing them again would give at any ``now`` at which the
+    oldest one is that young (``holds_at``).
+    """
+
+    company_id: str
+    target_id: str
+    label: StanceLabel
+    score: float
+    reports: int
+    changed: bool
+    conflicting: bool
+    shown_claim_ids: tuple[int, ...]  # ``Weighed.shown``, newest first
+    oldest_reported_at: datetime  # the pair's first claim, by report date then id
+    oldest_claim_id: int
+    weighed_at: datetime  # the ``now`` it was weighed at
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return self.company_id, self.target_id
+
+    @property
+    def first_claim(self) -> tuple[datetime, int]:
+        """Where the pair's claims begin: ``weigh`` orders equally strong positions by it."""
+        return self.oldest_reported_at, self.oldest_claim_id
+
+    def holds_at(self, now: datetime) -> bool:
+        """Whether this is what weighing at ``now`` gives: no claim of the pair had begun to
+        fade when it was weighed, nor has at ``now``."""
+        return self.oldest_reported_at >= max(now, self.weighed_at) - FULL_WEIGHT_FOR
+
+    def weighed(self, shown: Mapping[int, ClaimFact]) -> Weighed[ClaimFact] | None:
+        """The position with its shown claims' facts; None when one of them is gone (or its
+        id now names another pair's claim): the pair must be weighed afresh."""
+        facts = tuple(shown.get(claim_id) for claim_id in self.shown_claim_ids)
+        found = tuple(
+            fact
+            for fact in facts
+            if fact is not None
+            and fact.company_id == self.company_id
+            and fact.target_id == self.target_id
+        )
+        if len(found) != len(facts):
+            return None
+        return Weighed(
+            company_id=self.company_id,
+            target_id=self.target_id,
+            label=self.label,
+            score=self.score,
+            reports=self.reports,
+            changed=self.changed,
+            shown=found,
+            conflicting=self.conflicting,
+        )
+
+
+def weigh_pairs(
+    facts: Iterable[ClaimFact], *, now: datetime
+) -> list[tuple[Weighed[ClaimFact], ClaimFact]]:
+    """``weigh`` for each pair, with the pair's first claim (where ``ranked`` places it).
+
+    ``facts`` come ordered by report date then claim id, as the store reads them.
+    """
+    first: dict[tuple[str, str], ClaimFact] = {}
+    kept: list[ClaimFact] = []
+    for fact in facts:
+        first.setdefault((fact.company_id, fact.target_id), fact)
+        kept.append(fact)
+    return [(found, first[found.company_id, found.target_id]) for found in weigh(kept, now=now)]
+
+
+def settle(facts: Iterable[ClaimFact], *, now: datetime) -> tuple[SettledPosition, ...]:
+    """``weigh`` for each pair, as stored: the ids of what it shows, where its claims begin."""
+    return tuple(
+        SettledPosition(
+            company_id=found.company_id,
+            target_id=found.target_id,
+            label=found.label,
+            score=found.score,
+            reports=found.reports,
+            changed=found.changed,
+            conflicting=found.conflicting,
+            shown_claim_ids=tuple(fact.claim_id for fact in found.shown),
+            oldest_reported_at=first.reported_at,
+            oldest_claim_id=first.claim_id,
+            weighed_at=now,
+        )
+        for found, first in weigh_pairs(facts, now=now)
+    )
+
+
+def ranked(
+    found: Iterable[tuple[Weighed[ClaimT], tuple[datetime, int]]],
+) -> tuple[Weighed[ClaimT], ...]:
+    """Positions in ``weigh``'s order, each given with where its pair's claims begin: strongest
+    first, then (as ``weigh`` keeps equals in the order their pairs first appear) oldest."""
+
+    def strongest(entry: tuple[Weighed[ClaimT], tuple[datetime, int]]) -> tuple[Any, ...]:
+        weighed, first = entry
+        return (-weighed.reports, -abs(weighed.score), weighed.target_id, first)
+
+    return tuple(weighed for weighed, _ in sorted(found, key=strongest))
 
 
 def with_texts(

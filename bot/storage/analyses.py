@@ -23,6 +23,7 @@ from bot.domain.analysis import ItemAnalysis, MentionCount
 from bot.domain.clustering import STORY_WINDOW, StoryItem
 from bot.domain.model import Attribution, StanceLabel
 from bot.domain.positions import ClaimFact, ClaimRecord, ClaimText
+from bot.storage.position_queue import PositionQueue
 from bot.storage.schema import Item, Mention, StanceClaim, UTCDateTime
 from bot.storage.schema import ItemAnalysis as ItemAnalysisRow
 
@@ -106,6 +107,8 @@ class AnalysisStore:
         if not analysed:
             return
         ids = [entry.item.item_id for entry in analysed]
+        positions = PositionQueue(self._session)
+        await positions.add_items(ids)  # the pairs of the claims replaced, and below the new
         for table in (StanceClaim, Mention, ItemAnalysisRow):
             await self._session.execute(delete(table).where(table.item_id.in_(ids)))
         keys = [
@@ -129,6 +132,8 @@ class AnalysisStore:
         ):
             if rows:
                 await self._session.execute(insert(table), rows)
+        if claims:
+            await positions.add_items(ids)
 
     async def stories_near(
         self,
@@ -202,6 +207,38 @@ class AnalysisStore:
             claim_id: ClaimText(evidence, url, title)
             for claim_id, evidence, url, title in await connection.execute(statement)
         }
+
+    async def shown_claims(
+        self, claim_ids: Collection[int]
+    ) -> tuple[dict[int, ClaimFact], dict[int, ClaimText]]:
+        """Facts and texts of the given claims (those stored positions show), by claim id."""
+        if not claim_ids:
+            return {}, {}
+        statement = (
+            select(
+                StanceClaim.id,
+                StanceClaim.company_id,
+                StanceClaim.target_id,
+                type_coerce(StanceClaim.stance, String),
+                StanceClaim.confidence,
+                type_coerce(StanceClaim.attribution, String),
+                StanceClaim.item_id,
+                StanceClaim.story_key,
+                type_coerce(StanceClaim.reported_at, _RawValue),
+                StanceClaim.evidence,
+                Item.url,
+                Item.title,
+            )
+            .join(Item, Item.id == StanceClaim.item_id)
+            .where(StanceClaim.id.in_(list(claim_ids)), StanceClaim.is_relevant.is_(True))
+        )
+        connection = await self._session.connection()
+        rows = (await connection.execute(statement)).all()
+        facts = _claim_facts([row[:9] for row in rows])
+        return (
+            {fact.claim_id: fact for fact in facts},
+            {row[0]: ClaimText(row[9], row[10], row[11]) for row in rows},
+        )
 
     async def claims(
         self,

@@ -37,6 +37,7 @@ from bot.domain.feed_status import listed_health
 from bot.domain.feed_update import FeedState, FeedUpdate
 from bot.domain.health import Health
 from bot.domain.model import FeedSource, FeedStatus
+from bot.storage.position_queue import PositionQueue
 from bot.storage.schema import Feed, FeedUrl, GuildFeed, Item
 
 log = logging.getLogger(__name__)
@@ -425,6 +426,7 @@ class FeedStore:
             getattr(items, "rowcount", -1),
         )
         self._for_update.pop(moved.id, None)
+        await PositionQueue(session).add_feed_items(moved.id)  # the claims that go with them
         await session.delete(moved)  # its remaining items and follows go with it (cascade)
         await session.flush()
         return into

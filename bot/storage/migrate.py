@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 # The newest migration in migrations/versions: a new migration must change this too
 # (tests/storage/test_migrations.py fails until it does).
-HEAD_REVISION = "0009"
+HEAD_REVISION = "0010"
 # The PostgreSQL advisory lock migrations hold (``migrations/env.py``): any fixed 64-bit key
 # that no other part of policybot uses.
 MIGRATION_LOCK_KEY = 0x706F6C6963790001

@@ -293,6 +293,49 @@ class StanceClaim(Base):
     reported_at: Mapped[datetime]  # the item's published_at, else fetched_at
 
 
+class StancePosition(Base):
+    """What ``weigh`` gives for one (company, target) pair, kept so ``/stance`` need not weigh
+    a common name's thousands of claims per answer (``bot.storage.positions``).
+
+    Exact while the pair's claims are unchanged (a change queues the pair in
+    ``stance_positions_pending``) and its oldest claim is within ``FULL_WEIGHT_FOR`` of the
+    answer's ``now``: until then no claim's weight depends on ``now``. ``oldest_*`` name the
+    pair's first relevant claim, by report date then id, which also orders equal positions.
+    """
+
+    __tablename__ = "stance_positions"
+
+    company_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    target_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    label: Mapped[StanceLabel] = mapped_column(_enum(StanceLabel))
+    score: Mapped[float] = mapped_column(Float)
+    reports: Mapped[int] = mapped_column(Integer)
+    changed: Mapped[bool] = mapped_column(Boolean)
+    conflicting: Mapped[bool] = mapped_column(Boolean)
+    shown_claim_ids: Mapped[list[int]] = mapped_column(JSON)  # ``Weighed.shown``, in order
+    oldest_reported_at: Mapped[datetime]
+    oldest_claim_id: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[datetime]
+
+
+class PendingPosition(Base):
+    """A (company, target) pair whose claims changed since its position was weighed: queued
+    in the transaction that changes them, removed in the one that stores the new position.
+
+    ``token`` is new at every change, so a refresh that read the claims before a change
+    never removes the pair (``PositionQueue.finish``); a lease keeps concurrent refreshes of
+    several pollers on disjoint pairs.
+    """
+
+    __tablename__ = "stance_positions_pending"
+
+    company_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    target_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    token: Mapped[str] = mapped_column(String(32))
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None]
+
+
 class Guild(Base):
     """A Discord server and its settings (``/settings``). Ids are Discord snowflakes."""
 
