@@ -5,7 +5,9 @@ migrated database (SQLAlchemy Core bulk inserts on SQLite, asyncpg's binary COPY
 PostgreSQL), never through the poller, and the same seed gives the same rows on both. A
 generated archive is kept between runs (a SQLite file under ``/tmp/policybot-bench``, a
 PostgreSQL database named after it), keyed by size, seed, schema revision and
-``GENERATOR_VERSION``.
+``GENERATOR_VERSION`` (an archive of an older revision is made again, never reused). Every
+(company, target) pair is left queued for a position refresh, which ``bench/stance.py``
+drains once before it times anything.
 
 What the archive looks like (assumptions, not measurements): three years of items from 60
 feeds; 35% relevant; every item names 0-3 companies and 0-2 laws; 40% of relevant items with
@@ -63,6 +65,12 @@ VERBS = {
     StanceLabel.MIXED: "has merits but needs a longer transition period",
     StanceLabel.NEUTRAL: "will be reviewed by its compliance teams",
 }
+# The claims are written around ``AnalysisStore.save_many``, so their pairs are queued for a
+# position refresh here, as it would have queued them (``bench/stance.py`` drains the queue).
+QUEUE_EVERY_PAIR = (
+    "INSERT INTO stance_positions_pending (company_id, target_id, token) "
+    "SELECT DISTINCT company_id, target_id, 'generated' FROM stance_claims WHERE is_relevant"
+)
 TABLES: tuple[Table, ...] = (
     Item.__table__,  # type: ignore[assignment]
     ItemAnalysis.__table__,  # type: ignore[assignment]
@@ -242,6 +250,7 @@ def sqlite_archive(items: int, *, seed: int = 7, fresh: bool = False) -> tuple[P
                 if batch[table.name]:
                     connection.execute(insert(table), batch[table.name])
             _count(counts, batch)
+        connection.exec_driver_sql(QUEUE_EVERY_PAIR)
     engine.dispose()
     asyncio.run(_index_for_search(partial))
     partial.rename(path)
@@ -323,6 +332,7 @@ async def _fill_postgresql(database: URL, items: int, seed: int) -> dict[str, in
             await connection.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
             )
+        await connection.execute(QUEUE_EVERY_PAIR)
         # What autovacuum does soon after a bulk load: statistics, and the visibility map an
         # index-only scan needs (without it PostgreSQL scans the table instead).
         await connection.execute("VACUUM ANALYZE")

@@ -367,14 +367,16 @@ class Analysis:
         live.update(position.pair for position in settled if position not in kept)
         if live:
             # A company's live pairs are exactly its claims on their targets; a law's are
-            # some companies' claims on its targets, picked out in the thread.
-            read = await store.claim_facts(
-                company_id=company_id, target_ids=sorted({target for _, target in live})
+            # some companies' claims on its targets, picked out in the thread. The facts come
+            # through the claims cache, as every answer's did before positions were stored.
+            read = await self._claims.claims(
+                store, company_id=company_id, target_ids=sorted({target for _, target in live})
             )
             weighed_live = await asyncio.to_thread(_weigh_live, read, live, now=now)
             shown = {fact.claim_id for weighed, _ in weighed_live for fact in weighed.shown}
             live_texts = await store.claim_texts(shown)
-            if len(live_texts) != len(shown):
+            if len(live_texts) != len(shown):  # cached facts of claims since replaced
+                self._claims.clear()
                 return None
             texts |= live_texts
             found += weighed_live

@@ -14,8 +14,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import Application
+from bot.domain.analysis import ItemAnalysis
+from bot.domain.model import Attribution, StanceLabel
+from bot.domain.relevance import Relevance
+from bot.domain.stance import StanceClaim
 from bot.polling import FeedPoller
+from bot.storage.analyses import AnalysisStore
 from bot.storage.guilds import GuildStore
+from bot.storage.position_queue import PositionQueue
+from bot.storage.positions import PositionStore
 from bot.storage.schema import Feed, Guild, GuildFeed, Item
 from tests.support.clock import NOW
 from tests.support.feed_server import FeedServer
@@ -42,6 +49,13 @@ async def _feeds(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[str, 
 async def _item_count(sessions: async_sessionmaker[AsyncSession]) -> int:
     async with sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(Item)) or 0)
+
+
+async def _positions(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[str, str]]:
+    """The stored stance positions' pairs, once the refresh queue is drained."""
+    async with sessions() as session:
+        assert await PositionQueue(session).size() == 0
+        return [position.pair for position in await PositionStore(session).settled()]
 
 
 async def _poll_until_adopted(app: Application, days: int = ADOPTED_AFTER) -> None:
@@ -120,6 +134,27 @@ async def test_a_feed_that_moves_onto_another_feeds_url_is_merged_into_it(
         )
     await app.cycle.run(now=NOW, only_due=False)  # both fetched once, each its own items
     assert await _item_count(sessions) == 4
+    async with sessions.begin() as session:  # the mirror's copy says something of Meta
+        mirrored = await session.scalar(
+            select(Item.id)
+            .join(Feed, Feed.id == Item.feed_id)
+            .where(Feed.url == feed_server.url("/mirror"), Item.title == "Shared story")
+        )
+        assert mirrored is not None
+        claim = StanceClaim(
+            "meta",
+            "eu-ai-act",
+            StanceLabel.SUPPORT,
+            "Meta backs it.",
+            0,
+            0.8,
+            Attribution.STATED,
+            "",
+        )
+        analysis = ItemAnalysis(Relevance(0.9, True, ()), (), (claim,))
+        await AnalysisStore(session).save(mirrored, analysis, now=NOW, version="test")
+    await app.analysis.refresh_positions(now=NOW)
+    assert await _positions(sessions) == [("meta", "eu-ai-act")]
 
     await _poll_until_adopted(app, days=ADOPTED_AFTER + 1)
 
@@ -130,6 +165,7 @@ async def test_a_feed_that_moves_onto_another_feeds_url_is_merged_into_it(
         (main_id,) = await session.scalars(select(Feed.id))
     assert titles == ["Only on the main", "Only on the mirror", "Shared story"]  # once each
     assert follows == [main_id]
+    assert await _positions(sessions) == []  # the claim went with the mirror's copy
     synced = await app.feeds.sync_file(feeds_file, now=NOW + timedelta(days=5))
     assert (synced.synced.added, synced.synced.removed) == ((), ())
     assert await _feeds(sessions) == [(feed_server.url("/main"), True)]

@@ -12,14 +12,17 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, insert, inspect, select, text
+from sqlalchemy import Connection, func, insert, inspect, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app import Application
 from bot.storage import migrate
 from bot.storage.engine import make_engine, make_session_factory
-from bot.storage.schema import Base, Feed, Item, PendingAnalysis
+from bot.storage.position_queue import PositionQueue
+from bot.storage.positions import PositionStore
+from bot.storage.schema import Base, Feed, Item, PendingAnalysis, StanceClaim
 from tests.support.cli import policybot_environment
 from tests.support.clock import NOW
 
@@ -424,5 +427,72 @@ async def test_0007_dates_items_stored_with_only_an_updated_date_and_queues_them
             "undated": None,
         }
         assert queued == {"atom"}
+    finally:
+        await engine.dispose()
+
+
+async def test_0010_queues_every_pair_with_a_relevant_claim_and_drops_its_tables_going_down(
+    database_url: URL,
+) -> None:
+    """Up from 0009: the pairs of the archive's relevant claims are queued, so the first drain
+    stores their positions; down again: both tables go, the claims stay."""
+    await asyncio.to_thread(migrate.upgrade, database_url, "0009")
+    engine = make_engine(database_url)
+    try:
+        async with make_session_factory(engine).begin() as session:
+            feed_id = await session.scalar(
+                insert(Feed).values(url="https://n.example/rss", created_at=NOW).returning(Feed.id)
+            )
+            item_ids = [
+                await session.scalar(
+                    insert(Item)
+                    .values(feed_id=feed_id, key=key, fetched_at=NOW, content_hash=key)
+                    .returning(Item.id)
+                )
+                for key in ("a", "b")
+            ]
+            claims = [
+                (item_ids[0], "meta", "eu-ai-act", True),
+                (item_ids[1], "meta", "eu-ai-act", True),
+                (item_ids[1], "openai", "gdpr", True),
+                (item_ids[0], "google", "gdpr", False),  # an irrelevant item's claim
+            ]
+            for index, (item_id, company, target, relevant) in enumerate(claims):
+                await session.execute(
+                    insert(StanceClaim).values(
+                        item_id=item_id,
+                        company_id=company,
+                        target_id=target,
+                        stance="support",
+                        evidence="",
+                        sentence_index=index,
+                        confidence=0.8,
+                        attribution="stated",
+                        is_relevant=relevant,
+                        story_key=f"s:{index}",
+                        reported_at=NOW - timedelta(days=index),
+                    )
+                )
+        await asyncio.to_thread(migrate.upgrade, database_url)
+        sessions = make_session_factory(engine)
+        async with sessions() as session:
+            assert await PositionQueue(session).pairs() == {
+                ("meta", "eu-ai-act"),
+                ("openai", "gdpr"),
+            }
+        assert await Application(sessions).analysis.refresh_positions(now=NOW) == 2
+        async with sessions() as session:
+            stored = await PositionStore(session).settled()
+        assert sorted((p.pair, p.reports) for p in stored) == [
+            (("meta", "eu-ai-act"), 2),
+            (("openai", "gdpr"), 1),
+        ]
+        await asyncio.to_thread(migrate.downgrade, database_url, "0009")
+        async with engine.connect() as connection:
+            tables = await connection.run_sync(_tables)
+            assert "stance_positions" not in tables
+            assert "stance_positions_pending" not in tables
+            assert await connection.scalar(select(func.count()).select_from(StanceClaim)) == 4
+        await asyncio.to_thread(migrate.upgrade, database_url)
     finally:
         await engine.dispose()
