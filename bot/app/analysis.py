@@ -3,9 +3,12 @@
 Items wait in a durable queue (``bot.storage.analysis_queue``) from the transaction that
 stores them to the one that saves their analysis; ``drain`` empties it after every cycle
 (the first one runs right after start-up). Each batch is leased first, so drains of several
-pollers sharing a database analyse disjoint items. ``/stance``, ``/why`` and their command-line
-twins read what the analyser stored; the rules run in a worker thread so the event loop keeps
-serving Discord.
+pollers sharing a database analyse disjoint items. Saving analyses queues the (company,
+target) pairs whose claims changed (``bot.storage.position_queue``); the drain then weighs
+them again and stores their positions, which ``/stance`` reads instead of weighing every claim
+of a name (only queued pairs, and pairs with a claim old enough to fade, are weighed per
+answer). ``/stance``, ``/why`` and their command-line twins read what the analyser stored; the
+rules and the weighing run in a worker thread so the event loop keeps serving Discord.
 """
 
 from __future__ import annotations

@@ -234,11 +234,7 @@ class AnalysisStore:
         )
         connection = await self._session.connection()
         rows = (await connection.execute(statement)).all()
-        facts = _claim_facts([row[:9] for row in rows])
-        return (
-            {fact.claim_id: fact for fact in facts},
-            {row[0]: ClaimText(row[9], row[10], row[11]) for row in rows},
-        )
+        return await asyncio.to_thread(_shown_claims, rows)
 
     async def claims(
         self,
@@ -351,6 +347,17 @@ def _claim_facts(rows: Sequence[Sequence[Any]]) -> list[ClaimFact]:
             reported_at,
         ) in rows
     ]
+
+
+def _shown_claims(
+    rows: Sequence[Sequence[Any]],
+) -> tuple[dict[int, ClaimFact], dict[int, ClaimText]]:
+    """Raw ``shown_claims`` rows as facts and texts, by claim id."""
+    facts = _claim_facts([row[:9] for row in rows])
+    return (
+        {fact.claim_id: fact for fact in facts},
+        {row[0]: ClaimText(row[9], row[10], row[11]) for row in rows},
+    )
 
 
 def _utc(value: datetime | str) -> datetime:

@@ -1,4 +1,8 @@
-"""``/stance``'s read path: claim facts kept between answers, weighed off the event loop.
+"""Claim facts kept between ``/stance`` answers, weighed off the event loop.
+
+Answers without ``since`` read stored positions (``bot.storage.positions``) and take from here
+only the facts of the pairs they weigh live (queued, or with a claim old enough to fade);
+answers with ``since`` are weighed from here entirely.
 
 An answer reads light facts from a covering index (``AnalysisStore.claim_facts``), weighs
 them in a worker thread, and fetches text only for the claims it shows

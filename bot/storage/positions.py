@@ -51,7 +51,7 @@ class PositionStore:
                 company_id=company,
                 target_id=target,
                 label=label,
-                score=score,
+                score=float(score),
                 reports=reports,
                 changed=changed,
                 conflicting=conflicting,
@@ -99,7 +99,7 @@ def _row(position: SettledPosition) -> dict[str, Any]:
         "company_id": position.company_id,
         "target_id": position.target_id,
         "label": position.label,
-        "score": position.score,
+        "score": repr(position.score),  # exact, -0.0 too
         "reports": position.reports,
         "changed": position.changed,
         "conflicting": position.conflicting,

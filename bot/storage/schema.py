@@ -308,7 +308,8 @@ class StancePosition(Base):
     company_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     target_id: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
     label: Mapped[StanceLabel] = mapped_column(_enum(StanceLabel))
-    score: Mapped[float] = mapped_column(Float)
+    # ``repr`` of the float: SQLite's REAL loses the sign of -0.0, which "score -0.00" shows.
+    score: Mapped[str] = mapped_column(String(32))
     reports: Mapped[int] = mapped_column(Integer)
     changed: Mapped[bool] = mapped_column(Boolean)
     conflicting: Mapped[bool] = mapped_column(Boolean)

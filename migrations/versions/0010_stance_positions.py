@@ -46,7 +46,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("score", sa.String(length=32), nullable=False),
         sa.Column("reports", sa.Integer(), nullable=False),
         sa.Column("changed", sa.Boolean(), nullable=False),
         sa.Column("conflicting", sa.Boolean(), nullable=False),

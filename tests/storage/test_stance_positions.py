@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,7 +19,7 @@ from bot.app import Application
 from bot.domain.analysis import ItemAnalysis
 from bot.domain.catalog import Catalog
 from bot.domain.model import Attribution, StanceLabel
-from bot.domain.positions import CompanyStance, LawStance, law_positions, positions
+from bot.domain.positions import CompanyStance, LawStance, law_positions, positions, settle
 from bot.domain.relevance import Relevance
 from bot.domain.stance import StanceClaim as ExtractedClaim
 from bot.storage.analyses import AnalysisStore
@@ -335,3 +336,18 @@ async def test_stance_answers_as_weighing_afresh_queued_refreshed_fading_and_rep
         shown = [p.shown_claim_ids[0] for p in settled[:3]]
         await session.execute(delete(StanceClaim).where(StanceClaim.id.in_(shown)))
     await assert_answers_as_weighing_afresh(app.analysis, sessions, now=NOW)
+
+
+async def test_a_stored_position_keeps_its_score_exactly_even_a_negative_zero(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    (item,) = await _items(sessions, [timedelta(days=1)])
+    await _save(sessions, item, [(*META_ACT, StanceLabel.MIXED)])
+    async with sessions() as session:
+        (weighed,) = settle(await AnalysisStore(session).claim_facts(), now=NOW)
+    for score in (-0.0, 0.1 + 0.2, -1 / 3):
+        async with sessions.begin() as session:
+            await PositionStore(session).replace({META_ACT}, [replace(weighed, score=score)])
+        async with sessions() as session:
+            (stored,) = await PositionStore(session).settled()
+        assert f"{stored.score!r}" == f"{score!r}"  # -0.0 renders as "score -0.00"
