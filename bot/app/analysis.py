@@ -377,7 +377,7 @@ class Analysis:
             )
             weighed_live = await asyncio.to_thread(_weigh_live, read, live, now=now)
             shown = {fact.claim_id for weighed, _ in weighed_live for fact in weighed.shown}
-            live_texts = await store.claim_texts(shown)
+            live_texts = await self._claims.texts(store, shown)
             if len(live_texts) != len(shown):  # cached facts of claims since replaced
                 self._claims.clear()
                 return None

@@ -87,7 +87,7 @@ class ClaimsCache:
             )
             weighed = await asyncio.to_thread(weigh, facts, now=now)
             shown = shown_claim_ids(weighed)
-            texts = await self._texts_of(store, shown)
+            texts = await self.texts(store, shown)
             if len(texts) == len(shown):
                 return with_texts(weighed, texts)
             self.clear()
@@ -116,7 +116,8 @@ class ClaimsCache:
             return entry.facts
         return entry.facts[bisect_left(entry.facts, since, key=_reported_at) :]
 
-    async def _texts_of(self, store: ClaimSource, claim_ids: set[int]) -> dict[int, ClaimText]:
+    async def texts(self, store: ClaimSource, claim_ids: set[int]) -> dict[int, ClaimText]:
+        """What ``store.claim_texts`` would return, the texts read before kept for ttl."""
         now = time.monotonic()
         if now - self._texts_read_at > self._ttl or len(self._texts) > TEXTS_KEPT:
             self._texts.clear()  # another process may have replaced claims (ids are reused)
