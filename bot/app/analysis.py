@@ -222,6 +222,8 @@ class Analysis:
         per transaction, until no pair is left that another drain does not hold; how many
         positions were refreshed. ``drain`` runs this after analysis, which queues the pairs
         whose claims it changed."""
+        async with self._sessions.begin() as session:  # a new day: fading weights moved
+            await PositionQueue(session).add_faded(now)
         refreshed = 0
         while True:
             leased = await self._lease_pairs(batch_size)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from bot.domain.model import Attribution, StanceLabel
@@ -151,8 +151,16 @@ class LawPositions:
     neutral: tuple[Position, ...]
 
 
+def weighing_day(now: datetime) -> datetime:
+    """The start of ``now``'s UTC day, from which recency is counted: in whole days, so a
+    pair weighs the same all day long and a position stored that day holds until midnight
+    (a claim between two and five years old fades by about a thousandth a day)."""
+    day = now.astimezone(UTC) if now.tzinfo is not None else now
+    return day.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def weight(claim: WeighableClaim, *, now: datetime) -> float:
-    age = now - claim.reported_at
+    age = weighing_day(now) - claim.reported_at
     if age <= FULL_WEIGHT_FOR:
         recency = 1.0
     elif age >= NO_WEIGHT_AFTER:
@@ -164,8 +172,9 @@ def weight(claim: WeighableClaim, *, now: datetime) -> float:
 
 def _weigher(now: datetime) -> Callable[[WeighableClaim], float]:
     """``weight`` at a fixed ``now``, same arithmetic, with the common cases cut short."""
-    full_since = now - FULL_WEIGHT_FOR
-    none_before = now - NO_WEIGHT_AFTER
+    day = weighing_day(now)
+    full_since = day - FULL_WEIGHT_FOR
+    none_before = day - NO_WEIGHT_AFTER
 
     def weighed(claim: WeighableClaim) -> float:
         reported_at = claim.reported_at
@@ -205,10 +214,11 @@ def shown_claim_ids(weighed: Iterable[Weighed[ClaimFact]]) -> set[int]:
 class SettledPosition:
     """A pair's weighed position with the claims it shows named by id, as stored.
 
-    ``weigh`` depends on ``now`` only through ``weight``, and a claim no older than
-    ``FULL_WEIGHT_FOR`` weighs the same whatever ``now`` is: so while the pair's claims stay
-    as they were, this is what weighing them again would give at any ``now`` at which the
-    oldest one is that young (``holds_at``).
+    ``weigh`` depends on ``now`` only through ``weight``, which counts recency from the start
+    of ``now``'s day, and a claim no older than ``FULL_WEIGHT_FOR`` weighs the same whatever
+    the day: so while the pair's claims stay as they were, this is what weighing them again
+    gives all day, and on any later day while its oldest claim is that young (``holds_at``).
+    A pair with fading claims is queued again on the next day (``PositionQueue.add_faded``).
     """
 
     company_id: str
@@ -233,9 +243,11 @@ class SettledPosition:
         return self.oldest_reported_at, self.oldest_claim_id
 
     def holds_at(self, now: datetime) -> bool:
-        """Whether this is what weighing at ``now`` gives: no claim of the pair had begun to
-        fade when it was weighed, nor has at ``now``."""
-        return self.oldest_reported_at >= max(now, self.weighed_at) - FULL_WEIGHT_FOR
+        """Whether this is what weighing at ``now`` gives: it was weighed the same (UTC) day,
+        whose weights it used, or no claim of the pair had begun to fade then, nor has now."""
+        day, weighed_on = weighing_day(now), weighing_day(self.weighed_at)
+        fresh_since = max(day, weighed_on) - FULL_WEIGHT_FOR
+        return day == weighed_on or self.oldest_reported_at >= fresh_since
 
     def weighed(self, shown: Mapping[int, ClaimFact]) -> Weighed[ClaimFact] | None:
         """The position with its shown claims' facts; None when one of them is gone (or its

@@ -27,7 +27,8 @@ from sqlalchemy import Select, String, Table, delete, func, literal, or_, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.schema import Item, PendingPosition, StanceClaim
+from bot.domain.positions import FULL_WEIGHT_FOR, weighing_day
+from bot.storage.schema import Item, PendingPosition, StanceClaim, StancePosition
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql
@@ -97,6 +98,17 @@ class PositionQueue:
             select(StanceClaim.company_id, StanceClaim.target_id)
             .where(StanceClaim.is_relevant.is_(True))
             .distinct()
+        )
+
+    async def add_faded(self, now: datetime) -> None:
+        """Queue the pairs whose stored position was weighed before ``now``'s day and has a
+        claim old enough to fade: their weights moved at midnight."""
+        day = weighing_day(now)
+        await self._queue(
+            select(StancePosition.company_id, StancePosition.target_id).where(
+                StancePosition.computed_at < day,
+                StancePosition.oldest_reported_at < day - FULL_WEIGHT_FOR,
+            )
         )
 
     async def lease_batch(

@@ -16,14 +16,15 @@ from bot.domain.positions import (
     settle,
     weigh,
     weigh_pairs,
+    weighing_day,
 )
 from tests.domain.test_positions_from_facts import NOW, archive, fact
 
 
 def fresh_facts(seed: int, count: int) -> list[ClaimFact]:
-    """Facts in store order, none older than ``FULL_WEIGHT_FOR`` at ``NOW``."""
+    """Facts in store order, none older than ``FULL_WEIGHT_FOR`` on ``NOW``'s day."""
     facts = [fact(claim_id, record) for claim_id, record in archive(seed, count)]
-    return [f for f in facts if f.reported_at >= NOW - FULL_WEIGHT_FOR]
+    return [f for f in facts if f.reported_at >= weighing_day(NOW) - FULL_WEIGHT_FOR]
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -32,13 +33,29 @@ def test_settled_positions_weigh_as_afresh_at_any_now_they_hold_for(seed: int) -
     by_id = {f.claim_id: f for f in facts}
     settled = settle(facts, now=NOW)
     oldest = min(f.reported_at for f in facts)
-    later = oldest + FULL_WEIGHT_FOR  # the last moment every claim still weighs in full
+    # The last moment of the last day on which every claim still weighs in full.
+    later = weighing_day(oldest + FULL_WEIGHT_FOR) + timedelta(days=1, microseconds=-1)
     for now in (NOW, later):
         assert all(position.holds_at(now) for position in settled)
         again = weigh(facts, now=now)
         restored = [position.weighed(by_id) for position in settled]
         assert restored == list(again)
     assert not all(p.holds_at(later + timedelta(microseconds=1)) for p in settled)
+
+
+def test_a_fading_position_holds_all_day_it_was_weighed_and_not_the_next() -> None:
+    """Recency counts whole days: weights with fading claims move at midnight, not before."""
+    facts = [fact(claim_id, record) for claim_id, record in archive(3, 200)]
+    by_id = {f.claim_id: f for f in facts}
+    settled = settle(facts, now=NOW)
+    day = weighing_day(NOW)
+    fading = [p for p in settled if p.oldest_reported_at < day - FULL_WEIGHT_FOR]
+    assert fading
+    for now in (day, NOW, day + timedelta(days=1, microseconds=-1)):
+        assert all(position.holds_at(now) for position in settled)
+        assert [position.weighed(by_id) for position in settled] == list(weigh(facts, now=now))
+    assert not any(p.holds_at(day + timedelta(days=1)) for p in fading)
+    assert weigh(facts, now=day + timedelta(days=400)) != weigh(facts, now=NOW)
 
 
 def test_a_position_weighed_after_its_claims_began_to_fade_never_holds() -> None:

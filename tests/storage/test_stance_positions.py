@@ -320,14 +320,23 @@ async def test_stance_answers_as_weighing_afresh_queued_refreshed_fading_and_rep
     assert await app.analysis.refresh_positions(now=NOW) == len(await _stored(sessions))
     async with sessions() as session:
         settled = await PositionStore(session).settled()
-    holding = [p for p in settled if p.holds_at(NOW)]
+    assert all(p.holds_at(NOW) for p in settled)  # weighed today: they hold all day
+    tomorrow = NOW + timedelta(days=1)
+    holding = [p for p in settled if p.holds_at(tomorrow)]
     assert holding
     assert len(holding) < len(settled)
     assert {p.company_id for p in holding} >= FRESH_ONLY
     await assert_answers_as_weighing_afresh(sessions, now=NOW)
+    await assert_answers_as_weighing_afresh(sessions, now=tomorrow)  # the fading ones live
     later = NOW + timedelta(days=200)  # more pairs fade
     assert sum(p.holds_at(later) for p in settled) < len(holding)
     await assert_answers_as_weighing_afresh(sessions, now=later)
+    # The first drain of a new day weighs the fading pairs again, and only them.
+    assert await app.analysis.refresh_positions(now=tomorrow) == len(settled) - len(holding)
+    async with sessions() as session:
+        assert all(p.holds_at(tomorrow) for p in await PositionStore(session).settled())
+    assert await app.analysis.refresh_positions(now=tomorrow) == 0
+    await assert_answers_as_weighing_afresh(sessions, now=tomorrow)
 
     for item_id in rng.sample(item_ids, 30):  # changed since: queued, not yet refreshed
         await _save(sessions, item_id, _random_claims(rng, rng.choice(COMPANIES)))
