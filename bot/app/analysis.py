@@ -369,7 +369,8 @@ class Analysis:
                 live.add(position.pair)
             else:
                 found.append((weighed, position.first_claim))
-        live.update(position.pair for position in settled if position not in kept)
+        held = {position.pair for position in kept}
+        live.update(position.pair for position in settled if position.pair not in held)
         if live:
             # A company's live pairs are exactly its claims on their targets; a law's are
             # some companies' claims on its targets, picked out in the thread. The facts come
