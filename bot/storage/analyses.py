@@ -182,17 +182,7 @@ class AnalysisStore:
         SQLAlchemy's per-row processing (a regex per SQLite date) cost more than the query.
         """
         statement = (
-            select(
-                StanceClaim.id,
-                StanceClaim.company_id,
-                StanceClaim.target_id,
-                type_coerce(StanceClaim.stance, String),
-                StanceClaim.confidence,
-                type_coerce(StanceClaim.attribution, String),
-                StanceClaim.item_id,
-                StanceClaim.story_key,
-                type_coerce(StanceClaim.reported_at, _RawValue),
-            )
+            select(*_FACT_COLUMNS)
             .where(StanceClaim.is_relevant.is_(True))
             .order_by(StanceClaim.reported_at, StanceClaim.id)
         )
@@ -230,15 +220,7 @@ class AnalysisStore:
             return {}, {}
         statement = (
             select(
-                StanceClaim.id,
-                StanceClaim.company_id,
-                StanceClaim.target_id,
-                type_coerce(StanceClaim.stance, String),
-                StanceClaim.confidence,
-                type_coerce(StanceClaim.attribution, String),
-                StanceClaim.item_id,
-                StanceClaim.story_key,
-                type_coerce(StanceClaim.reported_at, _RawValue),
+                *_FACT_COLUMNS,
                 StanceClaim.evidence,
                 Item.url,
                 Item.title,
@@ -331,6 +313,18 @@ class _RawValue(NullType):
     cache_ok = True
 
 
+# What weighing reads of a claim (``ClaimFact``), raw where SQLAlchemy's processing is slow.
+_FACT_COLUMNS = (
+    StanceClaim.id,
+    StanceClaim.company_id,
+    StanceClaim.target_id,
+    type_coerce(StanceClaim.stance, String),
+    StanceClaim.confidence,
+    type_coerce(StanceClaim.attribution, String),
+    StanceClaim.item_id,
+    StanceClaim.story_key,
+    type_coerce(StanceClaim.reported_at, _RawValue),
+)
 _STANCES = {label.value: label for label in StanceLabel}
 _ATTRIBUTIONS = {attribution.value: attribution for attribution in Attribution}
 

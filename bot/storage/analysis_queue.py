@@ -22,6 +22,7 @@ from sqlalchemy import Table, delete, exists, func, or_, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage.engine import upsert_into
 from bot.storage.schema import Item, ItemAnalysis, PendingAnalysis
 
 if TYPE_CHECKING:
@@ -35,12 +36,7 @@ class AnalysisQueue:
         self._session = session
 
     def _insert(self) -> postgresql.Insert | sqlite.Insert:
-        if self._session.get_bind().dialect.name == "postgresql":
-            # Imported here: SQLite installs never load the PostgreSQL dialect (~50 ms).
-            from sqlalchemy.dialects import postgresql
-
-            return postgresql.insert(_TABLE)
-        return sqlite.insert(_TABLE)
+        return upsert_into(self._session, _TABLE)
 
     async def add(self, item_ids: Collection[int]) -> None:
         """Queue these items (those already queued stay where they are)."""

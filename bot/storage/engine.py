@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import URL, Dialect, ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -24,6 +25,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from bot.errors import DatabaseBusyError, DatabaseFullError, StorageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql
 
 # How long SQLite itself waits for a lock, within one statement, before it says "busy".
 SQLITE_BUSY_TIMEOUT_MS = 5_000
@@ -161,3 +165,16 @@ def _tune_sqlite_connection(dbapi_connection: Any, busy_ms: int) -> None:
     cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def upsert_into(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The database's own INSERT for ``table``, which knows ``ON CONFLICT``.
+
+    The PostgreSQL dialect is imported only on PostgreSQL: SQLite installs never load it
+    (about 50 ms of a cron poll's start-up).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert(table)
+    return sqlite.insert(table)

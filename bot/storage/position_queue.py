@@ -28,6 +28,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.domain.positions import FULL_WEIGHT_FOR, weighing_day
+from bot.storage.engine import upsert_into
 from bot.storage.schema import Item, PendingPosition, StanceClaim, StancePosition
 
 if TYPE_CHECKING:
@@ -49,12 +50,7 @@ class PositionQueue:
         self._session = session
 
     def _insert(self) -> postgresql.Insert | sqlite.Insert:
-        if self._session.get_bind().dialect.name == "postgresql":
-            # Imported here: SQLite installs never load the PostgreSQL dialect (~50 ms).
-            from sqlalchemy.dialects import postgresql
-
-            return postgresql.insert(_TABLE)
-        return sqlite.insert(_TABLE)
+        return upsert_into(self._session, _TABLE)
 
     async def _queue(self, pairs: Select[str, str]) -> None:
         """Queue the distinct pairs ``pairs`` selects, each with a new token and no lease."""
