@@ -6,7 +6,7 @@ stores them to the one that saves their analysis; ``drain`` empties it after eve
 pollers sharing a database analyse disjoint items. Saving analyses queues the (company,
 target) pairs whose claims changed (``bot.storage.position_queue``); the drain then weighs
 them again and stores their positions, which ``/stance`` reads instead of weighing every claim
-of a name (only queued pairs, and pairs with a claim old enough to fade, are weighed per
+of a name (only queued pairs, and fading pairs last weighed on an earlier day, are weighed per
 answer). ``/stance``, ``/why`` and their command-line twins read what the analyser stored; the
 rules and the weighing run in a worker thread so the event loop keeps serving Discord.
 """
@@ -234,11 +234,6 @@ class Analysis:
             log.info("stance positions refreshed pairs=%d", refreshed)
         return refreshed
 
-    async def positions_queued(self) -> int:
-        """How many (company, target) pairs wait for their position to be weighed again."""
-        async with self._sessions() as session:
-            return await PositionQueue(session).size()
-
     async def _lease_pairs(self, limit: int) -> list[LeasedPair]:
         leased_at = self._clock()
         async with self._sessions.begin() as session:
@@ -332,7 +327,7 @@ class Analysis:
         """What weighing every claim of the name gives, from the stored positions.
 
         Weighed live, as before: the pairs still queued (their claims changed since), those
-        with a claim old enough to fade (its weight depends on ``now``) and those whose shown
+        with fading claims last weighed on an earlier day than ``now``'s, and those whose shown
         claims another process replaced meanwhile. An answer that finds even a live pair's
         claims replaced is read again, once.
         """
@@ -357,8 +352,12 @@ class Analysis:
         live: set[Pair] = await PositionQueue(session).pairs(
             company_id=company_id, target_ids=target_ids
         )
-        kept = [position for position in settled if position.pair not in live]
-        kept = [position for position in kept if position.holds_at(now)]
+        kept = []
+        for position in settled:
+            if position.pair not in live and position.holds_at(now):
+                kept.append(position)
+            else:
+                live.add(position.pair)
         facts, texts = await store.shown_claims(
             {claim_id for position in kept for claim_id in position.shown_claim_ids}
         )
@@ -369,8 +368,6 @@ class Analysis:
                 live.add(position.pair)
             else:
                 found.append((weighed, position.first_claim))
-        held = {position.pair for position in kept}
-        live.update(position.pair for position in settled if position.pair not in held)
         if live:
             # A company's live pairs are exactly its claims on their targets; a law's are
             # some companies' claims on its targets, picked out in the thread. The facts come
