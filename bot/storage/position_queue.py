@@ -23,7 +23,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, cast
 
-from sqlalchemy import Select, String, Table, delete, literal, or_, select, tuple_, update
+from sqlalchemy import Select, String, Table, delete, func, literal, or_, select, tuple_, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -155,3 +155,8 @@ class PositionQueue:
         if target_ids is not None:
             query = query.where(PendingPosition.target_id.in_(list(target_ids)))
         return {(company, target) for company, target in await self._session.execute(query)}
+
+    async def size(self) -> int:
+        return int(
+            await self._session.scalar(select(func.count()).select_from(PendingPosition)) or 0
+        )
